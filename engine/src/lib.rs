@@ -1,1 +1,25 @@
-//! engine
+//! The Redis data model, independent of any network or runtime.
+//!
+//! This crate owns the keyspace ([`Engine`]: 16 numbered databases of
+//! [`Value`]s with expiry), the command table ([`command::CommandDef`]) and
+//! the implementations of data commands. It executes one parsed command at a
+//! time, synchronously, writing the reply with a [`resp::Writer`] and
+//! recording what a replica must apply ([`Engine::take_propagated`]).
+//!
+//! It does not own connections, configuration files, authentication or
+//! replication links: a server wires those around it.
+
+pub mod command;
+mod db;
+mod engine;
+mod error;
+pub mod glob;
+mod str;
+mod value;
+
+pub use command::{CommandDef, Ctx, Handler};
+pub use db::Db;
+pub use engine::{Engine, Propagated, Stats};
+pub use error::{Error, Result};
+pub use str::Str;
+pub use value::{parse_canonical_i64, Kind, Value};

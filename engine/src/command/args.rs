@@ -1,0 +1,84 @@
+//! Parsing command arguments with Redis's rules and error texts.
+
+use crate::{parse_canonical_i64, Error, Result};
+
+/// An integer argument (`ERR value is not an integer or out of range`).
+pub fn int(arg: &[u8]) -> Result<i64> {
+    parse_canonical_i64(arg).ok_or(Error::NotInteger)
+}
+
+/// A non-negative integer argument that must fit `usize`; `err` is returned
+/// for negative values.
+pub fn uint(arg: &[u8], err: Error) -> Result<usize> {
+    let n = int(arg)?;
+    usize::try_from(n).map_err(|_| err)
+}
+
+/// A floating point argument like `strtold` accepts it, without NaN
+/// (`ERR value is not a valid float`).
+pub fn float(arg: &[u8]) -> Result<f64> {
+    parse_float(arg).ok_or(Error::NotFloat)
+}
+
+/// Parses a double as Redis's `string2ld`/`string2d`: no surrounding spaces,
+/// no NaN; `inf`, `-inf` and exponents accepted.
+pub fn parse_float(arg: &[u8]) -> Option<f64> {
+    let text = std::str::from_utf8(arg).ok()?;
+    if text.is_empty()
+        || text.starts_with(char::is_whitespace)
+        || text.ends_with(char::is_whitespace)
+    {
+        return None;
+    }
+    let lower = text.to_ascii_lowercase();
+    let value = match lower.trim_start_matches(['+', '-']) {
+        "inf" | "infinity" => {
+            if lower.starts_with('-') {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            }
+        }
+        _ => text.parse::<f64>().ok()?,
+    };
+    (!value.is_nan()).then_some(value)
+}
+
+/// Case-insensitive comparison of an argument with an option name.
+pub fn is(arg: &[u8], name: &str) -> bool {
+    arg.eq_ignore_ascii_case(name.as_bytes())
+}
+
+/// Formats a float the way INCRBYFLOAT shows it: plain decimal notation,
+/// never an exponent, no trailing zeros.
+///
+/// Redis computes in `long double` and prints `%.17Lf`, whose extra
+/// precision makes sums like 10.5 + 0.1 print as `10.6`; the shortest text
+/// that round-trips an `f64` gives the same answer in those cases.
+pub fn format_long_double(value: f64) -> String {
+    format!("{value}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats() {
+        assert_eq!(parse_float(b"1.5"), Some(1.5));
+        assert_eq!(parse_float(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_float(b"3e2"), Some(300.0));
+        assert_eq!(parse_float(b" 1"), None);
+        assert_eq!(parse_float(b"nan"), None);
+        assert_eq!(parse_float(b"1x"), None);
+        assert_eq!(parse_float(b""), None);
+    }
+
+    #[test]
+    fn long_double_format() {
+        assert_eq!(format_long_double(10.5), "10.5");
+        assert_eq!(format_long_double(5000.0), "5000");
+        assert_eq!(format_long_double(10.5 + 0.1), "10.6");
+        assert_eq!(format_long_double(1e21), "1000000000000000000000");
+    }
+}

@@ -1,0 +1,113 @@
+//! Connection-independent server commands that act on whole databases:
+//! PING, ECHO, SELECT, DBSIZE, FLUSHDB, FLUSHALL, SWAPDB.
+
+use super::flags::*;
+use super::{args, cmd, CommandDef, Ctx, Group, Handler};
+use crate::{Error, Result};
+
+pub(super) fn commands() -> Vec<CommandDef<Handler>> {
+    vec![
+        cmd("ping", -1, FAST | STALE, ping).doc(
+            Group::Connection,
+            "1.0.0",
+            "Returns the server's liveliness response.",
+        ),
+        cmd("echo", 2, FAST, echo).doc(Group::Connection, "1.0.0", "Returns the given string."),
+        cmd("select", 2, LOADING | STALE | FAST, select).doc(
+            Group::Connection,
+            "1.0.0",
+            "Changes the selected database.",
+        ),
+        cmd("dbsize", 1, READONLY | FAST, dbsize).doc(
+            Group::Server,
+            "1.0.0",
+            "Returns the number of keys in the database.",
+        ),
+        cmd("flushdb", -1, WRITE, flushdb).doc(
+            Group::Server,
+            "1.0.0",
+            "Removes all keys from the current database.",
+        ),
+        cmd("flushall", -1, WRITE, flushall).doc(
+            Group::Server,
+            "1.0.0",
+            "Removes all keys from all databases.",
+        ),
+        cmd("swapdb", 3, WRITE | FAST, swapdb).doc(
+            Group::Server,
+            "4.0.0",
+            "Swaps two Redis databases.",
+        ),
+    ]
+}
+
+fn ping(ctx: &mut Ctx) -> Result<()> {
+    match ctx.args.len() {
+        1 => ctx.out.simple(b"PONG"),
+        2 => ctx.out.bulk(ctx.args[1].as_ref()),
+        _ => return Err(Error::Arity("ping".into())),
+    }
+    Ok(())
+}
+
+fn echo(ctx: &mut Ctx) -> Result<()> {
+    ctx.out.bulk(ctx.args[1].as_ref());
+    Ok(())
+}
+
+/// A database index argument, or `err` when it is not an integer.
+fn db_index(ctx: &Ctx, arg: &[u8], err: Error) -> Result<usize> {
+    let n = args::int(arg).map_err(|_| err)?;
+    usize::try_from(n)
+        .ok()
+        .filter(|&n| n < ctx.eng.databases())
+        .ok_or(Error::DbIndex)
+}
+
+fn select(ctx: &mut Ctx) -> Result<()> {
+    *ctx.db = db_index(ctx, ctx.arg(1), Error::NotInteger)?;
+    ctx.out.ok();
+    Ok(())
+}
+
+fn dbsize(ctx: &mut Ctx) -> Result<()> {
+    let n = ctx.db().len() as i64;
+    ctx.out.integer(n);
+    Ok(())
+}
+
+/// Parses the optional ASYNC / SYNC flag of FLUSHDB and FLUSHALL. Freeing is
+/// synchronous either way for now; both are accepted as Redis does.
+fn flush_mode(ctx: &Ctx) -> Result<()> {
+    match ctx.args.len() {
+        1 => Ok(()),
+        2 if args::is(ctx.arg(1), "async") || args::is(ctx.arg(1), "sync") => Ok(()),
+        _ => Err(Error::Syntax),
+    }
+}
+
+fn flushdb(ctx: &mut Ctx) -> Result<()> {
+    flush_mode(ctx)?;
+    let removed = ctx.db().len() as u64;
+    ctx.db().clear();
+    // Propagated even when the database was already empty, like Redis.
+    ctx.dirty(removed.max(1));
+    ctx.out.ok();
+    Ok(())
+}
+
+fn flushall(ctx: &mut Ctx) -> Result<()> {
+    flush_mode(ctx)?;
+    ctx.eng.flush_all();
+    ctx.out.ok();
+    Ok(())
+}
+
+fn swapdb(ctx: &mut Ctx) -> Result<()> {
+    let a = db_index(ctx, ctx.arg(1), Error::err("invalid first DB index"))?;
+    let b = db_index(ctx, ctx.arg(2), Error::err("invalid second DB index"))?;
+    ctx.eng.dbs.swap(a, b);
+    ctx.dirty(1);
+    ctx.out.ok();
+    Ok(())
+}

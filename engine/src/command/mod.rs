@@ -1,0 +1,284 @@
+//! The command table and the context commands run in.
+//!
+//! Each command is one [`CommandDef`]: name, arity, flags, key positions and
+//! a handler. The same definition drives dispatch, arity errors, `COMMAND`
+//! output, write propagation and read-only checks. A server adds its own
+//! commands with the same type and a different handler signature.
+
+pub mod args;
+pub mod flags;
+mod keys;
+mod keyspace;
+mod strings;
+
+use bytes::Bytes;
+use resp::Writer;
+
+use crate::{Db, Engine, Error, Result, Value};
+
+/// A command implementation.
+pub type Handler = fn(&mut Ctx) -> Result<()>;
+
+/// Documentation group, as `COMMAND DOCS` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    Generic,
+    String,
+    Connection,
+    Server,
+    Keyspace,
+    List,
+    Set,
+    SortedSet,
+    Hash,
+    PubSub,
+    Transactions,
+    Scripting,
+    Cluster,
+}
+
+impl Group {
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Generic | Group::Keyspace => "generic",
+            Group::String => "string",
+            Group::Connection => "connection",
+            Group::Server => "server",
+            Group::List => "list",
+            Group::Set => "set",
+            Group::SortedSet => "sorted-set",
+            Group::Hash => "hash",
+            Group::PubSub => "pubsub",
+            Group::Transactions => "transactions",
+            Group::Scripting => "scripting",
+            Group::Cluster => "cluster",
+        }
+    }
+}
+
+/// One entry of a command table. `H` is the handler type of whoever
+/// executes it (the engine's [`Handler`], or a server's own).
+#[derive(Debug)]
+pub struct CommandDef<H: 'static> {
+    /// Lower-case name; for a subcommand, just its own part (`encoding`).
+    pub name: &'static str,
+    /// Redis convention: `n` means exactly n arguments including the name,
+    /// `-n` at least n.
+    pub arity: i32,
+    pub flags: u32,
+    /// First key, last key (negative counts from the end) and step.
+    pub keys: (i32, i32, i32),
+    pub group: Group,
+    pub since: &'static str,
+    pub summary: &'static str,
+    /// `None` for a container whose subcommands do the work.
+    pub handler: Option<H>,
+    pub subcommands: &'static [CommandDef<H>],
+}
+
+impl<H> CommandDef<H> {
+    pub const fn new(name: &'static str, arity: i32, flags: u32, handler: H) -> Self {
+        CommandDef {
+            name,
+            arity,
+            flags,
+            keys: (0, 0, 0),
+            group: Group::Generic,
+            since: "1.0.0",
+            summary: "",
+            handler: Some(handler),
+            subcommands: &[],
+        }
+    }
+
+    /// A container command (OBJECT, CLIENT, ...) dispatching on its first argument.
+    pub const fn container(name: &'static str, arity: i32, subs: &'static [CommandDef<H>]) -> Self {
+        CommandDef {
+            name,
+            arity,
+            flags: 0,
+            keys: (0, 0, 0),
+            group: Group::Generic,
+            since: "1.0.0",
+            summary: "",
+            handler: None,
+            subcommands: subs,
+        }
+    }
+
+    pub const fn keys(mut self, first: i32, last: i32, step: i32) -> Self {
+        self.keys = (first, last, step);
+        self
+    }
+
+    pub const fn doc(mut self, group: Group, since: &'static str, summary: &'static str) -> Self {
+        self.group = group;
+        self.since = since;
+        self.summary = summary;
+        self
+    }
+
+    pub fn has(&self, flag: u32) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// Whether `argc` arguments (name included) satisfy the arity.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let argc = argc as i64;
+        let arity = i64::from(self.arity);
+        if arity >= 0 {
+            argc == arity
+        } else {
+            argc >= -arity
+        }
+    }
+
+    pub fn subcommand(&self, name: &[u8]) -> Option<&CommandDef<H>> {
+        self.subcommands
+            .iter()
+            .find(|s| s.name.as_bytes().eq_ignore_ascii_case(name))
+    }
+
+    /// Positions of the key arguments in `args`.
+    pub fn key_positions(&self, argc: usize) -> impl Iterator<Item = usize> {
+        let (first, last, step) = self.keys;
+        let last = if last < 0 { argc as i32 + last } else { last };
+        let step = step.max(1) as usize;
+        let range = if first <= 0 || last < first {
+            0..0
+        } else {
+            first as usize..(last as usize + 1).min(argc)
+        };
+        range.step_by(step)
+    }
+}
+
+/// The full name Redis uses in errors and COMMAND output: `get`, `object|encoding`.
+pub fn full_name<H>(parent: Option<&CommandDef<H>>, def: &CommandDef<H>) -> String {
+    match parent {
+        Some(p) => format!("{}|{}", p.name, def.name),
+        None => def.name.to_string(),
+    }
+}
+
+/// Everything a command sees while it runs.
+pub struct Ctx<'a> {
+    pub eng: &'a mut Engine,
+    /// The session's selected database.
+    pub db: &'a mut usize,
+    pub args: &'a [Bytes],
+    pub out: Writer<'a>,
+    /// Unix time in milliseconds, fixed for the whole command.
+    pub now: i64,
+    rewrite: Option<Vec<Bytes>>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(
+        eng: &'a mut Engine,
+        db: &'a mut usize,
+        args: &'a [Bytes],
+        out: Writer<'a>,
+        now: i64,
+    ) -> Self {
+        Ctx {
+            eng,
+            db,
+            args,
+            out,
+            now,
+            rewrite: None,
+        }
+    }
+
+    /// The selected database.
+    pub fn db(&mut self) -> &mut Db {
+        &mut self.eng.dbs[*self.db]
+    }
+
+    /// Marks `n` changes to the dataset; a write command that made changes
+    /// is propagated to replicas.
+    pub fn dirty(&mut self, n: u64) {
+        self.eng.dirty += n;
+    }
+
+    /// Propagates `args` instead of the command as received (e.g. relative
+    /// expiry times rewritten as absolute ones).
+    pub fn propagate_as(&mut self, args: Vec<Bytes>) {
+        self.rewrite = Some(args);
+    }
+
+    pub(crate) fn take_rewrite(&mut self) -> Option<Vec<Bytes>> {
+        self.rewrite.take()
+    }
+
+    /// Whether `key` exists, after lazy expiry.
+    pub fn exists(&mut self, key: &[u8]) -> bool {
+        !self.eng.expire_if_needed(*self.db, key, self.now) && self.db().contains(key)
+    }
+
+    /// Looks a key up for reading, counting keyspace hits and misses.
+    pub fn lookup_read(&mut self, key: &[u8]) -> Option<&Value> {
+        self.read(key).0
+    }
+
+    /// Like [`Ctx::lookup_read`], also handing out the reply writer so a
+    /// value can be written without copying it first.
+    pub fn read(&mut self, key: &[u8]) -> (Option<&Value>, &mut Writer<'a>) {
+        let found = self.exists(key);
+        if found {
+            self.eng.stats.keyspace_hits += 1;
+        } else {
+            self.eng.stats.keyspace_misses += 1;
+        }
+        let value = if found {
+            self.eng.dbs[*self.db].get(key)
+        } else {
+            None
+        };
+        (value, &mut self.out)
+    }
+
+    /// Looks a key up for writing.
+    pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Value> {
+        if self.eng.expire_if_needed(*self.db, key, self.now) {
+            return None;
+        }
+        self.eng.dbs[*self.db].get_mut(key)
+    }
+
+    pub fn arg(&self, i: usize) -> &'a [u8] {
+        &self.args[i]
+    }
+
+    /// The command's name as the client sent it, lower-cased.
+    pub fn name(&self) -> String {
+        String::from_utf8_lossy(&self.args[0]).to_lowercase()
+    }
+
+    pub fn syntax_error<T>(&self) -> Result<T> {
+        Err(Error::Syntax)
+    }
+}
+
+/// The engine's command table.
+pub fn table() -> &'static [CommandDef<Handler>] {
+    static TABLE: std::sync::OnceLock<Vec<CommandDef<Handler>>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut all = Vec::new();
+        all.extend(keyspace::commands());
+        all.extend(strings::commands());
+        all.extend(keys::commands());
+        all
+    })
+}
+
+/// An engine command definition (the handler coerced to [`Handler`]).
+pub(crate) fn cmd(
+    name: &'static str,
+    arity: i32,
+    flags: u32,
+    handler: Handler,
+) -> CommandDef<Handler> {
+    CommandDef::new(name, arity, flags, handler)
+}

@@ -1,0 +1,210 @@
+//! The keyspace as a whole: databases, counters, expiry and the record of
+//! executed writes.
+
+use bytes::Bytes;
+use rand::Rng;
+use resp::{Protocol, Writer};
+
+use crate::command::{flags, CommandDef, Ctx, Handler};
+use crate::Db;
+
+/// A write to be applied by replicas, in execution order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Propagated {
+    /// Database the command ran against.
+    pub db: usize,
+    pub args: Vec<Bytes>,
+}
+
+/// Counters shown by INFO stats.
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    pub expired_keys: u64,
+    pub expired_stale_perc: f64,
+    pub expired_time_cap_reached_count: u64,
+    pub evicted_keys: u64,
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+}
+
+/// All databases plus the bookkeeping shared by every command.
+pub struct Engine {
+    pub(crate) dbs: Vec<Db>,
+    pub stats: Stats,
+    /// Changes since start (Redis's `server.dirty`): drives propagation and
+    /// `save` points.
+    pub(crate) dirty: u64,
+    propagated: Vec<Propagated>,
+    record: bool,
+    /// A replica leaves expired keys to its master's DELs and only hides
+    /// them from readers.
+    pub replica: bool,
+}
+
+impl Engine {
+    /// An engine with `databases` empty databases (Redis's default is 16).
+    pub fn new(databases: usize) -> Engine {
+        Engine {
+            dbs: (0..databases.max(1)).map(|_| Db::default()).collect(),
+            stats: Stats::default(),
+            dirty: 0,
+            propagated: Vec::new(),
+            record: false,
+            replica: false,
+        }
+    }
+
+    pub fn databases(&self) -> usize {
+        self.dbs.len()
+    }
+
+    pub fn db(&self, index: usize) -> &Db {
+        &self.dbs[index]
+    }
+
+    pub fn db_mut(&mut self, index: usize) -> &mut Db {
+        &mut self.dbs[index]
+    }
+
+    /// Changes made since start.
+    pub fn dirty(&self) -> u64 {
+        self.dirty
+    }
+
+    /// Turns recording of executed writes on or off. Off (the default) costs
+    /// nothing; replication turns it on once it has a backlog or replicas.
+    pub fn set_recording(&mut self, on: bool) {
+        self.record = on;
+        if !on {
+            self.propagated.clear();
+        }
+    }
+
+    /// Records a write for replicas (no-op unless recording).
+    pub fn propagate(&mut self, db: usize, args: Vec<Bytes>) {
+        if self.record {
+            self.propagated.push(Propagated { db, args });
+        }
+    }
+
+    /// Writes recorded since the last call, in execution order.
+    pub fn take_propagated(&mut self) -> Vec<Propagated> {
+        std::mem::take(&mut self.propagated)
+    }
+
+    /// Runs one command whose arity was already checked, writing its reply
+    /// to `out`. `db` is the session's selected database (SELECT changes it).
+    pub fn execute(
+        &mut self,
+        def: &CommandDef<Handler>,
+        db: &mut usize,
+        args: &[Bytes],
+        out: &mut bytes::BytesMut,
+        proto: Protocol,
+        now_ms: i64,
+    ) {
+        let Some(handler) = def.handler else {
+            return;
+        };
+        let dirty_before = self.dirty;
+        let start_db = *db;
+        let mut ctx = Ctx::new(self, db, args, Writer::new(out, proto), now_ms);
+        if let Err(e) = handler(&mut ctx) {
+            ctx.out.error(&e.to_string());
+        }
+        let rewritten = ctx.take_rewrite();
+        if self.record && self.dirty != dirty_before && def.flags & flags::WRITE != 0 {
+            let args = rewritten.unwrap_or_else(|| args.to_vec());
+            self.propagate(start_db, args);
+        }
+    }
+
+    /// Deletes `key` in `db` if its time has come, as a master does: counts
+    /// it and propagates a DEL. Returns whether the key is logically expired
+    /// (on a replica it stays in place but is hidden).
+    pub fn expire_if_needed(&mut self, db: usize, key: &[u8], now_ms: i64) -> bool {
+        if !self.dbs[db].is_expired(key, now_ms) {
+            return false;
+        }
+        if !self.replica {
+            self.delete_expired(db, key);
+        }
+        true
+    }
+
+    fn delete_expired(&mut self, db: usize, key: &[u8]) {
+        self.dbs[db].remove(key);
+        self.stats.expired_keys += 1;
+        self.dirty += 1;
+        self.propagate(
+            db,
+            vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)],
+        );
+    }
+
+    /// One run of active expiry like Redis's `activeExpireCycle`: samples
+    /// volatile keys in each database and deletes the expired ones, repeating
+    /// while more than 10% of a sample was expired, until `budget` runs out.
+    /// Returns the number of keys deleted.
+    pub fn active_expire_cycle(&mut self, now_ms: i64, budget: std::time::Duration) -> usize {
+        const SAMPLE: usize = 20;
+        if self.replica {
+            return 0;
+        }
+        let start = std::time::Instant::now();
+        let mut rng = rand::rng();
+        let mut deleted = 0;
+        let (mut sampled_total, mut expired_total) = (0usize, 0usize);
+        for db in 0..self.dbs.len() {
+            loop {
+                let volatile = self.dbs[db].volatile_len();
+                if volatile == 0 {
+                    break;
+                }
+                let mut expired = 0;
+                let sample = SAMPLE.min(volatile);
+                for _ in 0..sample {
+                    let len = self.dbs[db].volatile_len();
+                    if len == 0 {
+                        break;
+                    }
+                    let (key, at) = self.dbs[db]
+                        .volatile_at(rng.random_range(0..len))
+                        .map(|(k, t)| (k.clone(), t))
+                        .expect("in range");
+                    if at <= now_ms {
+                        self.delete_expired(db, &key);
+                        expired += 1;
+                    }
+                }
+                deleted += expired;
+                sampled_total += sample;
+                expired_total += expired;
+                if start.elapsed() >= budget {
+                    self.stats.expired_time_cap_reached_count += 1;
+                    return deleted;
+                }
+                if expired * 10 <= sample {
+                    break;
+                }
+            }
+        }
+        if sampled_total > 0 {
+            let current = expired_total as f64 / sampled_total as f64;
+            self.stats.expired_stale_perc = current * 0.05 + self.stats.expired_stale_perc * 0.95;
+        }
+        deleted
+    }
+
+    /// Number of keys in all databases.
+    pub fn total_keys(&self) -> usize {
+        self.dbs.iter().map(Db::len).sum()
+    }
+
+    /// Empties every database.
+    pub fn flush_all(&mut self) {
+        let keys = self.total_keys() as u64;
+        self.dbs.iter_mut().for_each(Db::clear);
+        self.dirty += keys.max(1);
+    }
+}

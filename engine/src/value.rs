@@ -1,0 +1,138 @@
+//! Values stored under keys and their Redis-visible encodings.
+
+use crate::Str;
+
+/// Longest string Redis stores as `embstr` (one allocation with its header).
+pub const EMBSTR_MAX: usize = 44;
+
+/// A value. Strings come in the three encodings Redis reports through
+/// `OBJECT ENCODING`: `int`, `embstr` and `raw`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// A string that is the canonical decimal text of an `i64` (`int`).
+    Int(i64),
+    /// An immutable string as written by SET and friends
+    /// (`embstr` up to 44 bytes, `raw` beyond).
+    Str(Str),
+    /// A string modified in place (APPEND, SETRANGE): always `raw`, and keeps
+    /// spare capacity so repeated appends are amortized O(1).
+    Raw(Vec<u8>),
+}
+
+/// The type name reported by TYPE (and used in WRONGTYPE checks).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    String,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::String => "string",
+        }
+    }
+}
+
+impl Value {
+    /// A string value with the encoding Redis's `tryObjectEncoding` picks.
+    pub fn string(bytes: &[u8]) -> Value {
+        match parse_canonical_i64(bytes) {
+            Some(n) => Value::Int(n),
+            None => Value::Str(Str::new(bytes)),
+        }
+    }
+
+    pub fn kind(&self) -> Kind {
+        match self {
+            Value::Int(_) | Value::Str(_) | Value::Raw(_) => Kind::String,
+        }
+    }
+
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Int(_) => "int",
+            Value::Str(s) if s.len() <= EMBSTR_MAX => "embstr",
+            Value::Str(_) | Value::Raw(_) => "raw",
+        }
+    }
+
+    /// The bytes of a string value; `None` for other types. Integers are
+    /// formatted into `scratch`.
+    pub fn as_bytes<'a>(&'a self, scratch: &'a mut itoa::Buffer) -> Option<&'a [u8]> {
+        match self {
+            Value::Int(n) => Some(scratch.format(*n).as_bytes()),
+            Value::Str(s) => Some(s),
+            Value::Raw(v) => Some(v),
+        }
+    }
+
+    /// Turns a string value into its in-place-modifiable `raw` form.
+    pub fn make_raw(&mut self) -> Option<&mut Vec<u8>> {
+        if let Value::Int(_) | Value::Str(_) = self {
+            let mut buf = itoa::Buffer::new();
+            let bytes = self.as_bytes(&mut buf)?.to_vec();
+            *self = Value::Raw(bytes);
+        }
+        match self {
+            Value::Raw(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// Parses `bytes` as an `i64` only if it is exactly the canonical decimal
+/// form (no `+`, no leading zeros, no spaces), like Redis's `string2ll`.
+pub fn parse_canonical_i64(bytes: &[u8]) -> Option<i64> {
+    if bytes.is_empty() || bytes.len() > 20 {
+        return None;
+    }
+    let (neg, digits) = match bytes[0] {
+        b'-' => (true, &bytes[1..]),
+        _ => (false, bytes),
+    };
+    match digits {
+        [] => return None,
+        [b'0'] if !neg => return Some(0),
+        [b'0', ..] => return None,
+        _ => {}
+    }
+    let mut n: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        let d = i64::from(d - b'0');
+        n = n.checked_mul(10)?;
+        n = if neg {
+            n.checked_sub(d)?
+        } else {
+            n.checked_add(d)?
+        };
+    }
+    Some(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_integers() {
+        assert_eq!(parse_canonical_i64(b"0"), Some(0));
+        assert_eq!(parse_canonical_i64(b"-12"), Some(-12));
+        assert_eq!(parse_canonical_i64(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_canonical_i64(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_canonical_i64(b"9223372036854775808"), None);
+        for bad in [&b""[..], b"-", b"-0", b"007", b"+1", b" 1", b"1 ", b"1a"] {
+            assert_eq!(parse_canonical_i64(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn encodings() {
+        assert_eq!(Value::string(b"123").encoding(), "int");
+        assert_eq!(Value::string(b"abc").encoding(), "embstr");
+        assert_eq!(Value::string(&[b'x'; 45]).encoding(), "raw");
+        assert_eq!(std::mem::size_of::<Value>(), 24);
+    }
+}
