@@ -16,7 +16,7 @@ pub enum Value {
     Str(Str),
     /// A string modified in place (APPEND, SETRANGE): always `raw`, and keeps
     /// spare capacity so repeated appends are amortized O(1).
-    Raw(Vec<u8>),
+    Raw(Box<Vec<u8>>),
 }
 
 /// The type name reported by TYPE (and used in WRONGTYPE checks).
@@ -71,7 +71,7 @@ impl Value {
         if let Value::Int(_) | Value::Str(_) = self {
             let mut buf = itoa::Buffer::new();
             let bytes = self.as_bytes(&mut buf)?.to_vec();
-            *self = Value::Raw(bytes);
+            *self = Value::Raw(Box::new(bytes));
         }
         match self {
             Value::Raw(v) => Some(v),
