@@ -1,1 +1,112 @@
-fn main() {}
+//! redust-server: a Redis-compatible server.
+//!
+//! The binary wires the crates together: configuration, listening sockets,
+//! client connections, server commands and INFO. Data commands live in the
+//! `engine` crate; the wire format in `resp`.
+
+mod apply;
+mod clients;
+mod commands;
+mod config;
+mod connection;
+mod cron;
+mod listener;
+mod log;
+mod ops;
+mod session;
+mod state;
+
+use std::process::ExitCode;
+
+use log::log;
+
+/// The Redis version we behave like (INFO redis_version, HELLO).
+pub const REDIS_VERSION: &str = "7.0.15";
+pub const REDUST_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let config = match config::Config::from_args(args) {
+        Ok(config) => config,
+        Err(config::ConfigError::Version) => {
+            println!(
+                "Redust server v={REDUST_VERSION} (Redis {REDIS_VERSION} compatible) bits=64 malloc={}",
+                "libc"
+            );
+            return ExitCode::SUCCESS;
+        }
+        Err(config::ConfigError::Help) => {
+            eprintln!("{}", config::usage());
+            return ExitCode::FAILURE;
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let s = config.settings();
+    if let Err(e) = log::init(&s.logfile, apply::log_level(s.loglevel)) {
+        eprintln!("Can't open the log file: {e}");
+        return ExitCode::FAILURE;
+    }
+    log::set_role(b'C');
+    log!(Warning, "oO0OoO0OoO0Oo Redust is starting oO0OoO0OoO0Oo");
+    log!(
+        Warning,
+        "Redust version={REDUST_VERSION} (Redis {REDIS_VERSION} compatible), bits=64, pid={}, just started",
+        std::process::id()
+    );
+    if config.config_file().is_some() {
+        log!(Warning, "Configuration loaded");
+    } else {
+        log!(Warning, "Warning: no config file specified, using the default config. In order to specify a config file use redust-server /path/to/redis.conf");
+    }
+    for name in config.not_in_effect() {
+        log!(
+            Warning,
+            "Config directive '{name}' is accepted but not in effect yet in Redust"
+        );
+    }
+    log::set_role(b'M');
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match runtime.block_on(run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            log!(Warning, "{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: config::Config) -> anyhow::Result<()> {
+    let (port, bind) = {
+        let s = config.settings();
+        (s.port, s.bind.clone())
+    };
+    let listeners = listener::bind(&bind, port).await?;
+    let srv = state::Shared::new(config, port);
+    log!(Notice, "Running mode=standalone, port={port}.");
+    log!(Warning, "Server initialized");
+    for l in listeners {
+        tokio::spawn(listener::accept_loop(srv.clone(), l));
+    }
+    tokio::spawn(cron::run(srv.clone()));
+    log!(Notice, "Ready to accept connections tcp");
+
+    let mut shutdown = srv.shutdown.subscribe();
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    tokio::select! {
+        _ = sigterm.recv() => log!(Warning, "Received SIGTERM scheduling shutdown..."),
+        _ = sigint.recv() => log!(Warning, "Received SIGINT scheduling shutdown..."),
+        _ = shutdown.changed() => {}
+    }
+    log!(Warning, "User requested shutdown...");
+    srv.request_shutdown();
+    log!(Warning, "Redust is now ready to exit, bye bye...");
+    Ok(())
+}

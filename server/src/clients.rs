@@ -1,0 +1,147 @@
+//! The registry of connected clients, for CLIENT LIST / KILL / INFO and the
+//! clients section of INFO.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use parking_lot::Mutex;
+use tokio::sync::Notify;
+
+/// What a connection is to us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Normal,
+    /// A replica fed by us.
+    Replica,
+    /// Our master's link.
+    Master,
+    PubSub,
+}
+
+/// The parts of a client's state other connections may look at.
+#[derive(Debug, Clone)]
+pub struct Info {
+    pub addr: SocketAddr,
+    pub laddr: SocketAddr,
+    pub fd: i32,
+    pub name: String,
+    pub db: usize,
+    pub resp: u8,
+    pub last_cmd: String,
+    pub last_interaction: Instant,
+    pub qbuf: usize,
+    pub obuf: usize,
+    pub multi: i64,
+    pub kind: Kind,
+    pub no_evict: bool,
+    pub user: String,
+}
+
+/// One registered client.
+pub struct Handle {
+    pub id: u64,
+    pub created: Instant,
+    pub info: Mutex<Info>,
+    killed: AtomicBool,
+    kill: Notify,
+}
+
+impl Handle {
+    /// Asks the connection to close (CLIENT KILL, shutdown).
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::SeqCst);
+        self.kill.notify_one();
+    }
+
+    pub fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::SeqCst)
+    }
+
+    /// Resolves once [`Handle::kill`] was called.
+    pub async fn killed(&self) {
+        while !self.is_killed() {
+            self.kill.notified().await;
+        }
+    }
+
+    /// One line of CLIENT LIST, in Redis 7.0's field order.
+    pub fn describe(&self, current_cmd: Option<&str>) -> String {
+        let i = self.info.lock();
+        let flags = match i.kind {
+            Kind::Replica => "S",
+            Kind::Master => "M",
+            Kind::PubSub => "P",
+            Kind::Normal => "N",
+        };
+        let flags = if i.no_evict {
+            format!("{flags}e").replace("Ne", "e")
+        } else {
+            flags.to_string()
+        };
+        let now = Instant::now();
+        format!(
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
+            self.id,
+            i.addr,
+            i.laddr,
+            i.fd,
+            i.name,
+            now.duration_since(self.created).as_secs(),
+            now.duration_since(i.last_interaction).as_secs(),
+            flags,
+            i.db,
+            i.multi,
+            i.qbuf,
+            16384usize.saturating_sub(i.qbuf),
+            i.obuf,
+            16384 + i.qbuf + i.obuf,
+            current_cmd.unwrap_or(if i.last_cmd.is_empty() { "NULL" } else { &i.last_cmd }),
+            i.user,
+            i.resp,
+        )
+    }
+}
+
+/// All connected clients by id.
+#[derive(Default)]
+pub struct Clients {
+    next_id: AtomicU64,
+    map: Mutex<BTreeMap<u64, Arc<Handle>>>,
+}
+
+impl Clients {
+    pub fn register(&self, info: Info) -> Arc<Handle> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let handle = Arc::new(Handle {
+            id,
+            created: Instant::now(),
+            info: Mutex::new(info),
+            killed: AtomicBool::new(false),
+            kill: Notify::new(),
+        });
+        self.map.lock().insert(id, handle.clone());
+        handle
+    }
+
+    pub fn unregister(&self, id: u64) {
+        self.map.lock().remove(&id);
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.lock().len()
+    }
+
+    pub fn all(&self) -> Vec<Arc<Handle>> {
+        self.map.lock().values().cloned().collect()
+    }
+
+    pub fn count(&self, kind: Kind) -> usize {
+        self.all()
+            .iter()
+            .filter(|h| h.info.lock().kind == kind)
+            .count()
+    }
+}

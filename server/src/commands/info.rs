@@ -1,0 +1,398 @@
+//! INFO: Redis 7.0's sections, fields and layout.
+
+use std::fmt::Write;
+
+use engine::command::flags::*;
+use engine::command::{CommandDef, Group};
+use engine::Result;
+
+use super::{cmd, Call, ServerHandler};
+use crate::state::{unix_ms, Counters};
+
+pub(super) fn commands() -> Vec<CommandDef<ServerHandler>> {
+    vec![cmd("info", -1, LOADING | STALE | SENTINEL, info).doc(
+        Group::Server,
+        "1.0.0",
+        "Returns information and statistics about the server.",
+    )]
+}
+
+type Section = fn(&mut Call, &mut String);
+
+/// Sections in output order: name, part of `default`, generator.
+const SECTIONS: &[(&str, bool, Section)] = &[
+    ("server", true, server),
+    ("clients", true, clients),
+    ("memory", true, memory),
+    ("persistence", true, persistence),
+    ("stats", true, stats),
+    ("replication", true, replication),
+    ("cpu", true, cpu),
+    ("modules", true, modules),
+    ("commandstats", false, commandstats),
+    ("errorstats", true, errorstats),
+    ("cluster", true, cluster),
+    ("keyspace", true, keyspace),
+];
+
+fn info(call: &mut Call) -> Result<()> {
+    let wanted: Vec<String> = call.args[1..]
+        .iter()
+        .map(|a| String::from_utf8_lossy(a).to_lowercase())
+        .collect();
+    let text = render(call, &wanted);
+    call.w().verbatim(b"txt", text.as_bytes());
+    Ok(())
+}
+
+/// The INFO text for the requested section names (empty = `default`).
+pub fn render(call: &mut Call, wanted: &[String]) -> String {
+    let all = wanted.iter().any(|w| w == "all" || w == "everything");
+    let default = wanted.is_empty() || wanted.iter().any(|w| w == "default");
+    let mut text = String::new();
+    for (name, in_default, section) in SECTIONS {
+        let chosen = all || (default && *in_default) || wanted.iter().any(|w| w == name);
+        if !chosen {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str("\r\n");
+        }
+        let title = match *name {
+            "cpu" => "CPU".to_string(),
+            n => format!("{}{}", n[..1].to_uppercase(), &n[1..]),
+        };
+        let _ = write!(text, "# {title}\r\n");
+        section(call, &mut text);
+    }
+    text
+}
+
+/// Appends `name:value\r\n`.
+fn field(text: &mut String, name: &str, value: impl std::fmt::Display) {
+    let _ = write!(text, "{name}:{value}\r\n");
+}
+
+fn server(call: &mut Call, t: &mut String) {
+    let srv = call.srv;
+    let uptime = srv.started.elapsed().as_secs();
+    let cfg = srv.config.read();
+    let s = cfg.settings();
+    let uname = uname();
+    field(t, "redis_version", crate::REDIS_VERSION);
+    field(t, "redust_version", crate::REDUST_VERSION);
+    field(t, "redis_git_sha1", "00000000");
+    field(t, "redis_git_dirty", 0);
+    field(t, "redis_build_id", "0");
+    field(t, "redis_mode", "standalone");
+    field(t, "os", uname);
+    field(t, "arch_bits", 64);
+    field(t, "monotonic_clock", "POSIX clock_gettime");
+    field(t, "multiplexing_api", "epoll");
+    field(t, "atomicvar_api", "c11-builtin");
+    field(t, "gcc_version", "0.0.0");
+    field(t, "process_id", std::process::id());
+    field(t, "process_supervised", "no");
+    field(t, "run_id", &srv.run_id);
+    field(t, "tcp_port", srv.tcp_port);
+    field(t, "server_time_usec", unix_ms() * 1000);
+    field(t, "uptime_in_seconds", uptime);
+    field(t, "uptime_in_days", uptime / 86400);
+    field(t, "hz", s.hz);
+    field(t, "configured_hz", s.hz);
+    field(t, "lru_clock", (unix_ms() / 1000) & ((1 << 24) - 1));
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    field(t, "executable", exe);
+    field(
+        t,
+        "config_file",
+        cfg.config_file()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+    );
+    field(t, "io_threads_active", 0);
+}
+
+fn uname() -> String {
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    };
+    format!(
+        "{} {} {}",
+        read("/proc/sys/kernel/ostype"),
+        read("/proc/sys/kernel/osrelease"),
+        std::env::consts::ARCH
+    )
+}
+
+fn clients(call: &mut Call, t: &mut String) {
+    let srv = call.srv;
+    field(t, "connected_clients", srv.clients.len());
+    field(t, "cluster_connections", 0);
+    field(t, "maxclients", srv.config.read().settings().maxclients);
+    field(t, "client_recent_max_input_buffer", 0);
+    field(t, "client_recent_max_output_buffer", 0);
+    field(t, "blocked_clients", 0);
+    field(t, "tracking_clients", 0);
+    field(t, "clients_in_timeout_table", 0);
+}
+
+fn memory(call: &mut Call, t: &mut String) {
+    // Placeholder figures until the memstats crate is wired in.
+    let rss = rss_bytes();
+    let cfg = call.srv.config.read();
+    let s = cfg.settings();
+    field(t, "used_memory", rss);
+    field(t, "used_memory_rss", rss);
+    field(t, "maxmemory", s.maxmemory);
+    let policy = cfg
+        .get(&[b"maxmemory-policy"])
+        .pop()
+        .map(|(_, v)| v)
+        .unwrap_or_default();
+    field(t, "maxmemory_policy", policy);
+    field(t, "mem_allocator", "libc");
+}
+
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * 4096)
+}
+
+fn persistence(_call: &mut Call, t: &mut String) {
+    for (name, value) in [
+        ("loading", "0"),
+        ("async_loading", "0"),
+        ("current_cow_peak", "0"),
+        ("current_cow_size", "0"),
+        ("current_cow_size_age", "0"),
+        ("current_fork_perc", "0.00"),
+        ("current_save_keys_processed", "0"),
+        ("current_save_keys_total", "0"),
+    ] {
+        field(t, name, value);
+    }
+    field(t, "rdb_changes_since_last_save", _call.engine.get().dirty());
+    for (name, value) in [
+        ("rdb_bgsave_in_progress", "0"),
+        (
+            "rdb_last_save_time",
+            &_call.srv.started_unix.to_string()[..],
+        ),
+        ("rdb_last_bgsave_status", "ok"),
+        ("rdb_last_bgsave_time_sec", "-1"),
+        ("rdb_current_bgsave_time_sec", "-1"),
+        ("rdb_saves", "0"),
+        ("rdb_last_cow_size", "0"),
+        ("rdb_last_load_keys_expired", "0"),
+        ("rdb_last_load_keys_loaded", "0"),
+        ("aof_enabled", "0"),
+        ("aof_rewrite_in_progress", "0"),
+        ("aof_rewrite_scheduled", "0"),
+        ("aof_last_rewrite_time_sec", "-1"),
+        ("aof_current_rewrite_time_sec", "-1"),
+        ("aof_last_bgrewrite_status", "ok"),
+        ("aof_rewrites", "0"),
+        ("aof_rewrites_consecutive_failures", "0"),
+        ("aof_last_write_status", "ok"),
+        ("aof_last_cow_size", "0"),
+        ("module_fork_in_progress", "0"),
+        ("module_fork_last_cow_size", "0"),
+    ] {
+        field(t, name, value);
+    }
+}
+
+fn stats(call: &mut Call, t: &mut String) {
+    let c = &call.srv.counters;
+    let (ops, input, output) = call.srv.ops.rates();
+    let es = call.engine.get().stats.clone();
+    field(
+        t,
+        "total_connections_received",
+        Counters::get(&c.connections_received),
+    );
+    field(
+        t,
+        "total_commands_processed",
+        Counters::get(&c.commands_processed),
+    );
+    field(t, "instantaneous_ops_per_sec", ops as u64);
+    field(
+        t,
+        "total_net_input_bytes",
+        Counters::get(&c.net_input_bytes),
+    );
+    field(
+        t,
+        "total_net_output_bytes",
+        Counters::get(&c.net_output_bytes),
+    );
+    field(t, "total_net_repl_input_bytes", 0);
+    field(t, "total_net_repl_output_bytes", 0);
+    field(
+        t,
+        "instantaneous_input_kbps",
+        format!("{:.2}", input / 1024.0),
+    );
+    field(
+        t,
+        "instantaneous_output_kbps",
+        format!("{:.2}", output / 1024.0),
+    );
+    field(t, "instantaneous_input_repl_kbps", "0.00");
+    field(t, "instantaneous_output_repl_kbps", "0.00");
+    field(
+        t,
+        "rejected_connections",
+        Counters::get(&c.rejected_connections),
+    );
+    field(t, "sync_full", 0);
+    field(t, "sync_partial_ok", 0);
+    field(t, "sync_partial_err", 0);
+    field(t, "expired_keys", es.expired_keys);
+    field(
+        t,
+        "expired_stale_perc",
+        format!("{:.2}", es.expired_stale_perc * 100.0),
+    );
+    field(
+        t,
+        "expired_time_cap_reached_count",
+        es.expired_time_cap_reached_count,
+    );
+    field(t, "expire_cycle_cpu_milliseconds", 0);
+    field(t, "evicted_keys", es.evicted_keys);
+    field(t, "evicted_clients", 0);
+    field(t, "total_eviction_exceeded_time", 0);
+    field(t, "current_eviction_exceeded_time", 0);
+    field(t, "keyspace_hits", es.keyspace_hits);
+    field(t, "keyspace_misses", es.keyspace_misses);
+    for name in [
+        "pubsub_channels",
+        "pubsub_patterns",
+        "pubsubshard_channels",
+        "latest_fork_usec",
+        "total_forks",
+        "migrate_cached_sockets",
+        "slave_expires_tracked_keys",
+        "active_defrag_hits",
+        "active_defrag_misses",
+        "active_defrag_key_hits",
+        "active_defrag_key_misses",
+        "total_active_defrag_time",
+        "current_active_defrag_time",
+        "tracking_total_keys",
+        "tracking_total_items",
+        "tracking_total_prefixes",
+    ] {
+        field(t, name, 0);
+    }
+    field(
+        t,
+        "unexpected_error_replies",
+        Counters::get(&c.unexpected_error_replies),
+    );
+    field(
+        t,
+        "total_error_replies",
+        Counters::get(&c.total_error_replies),
+    );
+    field(t, "dump_payload_sanitizations", 0);
+    field(
+        t,
+        "total_reads_processed",
+        Counters::get(&c.commands_processed),
+    );
+    field(
+        t,
+        "total_writes_processed",
+        Counters::get(&c.commands_processed),
+    );
+    field(t, "io_threaded_reads_processed", 0);
+    field(t, "io_threaded_writes_processed", 0);
+    field(t, "reply_buffer_shrinks", 0);
+    field(t, "reply_buffer_expands", 0);
+}
+
+fn replication(call: &mut Call, t: &mut String) {
+    let backlog = call.srv.config.read().settings().repl_backlog_size;
+    field(t, "role", "master");
+    field(t, "connected_slaves", 0);
+    field(t, "master_failover_state", "no-failover");
+    field(t, "master_replid", &call.srv.run_id);
+    field(t, "master_replid2", "0".repeat(40));
+    field(t, "master_repl_offset", 0);
+    field(t, "second_repl_offset", -1);
+    field(t, "repl_backlog_active", 0);
+    field(t, "repl_backlog_size", backlog);
+    field(t, "repl_backlog_first_byte_offset", 0);
+    field(t, "repl_backlog_histlen", 0);
+}
+
+fn cpu(_call: &mut Call, t: &mut String) {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct we pass; RUSAGE_SELF is valid.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    field(t, "used_cpu_sys", format!("{:.6}", secs(usage.ru_stime)));
+    field(t, "used_cpu_user", format!("{:.6}", secs(usage.ru_utime)));
+    field(t, "used_cpu_sys_children", "0.000000");
+    field(t, "used_cpu_user_children", "0.000000");
+    field(
+        t,
+        "used_cpu_sys_main_thread",
+        format!("{:.6}", secs(usage.ru_stime)),
+    );
+    field(
+        t,
+        "used_cpu_user_main_thread",
+        format!("{:.6}", secs(usage.ru_utime)),
+    );
+}
+
+fn modules(_call: &mut Call, _t: &mut String) {}
+
+fn commandstats(_call: &mut Call, _t: &mut String) {}
+
+fn errorstats(_call: &mut Call, _t: &mut String) {}
+
+fn cluster(_call: &mut Call, t: &mut String) {
+    field(t, "cluster_enabled", 0);
+}
+
+fn keyspace(call: &mut Call, t: &mut String) {
+    let eng = call.engine.get();
+    let now = unix_ms();
+    for i in 0..eng.databases() {
+        let db = eng.db(i);
+        if db.is_empty() {
+            continue;
+        }
+        let volatile = db.volatile_len();
+        let avg_ttl = if volatile == 0 {
+            0
+        } else {
+            let total: i64 = (0..volatile)
+                .take(128)
+                .filter_map(|j| db.volatile_at(j))
+                .map(|(_, at)| (at - now).max(0))
+                .sum();
+            total / volatile.min(128) as i64
+        };
+        field(
+            t,
+            &format!("db{i}"),
+            format!("keys={},expires={volatile},avg_ttl={avg_ttl}", db.len()),
+        );
+    }
+}

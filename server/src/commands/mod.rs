@@ -1,0 +1,304 @@
+//! The one command table (the engine's commands plus the server's own) and
+//! the checks every command goes through before it runs.
+
+mod client;
+mod command;
+mod config;
+mod connection;
+mod info;
+mod server;
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use bytes::{Bytes, BytesMut};
+use engine::command::{flags, CommandDef};
+use engine::{Engine, Error, Handler, Result};
+use parking_lot::{Mutex, MutexGuard};
+use resp::Writer;
+
+use crate::session::Session;
+use crate::state::{unix_ms, Shared};
+
+/// A server command: it sees the connection and shared state too.
+pub type ServerHandler = fn(&mut Call) -> Result<()>;
+
+/// A server command definition (the handler coerced to [`ServerHandler`]).
+pub(crate) fn cmd(
+    name: &'static str,
+    arity: i32,
+    flags: u32,
+    handler: ServerHandler,
+) -> CommandDef<ServerHandler> {
+    CommandDef::new(name, arity, flags, handler)
+}
+
+/// An entry of the table: who executes it.
+#[derive(Clone, Copy)]
+pub enum Entry {
+    Engine(&'static CommandDef<Handler>),
+    Server(&'static CommandDef<ServerHandler>),
+}
+
+macro_rules! with_def {
+    ($entry:expr, $def:ident => $body:expr) => {
+        match $entry {
+            Entry::Engine($def) => $body,
+            Entry::Server($def) => $body,
+        }
+    };
+}
+
+pub(crate) use with_def;
+
+impl Entry {
+    pub fn name(self) -> &'static str {
+        with_def!(self, d => d.name)
+    }
+
+    pub fn flags(self) -> u32 {
+        with_def!(self, d => d.flags)
+    }
+
+    fn arity_ok(self, argc: usize) -> bool {
+        with_def!(self, d => d.arity_ok(argc))
+    }
+
+    fn is_container(self) -> bool {
+        with_def!(self, d => !d.subcommands.is_empty())
+    }
+
+    fn subcommand(self, name: &[u8]) -> Option<Entry> {
+        match self {
+            Entry::Engine(d) => d.subcommand(name).map(Entry::Engine),
+            Entry::Server(d) => d.subcommand(name).map(Entry::Server),
+        }
+    }
+
+    pub fn subcommands(self) -> Vec<Entry> {
+        match self {
+            Entry::Engine(d) => d.subcommands.iter().map(Entry::Engine).collect(),
+            Entry::Server(d) => d.subcommands.iter().map(Entry::Server).collect(),
+        }
+    }
+}
+
+/// Lower-case name to entry.
+pub struct Table {
+    map: HashMap<&'static str, Entry>,
+}
+
+impl Table {
+    pub fn get() -> &'static Table {
+        static TABLE: OnceLock<Table> = OnceLock::new();
+        TABLE.get_or_init(|| {
+            let mut map = HashMap::new();
+            for def in engine::command::table() {
+                map.insert(def.name, Entry::Engine(def));
+            }
+            for def in server_table() {
+                let old = map.insert(def.name, Entry::Server(def));
+                assert!(old.is_none(), "command {} defined twice", def.name);
+            }
+            Table { map }
+        })
+    }
+
+    pub fn lookup(&self, name: &[u8]) -> Option<Entry> {
+        let mut buf = [0u8; 32];
+        let lower = buf.get_mut(..name.len())?;
+        for (d, s) in lower.iter_mut().zip(name) {
+            *d = s.to_ascii_lowercase();
+        }
+        self.map.get(std::str::from_utf8(lower).ok()?).copied()
+    }
+
+    pub fn entries(&self) -> impl Iterator<Item = Entry> + '_ {
+        self.map.values().copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+}
+
+fn server_table() -> &'static [CommandDef<ServerHandler>] {
+    static TABLE: OnceLock<Vec<CommandDef<ServerHandler>>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut all = Vec::new();
+        all.extend(connection::commands());
+        all.extend(client::commands());
+        all.extend(config::commands());
+        all.extend(info::commands());
+        all.extend(command::commands());
+        all.extend(server::commands());
+        all
+    })
+}
+
+/// The engine lock, taken on first use and held for the rest of a batch.
+pub struct EngineLock<'a> {
+    mutex: &'a Mutex<Engine>,
+    guard: Option<MutexGuard<'a, Engine>>,
+}
+
+impl<'a> EngineLock<'a> {
+    pub fn new(mutex: &'a Mutex<Engine>) -> Self {
+        EngineLock { mutex, guard: None }
+    }
+
+    pub fn get(&mut self) -> &mut Engine {
+        self.guard.get_or_insert_with(|| self.mutex.lock())
+    }
+
+    pub fn release(&mut self) {
+        self.guard = None;
+    }
+}
+
+/// Everything a server command sees.
+pub struct Call<'a, 'l> {
+    pub srv: &'a Arc<Shared>,
+    pub session: &'a mut Session,
+    pub args: &'a [Bytes],
+    pub out: &'a mut BytesMut,
+    pub engine: &'a mut EngineLock<'l>,
+}
+
+impl Call<'_, '_> {
+    /// A reply writer for this connection's protocol.
+    pub fn w(&mut self) -> Writer<'_> {
+        Writer::new(self.out, self.session.proto)
+    }
+
+    pub fn arg(&self, i: usize) -> &[u8] {
+        &self.args[i]
+    }
+}
+
+/// A command found for a request: the entry and, for a subcommand, its container.
+#[derive(Clone, Copy)]
+pub struct Resolved {
+    pub entry: Entry,
+    pub parent: Option<Entry>,
+}
+
+impl Resolved {
+    /// `get`, or `object|encoding` for a subcommand.
+    pub fn full_name(&self) -> String {
+        match self.parent {
+            Some(p) => format!("{}|{}", p.name(), self.entry.name()),
+            None => self.entry.name().to_string(),
+        }
+    }
+}
+
+/// Runs one request: lookup, arity, authentication, then the command.
+pub fn dispatch(
+    srv: &Arc<Shared>,
+    session: &mut Session,
+    engine: &mut EngineLock,
+    args: &[Bytes],
+    out: &mut BytesMut,
+) {
+    let mut w = Writer::new(out, session.proto);
+    let found = match resolve(args) {
+        Ok(found) => found,
+        Err(e) => {
+            w.error(&e);
+            session.errors += 1;
+            return;
+        }
+    };
+    if session.auth_required(srv) && found.entry.flags() & flags::NO_AUTH == 0 {
+        w.error("NOAUTH Authentication required.");
+        session.errors += 1;
+        return;
+    }
+    session.last_cmd = found.full_name();
+    match found.entry {
+        Entry::Engine(def) => {
+            let eng = engine.get();
+            eng.execute(def, &mut session.db, args, out, session.proto, unix_ms());
+        }
+        Entry::Server(def) => {
+            let Some(handler) = def.handler else { return };
+            let mut call = Call {
+                srv,
+                session,
+                args,
+                out,
+                engine,
+            };
+            if let Err(e) = handler(&mut call) {
+                call.w().error(&e.to_string());
+            }
+        }
+    }
+}
+
+/// Finds the command (or subcommand) and checks its arity, with Redis's
+/// error texts.
+pub fn resolve(args: &[Bytes]) -> Result<Resolved, String> {
+    let Some(top) = Table::get().lookup(&args[0]) else {
+        return Err(unknown_command(args));
+    };
+    let found = if top.is_container() && args.len() >= 2 {
+        let sub = top.subcommand(&args[1]).ok_or_else(|| {
+            format!(
+                "ERR unknown subcommand '{}'. Try {} HELP.",
+                truncate(&args[1], 128),
+                top.name().to_uppercase()
+            )
+        })?;
+        Resolved {
+            entry: sub,
+            parent: Some(top),
+        }
+    } else {
+        Resolved {
+            entry: top,
+            parent: None,
+        }
+    };
+    if !found.entry.arity_ok(args.len()) {
+        return Err(Error::Arity(found.full_name()).to_string());
+    }
+    Ok(found)
+}
+
+fn truncate(b: &[u8], max: usize) -> String {
+    String::from_utf8_lossy(&b[..b.len().min(max)]).into_owned()
+}
+
+/// `ERR unknown command 'foo', with args beginning with: 'a' 'b' `
+fn unknown_command(args: &[Bytes]) -> String {
+    let mut listed = String::new();
+    for arg in &args[1..] {
+        if listed.len() >= 128 {
+            break;
+        }
+        let room = 128 - listed.len();
+        listed.push_str(&format!("'{}' ", truncate(arg, room)));
+    }
+    format!(
+        "ERR unknown command '{}', with args beginning with: {}",
+        truncate(&args[0], 128),
+        listed
+    )
+}
+
+/// Writes a `<CMD> HELP` reply in Redis's layout: an intro line, the given
+/// lines, and the HELP entry itself.
+pub(crate) fn write_help(call: &mut Call, command: &str, lines: &[&str]) {
+    let mut w = call.w();
+    w.array(lines.len() + 3);
+    w.simple(
+        format!("{command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:").as_bytes(),
+    );
+    for line in lines {
+        w.simple(line.as_bytes());
+    }
+    w.simple(b"HELP");
+    w.simple(b"    Print this help.");
+}

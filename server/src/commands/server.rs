@@ -1,0 +1,96 @@
+//! Server administration: SHUTDOWN, TIME, LASTSAVE, DEBUG.
+
+use engine::command::args;
+use engine::command::flags::*;
+use engine::command::{CommandDef, Group};
+use engine::{Error, Result};
+
+use super::{cmd, Call, ServerHandler};
+use crate::log::log;
+
+pub(super) fn commands() -> Vec<CommandDef<ServerHandler>> {
+    let doc = |d: CommandDef<ServerHandler>, since, summary| d.doc(Group::Server, since, summary);
+    vec![
+        doc(
+            cmd(
+                "shutdown",
+                -1,
+                ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY,
+                shutdown,
+            ),
+            "1.0.0",
+            "Synchronously saves the database(s) to disk and shuts down the Redis server.",
+        ),
+        doc(
+            cmd("time", 1, LOADING | STALE | FAST, time),
+            "2.6.0",
+            "Returns the server time.",
+        ),
+        doc(
+            cmd("lastsave", 1, LOADING | STALE | FAST, lastsave),
+            "1.0.0",
+            "Returns the Unix timestamp of the last successful save to disk.",
+        ),
+        doc(
+            cmd("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, debug),
+            "1.0.0",
+            "A container for debugging commands.",
+        ),
+    ]
+}
+
+fn shutdown(call: &mut Call) -> Result<()> {
+    for a in &call.args[1..] {
+        let ok = ["nosave", "save", "now", "force", "abort"]
+            .iter()
+            .any(|o| args::is(a, o));
+        if !ok {
+            return Err(Error::Syntax);
+        }
+    }
+    if call.args[1..].iter().any(|a| args::is(a, "abort")) {
+        return Err(Error::err("No shutdown in progress."));
+    }
+    log!(Warning, "User requested shutdown...");
+    call.srv.request_shutdown();
+    // Like Redis, a successful SHUTDOWN sends no reply: the connection closes.
+    call.session.close_after_reply = true;
+    Ok(())
+}
+
+fn time(call: &mut Call) -> Result<()> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let mut w = call.w();
+    w.array(2);
+    w.bulk_integer(now.as_secs() as i64);
+    w.bulk_integer(i64::from(now.subsec_micros()));
+    Ok(())
+}
+
+fn lastsave(call: &mut Call) -> Result<()> {
+    let t = call.srv.started_unix as i64;
+    call.w().integer(t);
+    Ok(())
+}
+
+fn debug(call: &mut Call) -> Result<()> {
+    let sub = String::from_utf8_lossy(call.arg(1)).to_lowercase();
+    match sub.as_str() {
+        "sleep" if call.args.len() == 3 => {
+            let secs = args::float(call.arg(2))?;
+            std::thread::sleep(std::time::Duration::from_secs_f64(secs.max(0.0)));
+        }
+        "set-active-expire" if call.args.len() == 3 => {}
+        "quicklist-packed-threshold" | "stringmatch-len" => {}
+        _ => {
+            return Err(Error::err(format!(
+                "unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
+                String::from_utf8_lossy(call.arg(1))
+            )))
+        }
+    }
+    call.w().ok();
+    Ok(())
+}

@@ -1,0 +1,29 @@
+//! Periodic work, like Redis's `serverCron`: active expiry and metrics.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::state::{unix_ms, Counters, Shared};
+
+pub async fn run(srv: Arc<Shared>) {
+    let mut shutdown = srv.shutdown.subscribe();
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        let hz = srv.config.read().settings().hz.clamp(1, 500) as u64;
+        // Redis spends at most 25% of each 1/hz period expiring keys.
+        let budget = Duration::from_micros(1_000_000 / hz / 4);
+        srv.engine.lock().active_expire_cycle(unix_ms(), budget);
+        let c = &srv.counters;
+        srv.ops.sample(
+            unix_ms(),
+            Counters::get(&c.commands_processed),
+            Counters::get(&c.net_input_bytes),
+            Counters::get(&c.net_output_bytes),
+        );
+    }
+}

@@ -1,0 +1,115 @@
+//! State shared by every connection: the engine, configuration, clients and
+//! server-wide counters.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use engine::Engine;
+use parking_lot::{Mutex, RwLock};
+
+use crate::clients::Clients;
+use crate::config::Config;
+
+/// Counters shown by INFO stats that are not the engine's.
+#[derive(Default)]
+pub struct Counters {
+    pub connections_received: AtomicU64,
+    pub commands_processed: AtomicU64,
+    pub net_input_bytes: AtomicU64,
+    pub net_output_bytes: AtomicU64,
+    pub rejected_connections: AtomicU64,
+    pub unexpected_error_replies: AtomicU64,
+    pub total_error_replies: AtomicU64,
+}
+
+impl Counters {
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+
+    /// CONFIG RESETSTAT.
+    pub fn reset(&self) {
+        for c in [
+            &self.connections_received,
+            &self.commands_processed,
+            &self.net_input_bytes,
+            &self.net_output_bytes,
+            &self.rejected_connections,
+            &self.unexpected_error_replies,
+            &self.total_error_replies,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Everything shared; one per process, behind an `Arc`.
+pub struct Shared {
+    /// The keyspace. Locked once per pipelined batch and never across an
+    /// `.await`, so writes are totally ordered, as replication needs.
+    pub engine: Mutex<Engine>,
+    pub config: RwLock<Config>,
+    pub clients: Clients,
+    pub counters: Counters,
+    /// 40 hex characters identifying this run (INFO run_id).
+    pub run_id: String,
+    pub started: Instant,
+    pub started_unix: u64,
+    pub tcp_port: u16,
+    pub shutdown: tokio::sync::watch::Sender<bool>,
+    pub shutting_down: AtomicBool,
+    pub ops: crate::ops::OpsSampler,
+}
+
+impl Shared {
+    pub fn new(config: Config, tcp_port: u16) -> Arc<Shared> {
+        let databases = config.settings().databases as usize;
+        let (shutdown, _) = tokio::sync::watch::channel(false);
+        Arc::new(Shared {
+            engine: Mutex::new(Engine::new(databases)),
+            config: RwLock::new(config),
+            clients: Clients::default(),
+            counters: Counters::default(),
+            run_id: random_hex(40),
+            started: Instant::now(),
+            started_unix: unix_secs(),
+            tcp_port,
+            shutdown,
+            shutting_down: AtomicBool::new(false),
+            ops: crate::ops::OpsSampler::default(),
+        })
+    }
+
+    /// Asks every task to stop; the main task then exits the process.
+    pub fn request_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+        let _ = self.shutdown.send(true);
+    }
+}
+
+pub fn random_hex(len: usize) -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| char::from_digit(rng.random_range(0..16), 16).expect("hex digit"))
+        .collect()
+}
+
+pub fn unix_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
+}
+
+pub fn unix_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as i64
+}
