@@ -69,10 +69,22 @@ fn main() -> ExitCode {
     }
     log::set_role(b'M');
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    // Like Redis, one thread does everything by default: on small machines
+    // that beats spreading connections over threads that contend for the
+    // keyspace lock. `io-threads N` runs N worker threads instead.
+    let io_threads = config
+        .get(&[b"io-threads"])
+        .pop()
+        .and_then(|(_, v)| v.parse::<usize>().ok())
+        .unwrap_or(1);
+    let runtime = match io_threads {
+        1 => tokio::runtime::Builder::new_current_thread().enable_all().build(),
+        n => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build(),
+    }
+    .expect("tokio runtime");
     match runtime.block_on(run(config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
