@@ -1,8 +1,27 @@
-//! Decoding RESP from a byte buffer. (Stub: API fixed, implementation pending.)
+//! Decoding RESP from a byte buffer.
+//!
+//! Two decoders share the integer rules of Redis's `string2ll`:
+//! * [`decode`] reads any RESP2/RESP3 frame (a client reading replies, a
+//!   replica reading its master's handshake answers). It is stateless: an
+//!   incomplete frame consumes nothing.
+//! * [`RequestDecoder`] reads client requests exactly like Redis 7.0's
+//!   `processMultibulkBuffer` / `processInlineBuffer`, keeping the arguments
+//!   of a partly received request so big requests are parsed once.
 
-use bytes::{Bytes, BytesMut};
+mod frames;
+mod inline;
+mod number;
+mod request;
+
+use bytes::BytesMut;
 
 use crate::Frame;
+
+pub use request::RequestDecoder;
+
+/// Nesting limit of [`decode`]: aggregates nested deeper are rejected, which
+/// also bounds the parser's recursion.
+const MAX_DEPTH: usize = 128;
 
 /// Limits a server enforces on client requests (Redis's defaults).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +45,7 @@ impl Default for Limits {
             max_bulk_len: 512 * 1024 * 1024,
             max_multibulk_len: i32::MAX as usize,
             max_inline_len: 64 * 1024,
-            max_depth: 128,
+            max_depth: MAX_DEPTH,
             authenticated: true,
         }
     }
@@ -34,6 +53,10 @@ impl Default for Limits {
 
 /// Malformed input. `Display` gives Redis's reply text, e.g.
 /// `Protocol error: invalid bulk length`.
+///
+/// [`decode`] reuses the request errors where they fit (`InvalidBulkLength`
+/// for `$`, `=` and `!` headers, `InvalidMultibulkLength` for aggregate
+/// headers) and has its own variants for what only replies contain.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
     #[error("Protocol error: invalid multibulk length")]
@@ -60,43 +83,39 @@ pub enum DecodeError {
     Invalid,
     #[error("Protocol error: frames nested too deeply")]
     TooDeep,
+    /// A `:` or `(` line that is not a decimal integer.
+    #[error("Protocol error: invalid integer")]
+    InvalidInteger,
+    /// A `,` line that is not a floating point number.
+    #[error("Protocol error: invalid double")]
+    InvalidDouble,
+    /// A `#` line other than `t` or `f`.
+    #[error("Protocol error: invalid boolean")]
+    InvalidBoolean,
+    /// A line or payload not terminated by `\r\n`.
+    #[error("Protocol error: expected CRLF")]
+    MissingCrlf,
 }
 
 /// Decodes one complete frame of any RESP2/RESP3 type from the front of
 /// `buf`, consuming exactly its bytes. `Ok(None)` means more input is needed
 /// (nothing is consumed).
+///
+/// String payloads of the frame share `buf`'s memory (no copy). A RESP3 blob
+/// error (`!`) decodes as [`Frame::Error`].
 pub fn decode(buf: &mut BytesMut) -> Result<Option<Frame>, DecodeError> {
-    let _ = buf;
-    todo!()
-}
-
-/// Incremental decoder of client requests: multibulk arrays of bulk strings
-/// (`*2\r\n$3\r\nGET\r\n$1\r\nk\r\n`) or inline commands (`GET k\r\n`).
-#[derive(Debug, Default)]
-pub struct RequestDecoder {
-    limits: Limits,
-    consumed: u64,
-}
-
-impl RequestDecoder {
-    pub fn new(limits: Limits) -> Self {
-        RequestDecoder { limits, consumed: 0 }
-    }
-
-    pub fn limits_mut(&mut self) -> &mut Limits {
-        &mut self.limits
-    }
-
-    /// Returns the next request's arguments, `Ok(None)` when more input is
-    /// needed. Empty requests (blank inline lines, `*0`, `*-1`) are skipped.
-    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, DecodeError> {
-        let _ = buf;
-        todo!()
-    }
-
-    /// Total bytes of all requests returned (or skipped) so far; a replica
-    /// uses it to count the replication offset per applied command.
-    pub fn bytes_consumed(&self) -> u64 {
-        self.consumed
+    // A cheap validating pass finds the frame's end without allocating, so an
+    // incomplete frame costs nothing to retry and the building pass can take
+    // the bytes out of `buf` and slice them.
+    let len = match frames::frame(&frames::Check, buf, 0) {
+        Ok((rest, ())) => buf.len() - rest.len(),
+        Err(nom::Err::Incomplete(_)) => return Ok(None),
+        Err(nom::Err::Error(e) | nom::Err::Failure(e)) => return Err(e.0),
+    };
+    let src = buf.split_to(len).freeze();
+    match frames::frame(&frames::Build(&src), &src, 0) {
+        Ok((_, frame)) => Ok(Some(frame)),
+        Err(nom::Err::Error(e) | nom::Err::Failure(e)) => Err(e.0),
+        Err(nom::Err::Incomplete(_)) => Err(DecodeError::Invalid),
     }
 }
