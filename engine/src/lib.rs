@@ -15,6 +15,7 @@ mod engine;
 mod error;
 pub mod glob;
 mod str;
+pub mod types;
 mod value;
 
 pub use command::{CommandDef, Ctx, Handler};

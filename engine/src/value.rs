@@ -1,5 +1,6 @@
 //! Values stored under keys and their Redis-visible encodings.
 
+use crate::types::{Hash, List, Set, ZSet};
 use crate::Str;
 
 /// Longest string Redis stores as `embstr` (one allocation with its header).
@@ -17,18 +18,30 @@ pub enum Value {
     /// A string modified in place (APPEND, SETRANGE): always `raw`, and keeps
     /// spare capacity so repeated appends are amortized O(1).
     Raw(Box<Vec<u8>>),
+    List(Box<List>),
+    Hash(Box<Hash>),
+    Set(Box<Set>),
+    ZSet(Box<ZSet>),
 }
 
 /// The type name reported by TYPE (and used in WRONGTYPE checks).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     String,
+    List,
+    Hash,
+    Set,
+    ZSet,
 }
 
 impl Kind {
     pub fn name(self) -> &'static str {
         match self {
             Kind::String => "string",
+            Kind::List => "list",
+            Kind::Hash => "hash",
+            Kind::Set => "set",
+            Kind::ZSet => "zset",
         }
     }
 }
@@ -45,6 +58,10 @@ impl Value {
     pub fn kind(&self) -> Kind {
         match self {
             Value::Int(_) | Value::Str(_) | Value::Raw(_) => Kind::String,
+            Value::List(_) => Kind::List,
+            Value::Hash(_) => Kind::Hash,
+            Value::Set(_) => Kind::Set,
+            Value::ZSet(_) => Kind::ZSet,
         }
     }
 
@@ -53,6 +70,10 @@ impl Value {
             Value::Int(_) => "int",
             Value::Str(s) if s.len() <= EMBSTR_MAX => "embstr",
             Value::Str(_) | Value::Raw(_) => "raw",
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -63,6 +84,7 @@ impl Value {
             Value::Int(n) => Some(scratch.format(*n).as_bytes()),
             Value::Str(s) => Some(s),
             Value::Raw(v) => Some(v),
+            _ => None,
         }
     }
 
