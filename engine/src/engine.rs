@@ -16,6 +16,15 @@ pub struct Propagated {
     pub args: Vec<Bytes>,
 }
 
+/// A command asked to wait for data (BLPOP and friends on empty keys).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockOn {
+    pub db: usize,
+    pub keys: Vec<Bytes>,
+    /// Unix ms after which the client gets its timeout reply; `None` waits forever.
+    pub deadline: Option<i64>,
+}
+
 /// Counters shown by INFO stats.
 #[derive(Debug, Default, Clone)]
 pub struct Stats {
@@ -39,6 +48,10 @@ pub struct Engine {
     /// A replica leaves expired keys to its master's DELs and only hides
     /// them from readers.
     pub replica: bool,
+    /// Set by a blocking command that found no data; taken by the server.
+    pub(crate) blocked: Option<BlockOn>,
+    /// Keys that received data blocked clients may be waiting for.
+    pub(crate) ready: Vec<(usize, Bytes)>,
 }
 
 impl Engine {
@@ -51,6 +64,8 @@ impl Engine {
             propagated: Vec::new(),
             record: false,
             replica: false,
+            blocked: None,
+            ready: Vec::new(),
         }
     }
 
@@ -90,6 +105,16 @@ impl Engine {
     /// Writes recorded since the last call, in execution order.
     pub fn take_propagated(&mut self) -> Vec<Propagated> {
         std::mem::take(&mut self.propagated)
+    }
+
+    /// The wait requested by the last command, if it must block.
+    pub fn take_block(&mut self) -> Option<BlockOn> {
+        self.blocked.take()
+    }
+
+    /// Keys that got data since the last call (for waking blocked clients).
+    pub fn take_ready_keys(&mut self) -> Vec<(usize, Bytes)> {
+        std::mem::take(&mut self.ready)
     }
 
     /// Runs one command whose arity was already checked, writing its reply

@@ -171,6 +171,7 @@ pub struct Ctx<'a> {
     /// Unix time in milliseconds, fixed for the whole command.
     pub now: i64,
     rewrite: Option<Vec<Bytes>>,
+    may_block: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -188,7 +189,14 @@ impl<'a> Ctx<'a> {
             out,
             now,
             rewrite: None,
+            may_block: true,
         }
+    }
+
+    /// Forbids blocking (MULTI, timeouts): see [`Ctx::may_block`].
+    pub fn without_blocking(mut self) -> Self {
+        self.may_block = false;
+        self
     }
 
     /// The selected database.
@@ -210,6 +218,30 @@ impl<'a> Ctx<'a> {
 
     pub(crate) fn take_rewrite(&mut self) -> Option<Vec<Bytes>> {
         self.rewrite.take()
+    }
+
+    /// Asks the server to park this client until one of `keys` gets data
+    /// or `deadline` (Unix ms) passes. The command writes no reply then; it
+    /// is run again when a key is ready. Only call when [`Ctx::may_block`].
+    pub fn block(&mut self, keys: Vec<Bytes>, deadline: Option<i64>) {
+        self.eng.blocked = Some(crate::engine::BlockOn {
+            db: *self.db,
+            keys,
+            deadline,
+        });
+    }
+
+    /// Whether a blocking command may block (not inside MULTI, and not when
+    /// re-run after its timeout); if not, it answers as if it timed out.
+    pub fn may_block(&self) -> bool {
+        self.may_block
+    }
+
+    /// Marks `key` as having received data that blocked clients may want
+    /// (Redis's `signalKeyAsReady`).
+    pub fn signal_ready(&mut self, key: &[u8]) {
+        let db = *self.db;
+        self.eng.ready.push((db, Bytes::copy_from_slice(key)));
     }
 
     /// Whether `key` exists, after lazy expiry.
