@@ -144,6 +144,6 @@ mod tests {
     #[test]
     fn dates() {
         assert_eq!(super::civil_from_days(0), (1970, 1, 1));
-        assert_eq!(super::civil_from_days(20_782), (2026, 11, 26));
+        assert_eq!(super::civil_from_days(20_783), (2026, 11, 26));
     }
 }
