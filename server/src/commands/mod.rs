@@ -205,7 +205,7 @@ pub fn dispatch(
     let found = match resolve(args) {
         Ok(found) => found,
         Err(e) => {
-            w.error(&e);
+            w.error_bytes(&e);
             session.errors += 1;
             return;
         }
@@ -239,17 +239,16 @@ pub fn dispatch(
 
 /// Finds the command (or subcommand) and checks its arity, with Redis's
 /// error texts.
-pub fn resolve(args: &[Bytes]) -> Result<Resolved, String> {
+pub fn resolve(args: &[Bytes]) -> Result<Resolved, Vec<u8>> {
     let Some(top) = Table::get().lookup(&args[0]) else {
         return Err(unknown_command(args));
     };
     let found = if top.is_container() && args.len() >= 2 {
         let sub = top.subcommand(&args[1]).ok_or_else(|| {
-            format!(
-                "ERR unknown subcommand '{}'. Try {} HELP.",
-                truncate(&args[1], 128),
-                top.name().to_uppercase()
-            )
+            let mut e = b"ERR unknown subcommand '".to_vec();
+            e.extend_from_slice(c_str(&args[1], 128));
+            e.extend_from_slice(format!("'. Try {} HELP.", top.name().to_uppercase()).as_bytes());
+            e
         })?;
         Resolved {
             entry: sub,
@@ -262,30 +261,34 @@ pub fn resolve(args: &[Bytes]) -> Result<Resolved, String> {
         }
     };
     if !found.entry.arity_ok(args.len()) {
-        return Err(Error::Arity(found.full_name()).to_string());
+        return Err(Error::Arity(found.full_name()).to_string().into_bytes());
     }
     Ok(found)
 }
 
-fn truncate(b: &[u8], max: usize) -> String {
-    String::from_utf8_lossy(&b[..b.len().min(max)]).into_owned()
+/// An argument as C's `%.*s` prints it: up to the first NUL, at most `max` bytes.
+fn c_str(b: &[u8], max: usize) -> &[u8] {
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len()).min(max);
+    &b[..end]
 }
 
 /// `ERR unknown command 'foo', with args beginning with: 'a' 'b' `
-fn unknown_command(args: &[Bytes]) -> String {
-    let mut listed = String::new();
+fn unknown_command(args: &[Bytes]) -> Vec<u8> {
+    let mut listed = Vec::new();
     for arg in &args[1..] {
         if listed.len() >= 128 {
             break;
         }
         let room = 128 - listed.len();
-        listed.push_str(&format!("'{}' ", truncate(arg, room)));
+        listed.push(b'\'');
+        listed.extend_from_slice(c_str(arg, room));
+        listed.extend_from_slice(b"' ");
     }
-    format!(
-        "ERR unknown command '{}', with args beginning with: {}",
-        truncate(&args[0], 128),
-        listed
-    )
+    let mut e = b"ERR unknown command '".to_vec();
+    e.extend_from_slice(c_str(&args[0], 128));
+    e.extend_from_slice(b"', with args beginning with: ");
+    e.extend_from_slice(&listed);
+    e
 }
 
 /// Writes a `<CMD> HELP` reply in Redis's layout: an intro line, the given
