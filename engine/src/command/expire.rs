@@ -219,8 +219,8 @@ fn ttl_generic(ctx: &mut Ctx, unit: Unit) -> Result<()> {
         return Ok(());
     };
     // Wide arithmetic: times near i64::MAX still round like Redis's answers.
-    let ms = i128::from(at) - if unit.absolute { 0 } else { i128::from(ctx.now) };
-    let ms = ms.max(0);
+    let base = if unit.absolute { 0 } else { ctx.now };
+    let ms = (i128::from(at) - i128::from(base)).max(0);
     let answer = if unit.seconds { (ms + 500) / 1000 } else { ms };
     ctx.out.integer(answer as i64);
     Ok(())
