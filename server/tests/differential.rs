@@ -5,11 +5,12 @@
 
 mod support;
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 use std::thread;
 
-use support::reply::escape;
+use support::reply::{self, escape, Reply};
 use support::script::Line;
 use support::{redis_available, script, Client, Server};
 
@@ -157,6 +158,11 @@ fn binary() {
 }
 
 #[test]
+fn config() {
+    run_script("config.txt", &[]);
+}
+
+#[test]
 fn auth() {
     run_script("auth.txt", &["--requirepass", "s3cret"]);
 }
@@ -165,4 +171,46 @@ fn auth() {
 #[ignore = "needs a non-string type (lists arrive with issue 3)"]
 fn types() {
     run_script("types.txt", &[]);
+}
+
+/// CONFIG GET * lists the same directives with the same defaults as Redis;
+/// only the port differs between the two servers.
+#[test]
+fn config_get_all_matches_redis() {
+    if !redis_available() {
+        return;
+    }
+    let directives = |server: &Server| -> BTreeMap<String, String> {
+        let raw = server.client().call(&["CONFIG", "GET", "*"]).unwrap();
+        let items = match reply::parse(&raw) {
+            Ok(Some((Reply::Aggregate { items, .. }, _))) => items,
+            other => panic!("{}: CONFIG GET * gave {other:?}", server.name()),
+        };
+        let text = |item: &Reply| String::from_utf8_lossy(item.bulk().unwrap()).into_owned();
+        let pairs = items.chunks(2).map(|pair| (text(&pair[0]), text(&pair[1])));
+        pairs.filter(|(name, _)| name != "port").collect()
+    };
+    let (ours, theirs) = (
+        directives(&Server::redust(&[])),
+        directives(&Server::redis(&[])),
+    );
+    let mut differences = Vec::new();
+    for (name, value) in &theirs {
+        match ours.get(name) {
+            None => differences.push(format!("{name}: missing (redis: {value:?})")),
+            Some(ours) if ours != value => {
+                differences.push(format!("{name}: redust {ours:?}, redis {value:?}"))
+            }
+            Some(_) => {}
+        }
+    }
+    let extra = ours.keys().filter(|name| !theirs.contains_key(*name));
+    differences.extend(extra.map(|name| format!("{name}: not in redis")));
+    assert!(
+        differences.is_empty(),
+        "CONFIG GET * differs in {} of {} directives:\n{}",
+        differences.len(),
+        theirs.len(),
+        differences.join("\n")
+    );
 }
