@@ -97,6 +97,13 @@ impl RequestDecoder {
         self.consumed
     }
 
+    /// Bytes of the unfinished request already taken out of the buffer
+    /// (headers and arguments so far); added to the buffer's length, what
+    /// the client's query buffer holds.
+    pub fn pending_bytes(&self) -> u64 {
+        self.partial.taken
+    }
+
     fn inline(&mut self, buf: &mut BytesMut) -> Result<Start, DecodeError> {
         let Some(newline) = self.find_line_end(buf, b'\n', DecodeError::TooBigInline)? else {
             return Ok(Start::NeedMore);
