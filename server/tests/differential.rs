@@ -214,3 +214,8 @@ fn config_get_all_matches_redis() {
         differences.join("\n")
     );
 }
+
+#[test]
+fn multi() {
+    run_script("multi.txt", &[]);
+}

@@ -290,7 +290,7 @@ impl Garbage {
         let mut out = Vec::with_capacity(len + 16);
         while out.len() < len {
             let r = self.next();
-            if r % 3 == 0 {
+            if r.is_multiple_of(3) {
                 out.extend_from_slice(FRAGMENTS[(r >> 8) as usize % FRAGMENTS.len()]);
             } else {
                 out.push((r >> 16) as u8);

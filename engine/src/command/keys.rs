@@ -308,7 +308,6 @@ mod tests {
     /// Redis does not count a lazy expiry as a change (`server.dirty`), so
     /// DEL of an expired key propagates only the expiry's own DEL.
     #[test]
-    #[ignore = "needs Engine::delete_expired to leave `dirty` alone (reported)"]
     fn del_of_an_expired_key_propagates_once() {
         let mut t = TestEngine::new();
         t.run("SET a 1 PX 10");
