@@ -90,6 +90,7 @@ pub struct Engine {
     pub(crate) blocked: Option<BlockOn>,
     /// Keys that received data blocked clients may be waiting for.
     pub(crate) ready: Vec<(usize, Bytes)>,
+    pub(crate) track_ready: bool,
 }
 
 impl Engine {
@@ -104,6 +105,7 @@ impl Engine {
             replica: false,
             blocked: None,
             ready: Vec::new(),
+            track_ready: false,
             for_master: false,
             track_touched: false,
             touched: Touched::default(),
@@ -175,6 +177,15 @@ impl Engine {
     /// The wait requested by the last command, if it must block.
     pub fn take_block(&mut self) -> Option<BlockOn> {
         self.blocked.take()
+    }
+
+    /// Starts or stops recording keys that received data (on while
+    /// clients are blocked).
+    pub fn track_ready(&mut self, on: bool) {
+        self.track_ready = on;
+        if !on {
+            self.ready.clear();
+        }
     }
 
     /// Keys that got data since the last call (for waking blocked clients).

@@ -5,6 +5,7 @@
 //! `engine` crate; the wire format in `resp`.
 
 mod apply;
+mod blocking;
 mod clients;
 mod commands;
 mod config;

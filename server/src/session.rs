@@ -4,8 +4,10 @@ use std::sync::Arc;
 
 use resp::Protocol;
 
+use crate::blocking::Waiter;
 use crate::clients::Handle;
 use crate::commands::multi::{Transaction, Watch};
+use crate::commands::pubsub::Subscriptions;
 use crate::commands::Resolved;
 
 /// CLIENT REPLY mode.
@@ -34,6 +36,10 @@ pub struct Session {
     pub multi: Option<Transaction>,
     /// Keys under WATCH and whether one of them was touched since.
     pub watch: Watch,
+    /// The command this client is blocked in (BLPOP and friends).
+    pub blocked: Option<Arc<Waiter>>,
+    /// Channels and patterns subscribed to.
+    pub subs: Subscriptions,
 }
 
 impl Session {
@@ -48,11 +54,18 @@ impl Session {
             last_cmd: None,
             multi: None,
             watch: Watch::default(),
+            blocked: None,
+            subs: Subscriptions::default(),
         }
     }
 
     pub fn id(&self) -> u64 {
         self.handle.id
+    }
+
+    /// Whether the client is in subscribed mode.
+    pub fn subscribed(&self) -> bool {
+        !self.subs.is_empty()
     }
 
     pub fn auth_required(&self, _srv: &crate::state::Shared) -> bool {

@@ -65,6 +65,8 @@ pub struct Shared {
     pub shutting_down: AtomicBool,
     pub ops: crate::ops::OpsSampler,
     pub watchers: crate::commands::multi::Watchers,
+    pub blocking: crate::blocking::Blocking,
+    pub pubsub: crate::commands::pubsub::Registry,
     /// Highest used memory seen (INFO used_memory_peak).
     pub memory_peak: memstats::Peak,
     /// Used memory once initialised, before any client (used_memory_startup).
@@ -90,6 +92,8 @@ impl Shared {
             shutting_down: AtomicBool::new(false),
             ops: crate::ops::OpsSampler::default(),
             watchers: Default::default(),
+            blocking: Default::default(),
+            pubsub: Default::default(),
             memory_peak: memstats::Peak::new(),
             memory_startup: memstats::snapshot().used_memory(),
             errorstats: Default::default(),

@@ -219,3 +219,8 @@ fn config_get_all_matches_redis() {
 fn multi() {
     run_script("multi.txt", &[]);
 }
+
+#[test]
+fn pubsub() {
+    run_script("pubsub.txt", &[]);
+}

@@ -136,7 +136,7 @@ fn clients(call: &mut Call, t: &mut String) {
     field(t, "maxclients", srv.config.read().settings().maxclients);
     field(t, "client_recent_max_input_buffer", 0);
     field(t, "client_recent_max_output_buffer", 0);
-    field(t, "blocked_clients", 0);
+    field(t, "blocked_clients", srv.blocking.len());
     field(t, "tracking_clients", 0);
     field(t, "clients_in_timeout_table", 0);
 }
@@ -294,10 +294,14 @@ fn stats(call: &mut Call, t: &mut String) {
     field(t, "current_eviction_exceeded_time", 0);
     field(t, "keyspace_hits", es.keyspace_hits);
     field(t, "keyspace_misses", es.keyspace_misses);
-    for name in [
-        "pubsub_channels",
-        "pubsub_patterns",
+    field(t, "pubsub_channels", call.srv.pubsub.channel_count());
+    field(t, "pubsub_patterns", call.srv.pubsub.pattern_count());
+    field(
+        t,
         "pubsubshard_channels",
+        call.srv.pubsub.shard_channel_count(),
+    );
+    for name in [
         "latest_fork_usec",
         "total_forks",
         "migrate_cached_sockets",

@@ -7,6 +7,7 @@ mod config;
 mod connection;
 mod info;
 pub(crate) mod multi;
+pub(crate) mod pubsub;
 mod server;
 
 use std::collections::HashMap;
@@ -134,6 +135,7 @@ fn server_table() -> &'static [CommandDef<ServerHandler>] {
         all.extend(command::commands());
         all.extend(server::commands());
         all.extend(multi::commands());
+        all.extend(pubsub::commands());
         all
     })
 }
@@ -220,6 +222,28 @@ pub fn dispatch(
         Ok(found) if session.multi.is_some() && !multi::runs_inside_multi(found.entry.name()) => {
             multi::queue(session, found, args, out);
         }
+        Ok(found)
+            if session.subscribed()
+                && session.proto == resp::Protocol::Resp2
+                && found.entry.name() == "ping" =>
+        {
+            // In RESP2 subscribed mode PING answers in the message format.
+            let mut w = Writer::new(out, session.proto);
+            w.array(2);
+            w.bulk(b"pong");
+            w.bulk(args.get(1).map_or(&b""[..], |a| &a[..]));
+        }
+        Ok(found)
+            if session.subscribed()
+                && session.proto == resp::Protocol::Resp2
+                && !pubsub::allowed_when_subscribed(found.entry.name()) =>
+        {
+            let msg = format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                found.full_name()
+            );
+            Writer::new(out, session.proto).error(&msg);
+        }
         Ok(found) => run(
             srv,
             session,
@@ -234,7 +258,9 @@ pub fn dispatch(
         srv.count_error(&out[mark + 1..]);
     }
     if engine.is_locked() {
-        multi::invalidate_watchers(srv, engine.get());
+        let eng = engine.get();
+        srv.blocking.serve_ready(eng);
+        multi::invalidate_watchers(srv, eng);
     }
 }
 
@@ -270,6 +296,20 @@ pub(crate) fn run(
                 unix_ms(),
                 opts,
             );
+            if let Some(block) = eng.take_block() {
+                let waiter = crate::blocking::Waiter::new(
+                    session.handle.clone(),
+                    def,
+                    args.to_vec(),
+                    block.db,
+                    session.proto,
+                    block.keys,
+                    block.deadline,
+                );
+                srv.blocking.park(waiter.clone());
+                eng.track_ready(true);
+                session.blocked = Some(waiter);
+            }
         }
         Entry::Server(def) => {
             let Some(handler) = def.handler else { return };
