@@ -174,7 +174,7 @@ impl Default for Limits {
             list_max_listpack_size: -2,
             list_packed_threshold: 1 << 30,
             set_max_intset_entries: 512,
-            hash_max_listpack_entries: 128,
+            hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,

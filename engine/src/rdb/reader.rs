@@ -10,6 +10,7 @@ use super::{opcode, rdb_type, Entry, Error, Result, MAX_READ_VERSION};
 
 /// What an RDB file holds, in file order.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Event {
     /// An AUX field (`redis-ver`, `ctime`, `repl-id`, ...). Unknown ones are
     /// to be ignored, as Redis does.

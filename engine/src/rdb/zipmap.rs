@@ -57,38 +57,20 @@ pub fn walk<'a>(
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    /// A zipmap builder for tests (with one free byte after each value, as
-    /// zipmaps left after updates have).
-    pub fn build(pairs: &[(&[u8], &[u8])]) -> Vec<u8> {
-        let mut zm = vec![pairs.len().min(254) as u8];
-        let len = |zm: &mut Vec<u8>, n: usize| {
-            if n < 254 {
-                zm.push(n as u8);
-            } else {
-                zm.push(BIGLEN);
-                zm.extend_from_slice(&(n as u32).to_le_bytes());
-            }
-        };
-        for (k, v) in pairs {
-            len(&mut zm, k.len());
-            zm.extend_from_slice(k);
-            len(&mut zm, v.len());
-            zm.push(1);
-            zm.extend_from_slice(v);
-            zm.push(0);
-        }
-        zm.push(END);
-        zm
-    }
 
     #[test]
     fn round_trip_and_corruption() {
         let big = vec![b'v'; 300];
         let pairs: Vec<(&[u8], &[u8])> = vec![(b"foo", b"bar"), (b"hello", &big), (b"", b"")];
-        let zm = build(&pairs);
+        // Lengths, a free byte after each value (as zipmaps left by updates).
+        let mut zm = vec![3, 3];
+        zm.extend_from_slice(b"foo\x03\x01bar\x00\x05hello\xfe");
+        zm.extend_from_slice(&300u32.to_le_bytes());
+        zm.push(0);
+        zm.extend_from_slice(&big);
+        zm.extend_from_slice(&[0, 0, 0, 0xff]);
         let mut got = Vec::new();
         assert_eq!(walk(&zm, |k, v| Ok(got.push((k, v)))).unwrap(), 3);
         assert_eq!(got, pairs);
