@@ -8,12 +8,16 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use bytes::Bytes;
 use engine::rdb::{
-    crc64, dump, rdb_type, restore, Entry, Error, Event, Limits, Object, Reader, WriteOptions, Writer,
+    crc64, dump, rdb_type, restore, Entry, Error, Event, Limits, Object, Reader, WriteOptions,
+    Writer,
 };
 use rdb_support::{legacy, Rng};
 
 fn cases() -> usize {
-    std::env::var("RDB_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3000)
+    std::env::var("RDB_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000)
 }
 
 fn b(s: &str) -> Bytes {
@@ -29,10 +33,14 @@ fn small_file() -> Vec<u8> {
         list_max_listpack_size: 4,
         ..Default::default()
     };
-    let opts = WriteOptions { limits, ..Default::default() };
+    let opts = WriteOptions {
+        limits,
+        ..Default::default()
+    };
     let mut w = Writer::new(Vec::new(), &opts).unwrap();
     w.aux(b"redis-ver", b"7.0.15").unwrap();
-    w.function(b"#!lua name=lib\nredis.register_function('f', function() return 1 end)").unwrap();
+    w.function(b"#!lua name=lib\nredis.register_function('f', function() return 1 end)")
+        .unwrap();
     for db in [0u32, 3, 15] {
         w.select_db(db, 9, 1).unwrap();
         let e = |key: &str, object: Object| Entry {
@@ -47,13 +55,37 @@ fn small_file() -> Vec<u8> {
             e("s", Object::String(b("value"))),
             e("i", Object::String(b("-123456"))),
             e("z", Object::String(b(&"compress me ".repeat(10)))),
-            e("l", Object::List((0..9).map(|i| b(&format!("{i}-{}", "x".repeat(i)))).collect())),
+            e(
+                "l",
+                Object::List(
+                    (0..9)
+                        .map(|i| b(&format!("{i}-{}", "x".repeat(i))))
+                        .collect(),
+                ),
+            ),
             e("si", Object::Set(["1", "2", "-300"].map(b).to_vec())),
             e("ss", Object::Set(["a", "b", "c", "d", "e"].map(b).to_vec())),
-            e("hl", Object::Hash(vec![(b("f"), b("1")), (b("g"), b("two"))])),
-            e("hh", Object::Hash((0..5).map(|i| (b(&format!("f{i}")), b(&i.to_string()))).collect())),
+            e(
+                "hl",
+                Object::Hash(vec![(b("f"), b("1")), (b("g"), b("two"))]),
+            ),
+            e(
+                "hh",
+                Object::Hash(
+                    (0..5)
+                        .map(|i| (b(&format!("f{i}")), b(&i.to_string())))
+                        .collect(),
+                ),
+            ),
             e("zl", Object::ZSet(vec![(b("a"), 1.5), (b("b"), -2.0)])),
-            e("zs", Object::ZSet((0..5).map(|i| (b(&format!("m{i}")), i as f64 * 0.7)).collect())),
+            e(
+                "zs",
+                Object::ZSet(
+                    (0..5)
+                        .map(|i| (b(&format!("m{i}")), i as f64 * 0.7))
+                        .collect(),
+                ),
+            ),
         ] {
             w.write_entry(&e).unwrap();
         }
@@ -75,16 +107,31 @@ fn no_panic<T>(what: &str, f: impl FnOnce() -> T) -> T {
 #[test]
 fn small_file_is_valid() {
     let events = read_all(&small_file(), true).unwrap();
-    assert!(matches!(events.last(), Some(Event::End { checksum: Some(_) })));
-    assert_eq!(events.iter().filter(|e| matches!(e, Event::Entry(_))).count(), 30);
+    assert!(matches!(
+        events.last(),
+        Some(Event::End { checksum: Some(_) })
+    ));
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| matches!(e, Event::Entry(_)))
+            .count(),
+        30
+    );
 }
 
 #[test]
 fn every_truncation_is_an_error() {
     let file = small_file();
     for cut in 0..file.len() {
-        let r = no_panic(&format!("truncation at {cut}"), || read_all(&file[..cut], true));
-        assert!(r.is_err(), "truncation at {cut} of {} read as valid", file.len());
+        let r = no_panic(&format!("truncation at {cut}"), || {
+            read_all(&file[..cut], true)
+        });
+        assert!(
+            r.is_err(),
+            "truncation at {cut} of {} read as valid",
+            file.len()
+        );
     }
 }
 
@@ -103,7 +150,10 @@ fn random_byte_flips_are_errors() {
         }
         let what = format!("flip case {case}");
         // The checksum catches what the structure checks let through.
-        assert!(no_panic(&what, || read_all(&bad, true)).is_err(), "{what} read as valid");
+        assert!(
+            no_panic(&what, || read_all(&bad, true)).is_err(),
+            "{what} read as valid"
+        );
         // Without it, the structure checks alone must hold.
         let _ = no_panic(&what, || read_all(&bad, false));
     }
@@ -127,7 +177,11 @@ fn corrupt_values_behind_a_valid_checksum() {
     .map(|o| dump(o, &WriteOptions::default()).unwrap())
     .collect();
     let zl = legacy::ziplist(&[b"a", b"1", b"bb", b"-70000"]);
-    for t in [rdb_type::LIST_ZIPLIST, rdb_type::ZSET_ZIPLIST, rdb_type::HASH_ZIPLIST] {
+    for t in [
+        rdb_type::LIST_ZIPLIST,
+        rdb_type::ZSET_ZIPLIST,
+        rdb_type::HASH_ZIPLIST,
+    ] {
         let mut v = Vec::new();
         legacy::string(&mut v, &zl);
         payloads.push(legacy::payload(t, &v, 9));
@@ -182,28 +236,71 @@ fn huge_claims_do_not_allocate() {
     let r = read_all(&file_with(b"\x81\x00\x00\x01\x00\x00\x00\x00\x00abc"), true);
     assert!(matches!(r, Err(Error::Truncated { .. })), "{r:?}");
     // An LZF string claiming 2^40 bytes from 4 compressed bytes.
-    let r = read_all(&file_with(b"\xc3\x04\x81\x00\x00\x01\x00\x00\x00\x00\x00\x00abc"), true);
+    let r = read_all(
+        &file_with(b"\xc3\x04\x81\x00\x00\x01\x00\x00\x00\x00\x00\x00abc"),
+        true,
+    );
     assert!(matches!(r, Err(Error::Corrupt { .. })), "{r:?}");
     // A list of 2^62 elements with one present.
     let mut f = b"REDIS0010".to_vec();
-    f.extend_from_slice(&[rdb_type::LIST, 1, b'k', 0x81, 0x40, 0, 0, 0, 0, 0, 0, 0, 1, b'x']);
+    f.extend_from_slice(&[
+        rdb_type::LIST,
+        1,
+        b'k',
+        0x81,
+        0x40,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        1,
+        b'x',
+    ]);
     let r = read_all(&f, true);
     assert!(matches!(r, Err(Error::Truncated { .. })), "{r:?}");
     // A quicklist of 2^32 nodes.
     let mut f = b"REDIS0010".to_vec();
-    f.extend_from_slice(&[rdb_type::LIST_QUICKLIST_2, 1, b'k', 0x81, 0, 0, 0, 1, 0, 0, 0, 0]);
+    f.extend_from_slice(&[
+        rdb_type::LIST_QUICKLIST_2,
+        1,
+        b'k',
+        0x81,
+        0,
+        0,
+        0,
+        1,
+        0,
+        0,
+        0,
+        0,
+    ]);
     assert!(read_all(&f, true).is_err());
 }
 
 #[test]
 fn typed_errors() {
-    assert!(matches!(Reader::new(&b"RUBBISH00"[..]), Err(Error::BadSignature)));
+    assert!(matches!(
+        Reader::new(&b"RUBBISH00"[..]),
+        Err(Error::BadSignature)
+    ));
     assert!(matches!(Reader::new(&b"RED"[..]), Err(Error::BadSignature)));
-    assert!(matches!(Reader::new(&b"REDIS0013"[..]), Err(Error::UnsupportedVersion(13))));
-    assert!(matches!(Reader::new(&b"REDIS0000"[..]), Err(Error::UnsupportedVersion(0))));
+    assert!(matches!(
+        Reader::new(&b"REDIS0013"[..]),
+        Err(Error::UnsupportedVersion(13))
+    ));
+    assert!(matches!(
+        Reader::new(&b"REDIS0000"[..]),
+        Err(Error::UnsupportedVersion(0))
+    ));
     // A stream value and a module value.
     let stream = b"REDIS0010\x15\x01k\x00";
-    assert!(matches!(read_all(stream, true), Err(Error::UnsupportedType { rdb_type: 21, .. })));
+    assert!(matches!(
+        read_all(stream, true),
+        Err(Error::UnsupportedType { rdb_type: 21, .. })
+    ));
     // Module id of "ReJSON-RL" version 3.
     let id: u64 = "ReJSON-RL".bytes().fold(0u64, |id, c| {
         let cs = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -220,9 +317,18 @@ fn typed_errors() {
     f.extend_from_slice(&id.to_be_bytes());
     assert!(matches!(read_all(&f, true), Err(Error::Module { .. })));
     // An unknown opcode.
-    assert!(matches!(read_all(b"REDIS0010\x08", true), Err(Error::UnknownType { rdb_type: 8, offset: 9 })));
+    assert!(matches!(
+        read_all(b"REDIS0010\x08", true),
+        Err(Error::UnknownType {
+            rdb_type: 8,
+            offset: 9
+        })
+    ));
     // A checksum mismatch, and checksum 0 meaning "not checked".
-    let mut f = Writer::new(Vec::new(), &WriteOptions::default()).unwrap().finish().unwrap();
+    let mut f = Writer::new(Vec::new(), &WriteOptions::default())
+        .unwrap()
+        .finish()
+        .unwrap();
     let n = f.len();
     f[n - 1] ^= 1;
     assert!(matches!(read_all(&f, true), Err(Error::Checksum { .. })));
@@ -233,8 +339,10 @@ fn typed_errors() {
     assert!(matches!(restore(b"short"), Err(Error::DumpPayload)));
     let empty_list = legacy::payload(rdb_type::LIST, &[0], 10);
     assert!(matches!(restore(&empty_list), Err(Error::BadData { .. })));
-    assert_eq!(restore(&empty_list).unwrap_err().to_string(), "Bad data format");
+    assert_eq!(
+        restore(&empty_list).unwrap_err().to_string(),
+        "Bad data format"
+    );
     let dup_set = legacy::payload(rdb_type::SET, b"\x02\x01a\x01a", 10);
     assert!(matches!(restore(&dup_set), Err(Error::BadData { .. })));
 }
-

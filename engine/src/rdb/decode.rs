@@ -208,7 +208,7 @@ fn zset_pairs<R: Read>(flat: Vec<Bytes>, src: &Source<R>) -> Result<Vec<(Bytes, 
 }
 
 fn pairs<R: Read>(src: &Source<R>, flat: Vec<Bytes>) -> Result<Vec<(Bytes, Bytes)>> {
-    if flat.len() % 2 != 0 {
+    if flat.len() & 1 == 1 {
         return Err(src.corrupt("odd number of elements in a hash or sorted set"));
     }
     let mut out = Vec::with_capacity(flat.len() / 2);

@@ -6,12 +6,11 @@ const HEADER: usize = 8;
 
 /// Appends the intset of `sorted` (strictly ascending) to `buf`.
 pub fn build(sorted: &[i64], buf: &mut Vec<u8>) {
-    let fits = |lo: i64, hi: i64| {
-        sorted.first().is_none_or(|&a| a >= lo) && sorted.last().is_none_or(|&z| z <= hi)
-    };
-    let width: usize = if fits(i16::MIN.into(), i16::MAX.into()) {
+    let lo = sorted.first().copied().unwrap_or(0);
+    let hi = sorted.last().copied().unwrap_or(0);
+    let width: usize = if i16::try_from(lo).is_ok() && i16::try_from(hi).is_ok() {
         2
-    } else if fits(i32::MIN.into(), i32::MAX.into()) {
+    } else if i32::try_from(lo).is_ok() && i32::try_from(hi).is_ok() {
         4
     } else {
         8

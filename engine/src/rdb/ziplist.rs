@@ -107,7 +107,14 @@ mod tests {
             0x0f, 0, 0, 0, 0x0c, 0, 0, 0, 2, 0, 0x00, 0xf3, 0x02, 0xf6, 0xff,
         ];
         let mut got = Vec::new();
-        assert_eq!(walk(&zl, |i| Ok(got.push(i))).unwrap(), 2);
+        assert_eq!(
+            walk(&zl, |i| {
+                got.push(i);
+                Ok(())
+            })
+            .unwrap(),
+            2
+        );
         assert_eq!(got, [Item::Int(2), Item::Int(5)]);
     }
 

@@ -72,7 +72,14 @@ mod tests {
         zm.extend_from_slice(&big);
         zm.extend_from_slice(&[0, 0, 0, 0xff]);
         let mut got = Vec::new();
-        assert_eq!(walk(&zm, |k, v| Ok(got.push((k, v)))).unwrap(), 3);
+        assert_eq!(
+            walk(&zm, |k, v| {
+                got.push((k, v));
+                Ok(())
+            })
+            .unwrap(),
+            3
+        );
         assert_eq!(got, pairs);
         for cut in 0..zm.len() {
             assert!(walk(&zm[..cut], |_, _| Ok(())).is_err());
