@@ -9,7 +9,14 @@ use engine::rdb::{Event, KeyMeta, Reader, WriteOptions, Writer};
 const KEYS: usize = 1_000_000;
 
 fn dataset() -> Vec<(Vec<u8>, Vec<u8>)> {
-    (0..KEYS).map(|i| (format!("key:{i:010}").into_bytes(), format!("value:{i}").into_bytes())).collect()
+    (0..KEYS)
+        .map(|i| {
+            (
+                format!("key:{i:010}").into_bytes(),
+                format!("value:{i}").into_bytes(),
+            )
+        })
+        .collect()
 }
 
 fn write(data: &[(Vec<u8>, Vec<u8>)], out: Vec<u8>) -> Vec<u8> {
