@@ -21,7 +21,7 @@ mod value;
 
 pub use command::{CommandDef, Ctx, Handler};
 pub use db::Db;
-pub use engine::{BlockOn, Engine, Propagated, Stats};
+pub use engine::{BlockOn, Engine, ExecOptions, Propagated, Stats, Touched};
 pub use error::{Error, Result};
 pub use str::Str;
 pub use value::{parse_canonical_i64, Kind, Value};

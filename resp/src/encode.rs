@@ -47,9 +47,14 @@ impl<'a> Writer<'a> {
     /// CR and LF inside are replaced by spaces, as Redis does, so the reply
     /// stays one line.
     pub fn error(&mut self, text: &str) {
+        self.error_bytes(text.as_bytes());
+    }
+
+    /// Like [`Writer::error`] for text that need not be UTF-8.
+    pub fn error_bytes(&mut self, text: &[u8]) {
         self.out.reserve(text.len() + 3);
         self.out.put_u8(b'-');
-        for &b in text.as_bytes() {
+        for &b in text {
             self.out
                 .put_u8(if b == b'\r' || b == b'\n' { b' ' } else { b });
         }
@@ -293,7 +298,10 @@ mod tests {
         w.boolean(false);
         w.null();
         w.verbatim(b"txt", b"hi");
-        assert_eq!(&buf[..], b"%1\r\n$1\r\nk\r\n,1.5\r\n#f\r\n_\r\n=6\r\ntxt:hi\r\n");
+        assert_eq!(
+            &buf[..],
+            b"%1\r\n$1\r\nk\r\n,1.5\r\n#f\r\n_\r\n=6\r\ntxt:hi\r\n"
+        );
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub enum Kind {
 }
 
 /// The parts of a client's state other connections may look at.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Info {
     pub addr: SocketAddr,
     pub laddr: SocketAddr,
@@ -30,7 +30,7 @@ pub struct Info {
     pub name: String,
     pub db: usize,
     pub resp: u8,
-    pub last_cmd: String,
+    pub last_cmd: Option<crate::commands::Resolved>,
     pub last_interaction: Instant,
     pub qbuf: usize,
     pub obuf: usize,
@@ -98,7 +98,7 @@ impl Handle {
             16384usize.saturating_sub(i.qbuf),
             i.obuf,
             16384 + i.qbuf + i.obuf,
-            current_cmd.unwrap_or(if i.last_cmd.is_empty() { "NULL" } else { &i.last_cmd }),
+            current_cmd.map_or_else(|| i.last_cmd.map_or("NULL".into(), |c| c.full_name()), String::from),
             i.user,
             i.resp,
         )
@@ -136,12 +136,5 @@ impl Clients {
 
     pub fn all(&self) -> Vec<Arc<Handle>> {
         self.map.lock().values().cloned().collect()
-    }
-
-    pub fn count(&self, kind: Kind) -> usize {
-        self.all()
-            .iter()
-            .filter(|h| h.info.lock().kind == kind)
-            .count()
     }
 }

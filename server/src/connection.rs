@@ -38,7 +38,7 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
         name: String::new(),
         db: 0,
         resp: 2,
-        last_cmd: String::new(),
+        last_cmd: None,
         last_interaction: Instant::now(),
         qbuf: 0,
         obuf: 0,
@@ -99,6 +99,9 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
             );
             break;
         }
+    }
+    if session.watch.is_active() {
+        crate::commands::multi::unwatch_all(&srv, &mut session, &mut srv.engine.lock());
     }
     srv.clients.unregister(session.id());
 }
@@ -165,9 +168,7 @@ fn update_info(session: &Session, rbuf: &BytesMut, wbuf: &BytesMut) {
         resp::Protocol::Resp2 => 2,
         resp::Protocol::Resp3 => 3,
     };
-    if info.last_cmd != session.last_cmd {
-        info.last_cmd.clone_from(&session.last_cmd);
-    }
+    info.last_cmd = session.last_cmd;
 }
 
 async fn idle_timer(idle: Option<Duration>) {

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use resp::Protocol;
 
 use crate::clients::Handle;
+use crate::commands::multi::{Transaction, Watch};
+use crate::commands::Resolved;
 
 /// CLIENT REPLY mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,10 +28,12 @@ pub struct Session {
     pub authenticated: bool,
     pub close_after_reply: bool,
     pub reply_mode: ReplyMode,
-    /// Full name of the last command (`client|list`), for CLIENT LIST.
-    pub last_cmd: String,
-    /// Error replies sent, for INFO errorstats.
-    pub errors: u64,
+    /// The last command, for CLIENT LIST.
+    pub last_cmd: Option<Resolved>,
+    /// Commands queued since MULTI.
+    pub multi: Option<Transaction>,
+    /// Keys under WATCH and whether one of them was touched since.
+    pub watch: Watch,
 }
 
 impl Session {
@@ -41,8 +45,9 @@ impl Session {
             authenticated,
             close_after_reply: false,
             reply_mode: ReplyMode::On,
-            last_cmd: String::new(),
-            errors: 0,
+            last_cmd: None,
+            multi: None,
+            watch: Watch::default(),
         }
     }
 

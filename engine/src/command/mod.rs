@@ -6,10 +6,18 @@
 //! commands with the same type and a different handler signature.
 
 pub mod args;
+mod counters;
+mod expire;
 pub mod flags;
 mod keys;
 mod keyspace;
+mod lcs;
+mod long_double;
+mod object;
+mod scan;
 mod strings;
+#[cfg(test)]
+mod test_support;
 
 use bytes::Bytes;
 use resp::Writer;
@@ -300,7 +308,12 @@ pub fn table() -> &'static [CommandDef<Handler>] {
         let mut all = Vec::new();
         all.extend(keyspace::commands());
         all.extend(strings::commands());
+        all.extend(counters::commands());
+        all.extend(lcs::commands());
         all.extend(keys::commands());
+        all.extend(expire::commands());
+        all.extend(scan::commands());
+        all.extend(object::commands());
         all
     })
 }

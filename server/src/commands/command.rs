@@ -97,7 +97,7 @@ fn describe(w: &mut Writer, entry: Entry, parent: Option<Entry>) {
         w.simple(c.as_bytes());
     }
     w.set(0); // tips
-    w.array(0); // key specs
+    key_specs(w, bits, keys);
     let subs = entry.subcommands();
     w.array(subs.len());
     for s in subs {
@@ -105,36 +105,105 @@ fn describe(w: &mut Writer, entry: Entry, parent: Option<Entry>) {
     }
 }
 
-/// ACL categories derived from flags and group, as Redis does.
-fn categories(bits: u32, group: Group) -> Vec<String> {
-    let mut cats = Vec::new();
-    let mut add = |flag: u32, name: &str| {
-        if bits & flag != 0 {
-            cats.push(format!("@{name}"));
-        }
+/// The key specs of Redis 7: one index/range spec derived from the
+/// (first, last, step) triple, with flags from the command's.
+fn key_specs(w: &mut Writer, bits: u32, (first, last, step): (i32, i32, i32)) {
+    if first <= 0 {
+        w.array(0);
+        return;
+    }
+    w.array(1);
+    w.map(3);
+    w.bulk(b"flags");
+    let flags: &[&[u8]] = if bits & WRITE != 0 {
+        &[b"RW", b"update"]
+    } else {
+        &[b"RO", b"access"]
     };
-    add(WRITE, "write");
-    add(READONLY, "read");
-    add(ADMIN, "admin");
-    add(ADMIN, "dangerous");
-    add(PUBSUB, "pubsub");
-    add(FAST, "fast");
-    add(BLOCKING, "blocking");
+    w.set(flags.len());
+    for f in flags {
+        w.simple(f);
+    }
+    w.bulk(b"begin_search");
+    w.map(2);
+    w.bulk(b"type");
+    w.bulk(b"index");
+    w.bulk(b"spec");
+    w.map(1);
+    w.bulk(b"index");
+    w.integer(i64::from(first));
+    w.bulk(b"find_keys");
+    w.map(2);
+    w.bulk(b"type");
+    w.bulk(b"range");
+    w.bulk(b"spec");
+    w.map(3);
+    w.bulk(b"lastkey");
+    w.integer(i64::from(if last < 0 { last } else { last - first }));
+    w.bulk(b"keystep");
+    w.integer(i64::from(step));
+    w.bulk(b"limit");
+    w.integer(0);
+}
+
+/// ACL categories: the group's own plus those implied by flags, in the
+/// order of Redis's category table.
+fn categories(bits: u32, group: Group) -> Vec<&'static str> {
+    const ORDER: &[&str] = &[
+        "@keyspace",
+        "@read",
+        "@write",
+        "@set",
+        "@sortedset",
+        "@list",
+        "@hash",
+        "@string",
+        "@bitmap",
+        "@hyperloglog",
+        "@geo",
+        "@stream",
+        "@pubsub",
+        "@admin",
+        "@fast",
+        "@slow",
+        "@blocking",
+        "@dangerous",
+        "@connection",
+        "@transaction",
+        "@scripting",
+    ];
+    let mut cats = vec![match group {
+        Group::String => "@string",
+        Group::Generic | Group::Keyspace => "@keyspace",
+        Group::Connection => "@connection",
+        Group::List => "@list",
+        Group::Hash => "@hash",
+        Group::Set => "@set",
+        Group::SortedSet => "@sortedset",
+        Group::Transactions => "@transaction",
+        Group::Scripting => "@scripting",
+        Group::PubSub => "@pubsub",
+        Group::Server | Group::Cluster => "",
+    }];
+    for (flag, cat) in [
+        (WRITE, "@write"),
+        (READONLY, "@read"),
+        (ADMIN, "@admin"),
+        (ADMIN, "@dangerous"),
+        (PUBSUB, "@pubsub"),
+        (FAST, "@fast"),
+        (BLOCKING, "@blocking"),
+    ] {
+        if bits & flag != 0 {
+            cats.push(cat);
+        }
+    }
     if bits & FAST == 0 {
-        cats.push("@slow".into());
+        cats.push("@slow");
     }
-    match group {
-        Group::String => cats.push("@string".into()),
-        Group::Generic | Group::Keyspace => cats.push("@keyspace".into()),
-        Group::Connection => cats.push("@connection".into()),
-        Group::List => cats.push("@list".into()),
-        Group::Hash => cats.push("@hash".into()),
-        Group::Set => cats.push("@set".into()),
-        Group::SortedSet => cats.push("@sortedset".into()),
-        Group::Transactions => cats.push("@transaction".into()),
-        Group::Scripting => cats.push("@scripting".into()),
-        _ => {}
-    }
+    cats.retain(|c| !c.is_empty());
+    cats.sort_by_key(|c| ORDER.iter().position(|o| o == c));
+    cats.dedup();
     cats
 }
 
@@ -176,7 +245,7 @@ fn info(call: &mut Call) -> Result<()> {
     for name in names {
         match find(&name) {
             Some((e, p)) => describe(&mut w, e, p),
-            None => w.null_array(),
+            None => w.null(),
         }
     }
     Ok(())
@@ -220,7 +289,8 @@ fn list(call: &mut Call) -> Result<()> {
 
 fn getkeys(call: &mut Call) -> Result<()> {
     let args = call.args[2..].to_vec();
-    let found = super::resolve(&args).map_err(engine::Error::Other)?;
+    let found = super::resolve(&args)
+        .map_err(|e| engine::Error::Other(String::from_utf8_lossy(&e).into_owned()))?;
     let keys = super::with_def!(found.entry, d => d.key_positions(args.len()).collect::<Vec<_>>());
     if keys.is_empty() {
         return Err(engine::Error::err("The command has no key arguments"));

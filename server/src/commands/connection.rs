@@ -128,7 +128,7 @@ fn hello(call: &mut Call) -> Result<()> {
         call.session.authenticated = true;
     }
     if !call.session.authenticated {
-        return Err(Error::Other("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time".into()));
+        return Err(Error::Other("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time".into()));
     }
     if let Some(name) = name {
         super::client::set_name(call, &name)?;

@@ -364,7 +364,11 @@ fn modules(_call: &mut Call, _t: &mut String) {}
 
 fn commandstats(_call: &mut Call, _t: &mut String) {}
 
-fn errorstats(_call: &mut Call, _t: &mut String) {}
+fn errorstats(call: &mut Call, t: &mut String) {
+    for (code, count) in call.srv.errorstats.lock().iter() {
+        field(t, &format!("errorstat_{code}"), format!("count={count}"));
+    }
+}
 
 fn cluster(_call: &mut Call, t: &mut String) {
     field(t, "cluster_enabled", 0);

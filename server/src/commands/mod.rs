@@ -6,6 +6,7 @@ mod command;
 mod config;
 mod connection;
 mod info;
+pub(crate) mod multi;
 mod server;
 
 use std::collections::HashMap;
@@ -13,7 +14,7 @@ use std::sync::{Arc, OnceLock};
 
 use bytes::{Bytes, BytesMut};
 use engine::command::{flags, CommandDef};
-use engine::{Engine, Error, Handler, Result};
+use engine::{Engine, Error, ExecOptions, Handler, Result};
 use parking_lot::{Mutex, MutexGuard};
 use resp::Writer;
 
@@ -132,6 +133,7 @@ fn server_table() -> &'static [CommandDef<ServerHandler>] {
         all.extend(info::commands());
         all.extend(command::commands());
         all.extend(server::commands());
+        all.extend(multi::commands());
         all
     })
 }
@@ -151,8 +153,8 @@ impl<'a> EngineLock<'a> {
         self.guard.get_or_insert_with(|| self.mutex.lock())
     }
 
-    pub fn release(&mut self) {
-        self.guard = None;
+    pub fn is_locked(&self) -> bool {
+        self.guard.is_some()
     }
 }
 
@@ -191,9 +193,14 @@ impl Resolved {
             None => self.entry.name().to_string(),
         }
     }
+
+    pub fn flags(&self) -> u32 {
+        self.entry.flags()
+    }
 }
 
-/// Runs one request: lookup, arity, authentication, then the command.
+/// Runs one request: lookup, arity, authentication, MULTI queueing, then
+/// the command.
 pub fn dispatch(
     srv: &Arc<Shared>,
     session: &mut Session,
@@ -201,25 +208,68 @@ pub fn dispatch(
     args: &[Bytes],
     out: &mut BytesMut,
 ) {
-    let mut w = Writer::new(out, session.proto);
-    let found = match resolve(args) {
-        Ok(found) => found,
+    let mark = out.len();
+    match check(srv, session, args) {
         Err(e) => {
-            w.error(&e);
-            session.errors += 1;
-            return;
+            Writer::new(out, session.proto).error_bytes(&e);
+            // A rejected command inside MULTI makes EXEC fail.
+            if let Some(tx) = &mut session.multi {
+                tx.failed = true;
+            }
         }
-    };
-    if session.auth_required(srv) && found.entry.flags() & flags::NO_AUTH == 0 {
-        w.error("NOAUTH Authentication required.");
-        session.errors += 1;
-        return;
+        Ok(found) if session.multi.is_some() && !multi::runs_inside_multi(found.entry.name()) => {
+            multi::queue(session, found, args, out);
+        }
+        Ok(found) => run(
+            srv,
+            session,
+            engine,
+            found,
+            args,
+            out,
+            ExecOptions::default(),
+        ),
     }
-    session.last_cmd = found.full_name();
+    if out.get(mark) == Some(&b'-') {
+        srv.count_error(&out[mark + 1..]);
+    }
+    if engine.is_locked() {
+        multi::invalidate_watchers(srv, engine.get());
+    }
+}
+
+/// The checks made before a command runs or is queued.
+fn check(srv: &Shared, session: &mut Session, args: &[Bytes]) -> Result<Resolved, Vec<u8>> {
+    let found = resolve(args)?;
+    if session.auth_required(srv) && found.entry.flags() & flags::NO_AUTH == 0 {
+        return Err(b"NOAUTH Authentication required.".to_vec());
+    }
+    Ok(found)
+}
+
+/// Runs a resolved command now.
+pub(crate) fn run(
+    srv: &Arc<Shared>,
+    session: &mut Session,
+    engine: &mut EngineLock,
+    found: Resolved,
+    args: &[Bytes],
+    out: &mut BytesMut,
+    opts: ExecOptions,
+) {
+    session.last_cmd = Some(found);
     match found.entry {
         Entry::Engine(def) => {
             let eng = engine.get();
-            eng.execute(def, &mut session.db, args, out, session.proto, unix_ms());
+            eng.execute_with(
+                def,
+                &mut session.db,
+                args,
+                out,
+                session.proto,
+                unix_ms(),
+                opts,
+            );
         }
         Entry::Server(def) => {
             let Some(handler) = def.handler else { return };
@@ -239,17 +289,16 @@ pub fn dispatch(
 
 /// Finds the command (or subcommand) and checks its arity, with Redis's
 /// error texts.
-pub fn resolve(args: &[Bytes]) -> Result<Resolved, String> {
+pub fn resolve(args: &[Bytes]) -> Result<Resolved, Vec<u8>> {
     let Some(top) = Table::get().lookup(&args[0]) else {
         return Err(unknown_command(args));
     };
     let found = if top.is_container() && args.len() >= 2 {
         let sub = top.subcommand(&args[1]).ok_or_else(|| {
-            format!(
-                "ERR unknown subcommand '{}'. Try {} HELP.",
-                truncate(&args[1], 128),
-                top.name().to_uppercase()
-            )
+            let mut e = b"ERR unknown subcommand '".to_vec();
+            e.extend_from_slice(c_str(&args[1], 128));
+            e.extend_from_slice(format!("'. Try {} HELP.", top.name().to_uppercase()).as_bytes());
+            e
         })?;
         Resolved {
             entry: sub,
@@ -262,30 +311,34 @@ pub fn resolve(args: &[Bytes]) -> Result<Resolved, String> {
         }
     };
     if !found.entry.arity_ok(args.len()) {
-        return Err(Error::Arity(found.full_name()).to_string());
+        return Err(Error::Arity(found.full_name()).to_string().into_bytes());
     }
     Ok(found)
 }
 
-fn truncate(b: &[u8], max: usize) -> String {
-    String::from_utf8_lossy(&b[..b.len().min(max)]).into_owned()
+/// An argument as C's `%.*s` prints it: up to the first NUL, at most `max` bytes.
+fn c_str(b: &[u8], max: usize) -> &[u8] {
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len()).min(max);
+    &b[..end]
 }
 
 /// `ERR unknown command 'foo', with args beginning with: 'a' 'b' `
-fn unknown_command(args: &[Bytes]) -> String {
-    let mut listed = String::new();
+fn unknown_command(args: &[Bytes]) -> Vec<u8> {
+    let mut listed = Vec::new();
     for arg in &args[1..] {
         if listed.len() >= 128 {
             break;
         }
         let room = 128 - listed.len();
-        listed.push_str(&format!("'{}' ", truncate(arg, room)));
+        listed.push(b'\'');
+        listed.extend_from_slice(c_str(arg, room));
+        listed.extend_from_slice(b"' ");
     }
-    format!(
-        "ERR unknown command '{}', with args beginning with: {}",
-        truncate(&args[0], 128),
-        listed
-    )
+    let mut e = b"ERR unknown command '".to_vec();
+    e.extend_from_slice(c_str(&args[0], 128));
+    e.extend_from_slice(b"', with args beginning with: ");
+    e.extend_from_slice(&listed);
+    e
 }
 
 /// Writes a `<CMD> HELP` reply in Redis's layout: an intro line, the given
@@ -300,5 +353,5 @@ pub(crate) fn write_help(call: &mut Call, command: &str, lines: &[&str]) {
         w.simple(line.as_bytes());
     }
     w.simple(b"HELP");
-    w.simple(b"    Print this help.");
+    w.simple(b"    Prints this help.");
 }

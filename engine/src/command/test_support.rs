@@ -1,0 +1,125 @@
+//! A tiny harness for command unit tests: runs command lines through
+//! [`Engine::execute`] the way a server dispatches them (table lookup,
+//! container subcommands, arity) and returns the raw RESP2 reply.
+
+use bytes::{Bytes, BytesMut};
+use resp::Protocol;
+
+use super::{full_name, table};
+use crate::{Engine, Error};
+
+/// A fixed "now" so expiry times in replies and propagation are exact.
+pub const NOW: i64 = 1_700_000_000_000;
+
+pub struct TestEngine {
+    pub eng: Engine,
+    pub db: usize,
+    pub now: i64,
+    pub proto: Protocol,
+}
+
+impl TestEngine {
+    /// 16 databases, recording propagation, clock at [`NOW`].
+    pub fn new() -> Self {
+        let mut eng = Engine::new(16);
+        eng.set_recording(true);
+        TestEngine {
+            eng,
+            db: 0,
+            now: NOW,
+            proto: Protocol::Resp2,
+        }
+    }
+
+    /// Runs a command line (see [`split`]) and returns the reply as text.
+    pub fn run(&mut self, line: &str) -> String {
+        let args = split(line);
+        String::from_utf8_lossy(&self.exec(&args)).into_owned()
+    }
+
+    /// Runs a command given as separate arguments and returns the raw reply.
+    pub fn exec(&mut self, args: &[Bytes]) -> Vec<u8> {
+        let mut out = BytesMut::new();
+        let name = &args[0];
+        let top = table()
+            .iter()
+            .find(|d| d.name.as_bytes().eq_ignore_ascii_case(name))
+            .unwrap_or_else(|| panic!("unknown command {name:?}"));
+        let (parent, def) = match (top.handler, args.get(1)) {
+            (None, Some(sub)) => match top.subcommand(sub) {
+                Some(def) => (Some(top), def),
+                None => {
+                    return format!(
+                        "-ERR unknown subcommand '{}'. Try {} HELP.\r\n",
+                        String::from_utf8_lossy(sub),
+                        top.name.to_uppercase()
+                    )
+                    .into_bytes()
+                }
+            },
+            _ => (None, top),
+        };
+        if !def.arity_ok(args.len()) {
+            let err = Error::Arity(full_name(parent, def));
+            return format!("-{err}\r\n").into_bytes();
+        }
+        self.eng
+            .execute(def, &mut self.db, args, &mut out, self.proto, self.now);
+        out.to_vec()
+    }
+
+    /// The writes propagated since the last call, each as `db: ARGS...`
+    /// (or just `ARGS...` in database 0).
+    pub fn propagated(&mut self) -> Vec<String> {
+        self.eng
+            .take_propagated()
+            .into_iter()
+            .map(|p| {
+                let args: Vec<_> = p.args.iter().map(|a| String::from_utf8_lossy(a)).collect();
+                let line = args.join(" ");
+                if p.db == 0 {
+                    line
+                } else {
+                    format!("{}: {line}", p.db)
+                }
+            })
+            .collect()
+    }
+}
+
+/// Splits a command line on spaces; `"..."` quotes an argument that is
+/// empty or holds spaces.
+pub fn split(line: &str) -> Vec<Bytes> {
+    let mut args = Vec::new();
+    let mut rest = line.trim_start();
+    while !rest.is_empty() {
+        let (arg, tail) = match rest.strip_prefix('"') {
+            Some(quoted) => {
+                let end = quoted.find('"').expect("closing quote");
+                (&quoted[..end], &quoted[end + 1..])
+            }
+            None => rest.split_at(rest.find(' ').unwrap_or(rest.len())),
+        };
+        args.push(Bytes::copy_from_slice(arg.as_bytes()));
+        rest = tail.trim_start();
+    }
+    args
+}
+
+/// The RESP2 text of a bulk string reply.
+pub fn bulk(s: &str) -> String {
+    format!("${}\r\n{s}\r\n", s.len())
+}
+
+/// The RESP2 text of an integer reply.
+pub fn int(n: i64) -> String {
+    format!(":{n}\r\n")
+}
+
+/// The RESP2 text of an error reply.
+pub fn err(text: &str) -> String {
+    format!("-{text}\r\n")
+}
+
+pub const OK: &str = "+OK\r\n";
+pub const NULL: &str = "$-1\r\n";

@@ -1,0 +1,53 @@
+//! One consistent reading of allocator and process memory.
+
+use crate::{jemalloc, process};
+
+/// Memory figures sampled at one moment, all in bytes.
+///
+/// The allocator fields are jemalloc's `stats.*` and are zero when jemalloc
+/// is not the global allocator (see the crate docs).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Snapshot {
+    /// `stats.allocated`: bytes in live allocations. This is `used_memory`.
+    pub allocated: u64,
+    /// `stats.active`: bytes in active pages (allocated plus page slack).
+    pub active: u64,
+    /// `stats.resident`: bytes in pages jemalloc holds resident.
+    pub resident: u64,
+    /// `stats.mapped`: bytes in extents mapped by jemalloc.
+    pub mapped: u64,
+    /// `stats.retained`: bytes retained (virtual, not returned to the OS).
+    pub retained: u64,
+    /// `stats.metadata`: jemalloc's own bookkeeping.
+    pub metadata: u64,
+    /// Resident set size of the whole process.
+    pub rss: u64,
+    /// Physical memory of the machine.
+    pub total_system_memory: u64,
+}
+
+impl Snapshot {
+    /// `used_memory` as this crate defines it: what the allocator has handed
+    /// out (Redis counts its own `zmalloc` calls; with jemalloc as the global
+    /// allocator this is every allocation of the process).
+    pub fn used_memory(&self) -> u64 {
+        self.allocated
+    }
+}
+
+/// Advances jemalloc's epoch and reads its counters, the process RSS and the
+/// machine's memory. Costs a few syscalls and file reads: call it from a cron
+/// task or for INFO / MEMORY, not per command.
+pub fn snapshot() -> Snapshot {
+    let stats = jemalloc::read_stats();
+    Snapshot {
+        allocated: stats.allocated,
+        active: stats.active,
+        resident: stats.resident,
+        mapped: stats.mapped,
+        retained: stats.retained,
+        metadata: stats.metadata,
+        rss: process::process_rss(),
+        total_system_memory: process::total_system_memory(),
+    }
+}
