@@ -269,6 +269,35 @@ fn dump_payloads_match_redis_byte_for_byte() {
         c.ok(&[b"RESTORE".as_slice(), &key, b"0", &ours]);
         assert_eq!(normalize(&c.read_object(&key)), normalize(&e.object));
     }
+    // LZF: our compressor does at least as well as Redis's liblzf.
+    c.ok(&["CONFIG", "SET", "rdbcompression", "yes"]);
+    let text: String = (0..20_000)
+        .map(|i| format!("{{\"id\":{i},\"name\":\"user{}\",\"ok\":true}}", i % 97))
+        .collect();
+    let mut rng = Rng(7);
+    let words: Vec<u8> = (0..200_000)
+        .map(|_| b"etaoin shrdlu"[rng.below(13) as usize])
+        .collect();
+    for (i, v) in [text.into_bytes(), words, b"abc".repeat(10_000)]
+        .into_iter()
+        .enumerate()
+    {
+        let key = format!("lzf:{i}");
+        c.ok(&[key.as_bytes(), &v]
+            .iter()
+            .fold(vec![b"SET".to_vec()], |mut a, x| {
+                a.push(x.to_vec());
+                a
+            }));
+        let theirs = c.cmd(&[b"DUMP".as_slice(), key.as_bytes()]).bulk();
+        let ours = dump(&Object::String(v.into()), &WriteOptions::default()).unwrap();
+        assert!(
+            ours.len() <= theirs.len(),
+            "lzf:{i}: ours {} bytes, Redis {}",
+            ours.len(),
+            theirs.len()
+        );
+    }
     // A bad checksum or a newer version is refused, by Redis and by us.
     let mut bad = dump(&Object::String(Bytes::from_static(b"x")), &raw).unwrap();
     let n = bad.len();

@@ -47,7 +47,7 @@ impl Compressor {
         // is a function of the input alone.
         let hlog = (usize::BITS - len.max(256).leading_zeros()).min(16);
         self.table.clear();
-        self.table.resize(1 << hlog, NONE);
+        self.table.resize(2 << hlog, NONE);
         let shift = 32 - hlog;
         let limit = out.len() + max_len;
         out.reserve(max_len.min(len + len / 32 + 2));
@@ -57,20 +57,30 @@ impl Compressor {
         let mut lit = 0usize;
         let mut ip = 0usize;
         while ip + 2 < len {
-            let h = hash(&input[ip..ip + 3], shift);
-            let r = self.table[h] as usize;
+            // Two candidates per bucket (the latest two positions with this
+            // hash); the longer match wins. This beats liblzf's single slot
+            // by a few percent at little cost.
+            let h = 2 * hash(&input[ip..ip + 3], shift);
+            let candidates = [self.table[h], self.table[h + 1]];
+            self.table[h + 1] = self.table[h];
             self.table[h] = ip as u32;
-            if r != NONE as usize
-                && r < ip
-                && ip - r <= MAX_OFF
-                && input[r..r + 3] == input[ip..ip + 3]
-            {
-                let off = ip - r - 1;
-                let max = (len - ip).min(MAX_REF);
-                let mut n = 3;
-                while n < max && input[r + n] == input[ip + n] {
-                    n += 1;
+            let max = (len - ip).min(MAX_REF);
+            let (mut n, mut r) = (0, 0);
+            for c in candidates {
+                let c = c as usize;
+                if c != NONE as usize && c < ip && ip - c <= MAX_OFF {
+                    let m = input[c..c + max]
+                        .iter()
+                        .zip(&input[ip..ip + max])
+                        .take_while(|(a, b)| a == b)
+                        .count();
+                    if m > n {
+                        (n, r) = (m, c);
+                    }
                 }
+            }
+            if n >= 3 {
+                let off = ip - r - 1;
                 // Close the literal run (or drop its unused control byte).
                 if lit > 0 {
                     out[lit_pos] = (lit - 1) as u8;
@@ -85,13 +95,12 @@ impl Compressor {
                     out.push((l - 7) as u8);
                 }
                 out.push(off as u8);
-                // Remember the positions inside the match too: better ratio
-                // on repetitive data for a small cost.
+                // Remember the positions inside the match too.
                 let end = ip + n;
-                let mut p = ip + 1;
-                while p < end && p + 2 < len {
-                    self.table[hash(&input[p..p + 3], shift)] = p as u32;
-                    p += 1;
+                for p in ip + 1..end.min(len - 2) {
+                    let h = 2 * hash(&input[p..p + 3], shift);
+                    self.table[h + 1] = self.table[h];
+                    self.table[h] = p as u32;
                 }
                 ip = end;
                 lit_pos = out.len();
