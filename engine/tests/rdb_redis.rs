@@ -11,8 +11,8 @@ use std::process::Command;
 
 use bytes::Bytes;
 use engine::rdb::{
-    dump, rdb_type, restore, AuxFields, Entry, Error, Event, KeyMeta, Limits, Object, Reader,
-    WriteOptions, Writer,
+    digest_hex, dump, rdb_type, restore, AuxFields, DatasetDigest, Entry, Error, Event, KeyMeta,
+    Limits, Object, Reader, ValueDigest, WriteOptions, Writer,
 };
 use rdb_support::legacy;
 use rdb_support::*;
@@ -216,6 +216,37 @@ fn we_read_what_redis_writes() {
             c.store(e);
         }
     }
+    // DEBUG DIGEST and DIGEST-VALUE agree with ours.
+    let mut dataset_digest = DatasetDigest::default();
+    for db in 0..16 {
+        let keys: Vec<&Entry> = data.iter().filter(|e| e.db == db).collect();
+        if !keys.is_empty() {
+            dataset_digest.start_db(db);
+        }
+        c.ok(&["SELECT", &db.to_string()]);
+        for e in keys {
+            let has_expire = e.expire_ms.is_some();
+            dataset_digest.add(
+                &ValueDigest::for_key(&e.key)
+                    .object(&e.object)
+                    .with_expire(has_expire),
+            );
+            let theirs = c
+                .cmd(&[b"DEBUG".as_slice(), b"DIGEST-VALUE", &e.key])
+                .array()
+                .remove(0)
+                .simple();
+            let ours = ValueDigest::new()
+                .object(&e.object)
+                .with_expire(has_expire)
+                .digest();
+            assert_eq!(theirs, digest_hex(&ours), "digest of {:?}", e.key);
+        }
+    }
+    assert_eq!(
+        c.cmd(&["DEBUG", "DIGEST"]).simple(),
+        digest_hex(&dataset_digest.digest())
+    );
     c.ok(&["SAVE"]);
     let path = dir.0.join("dump.rdb");
     let (entries, aux, checksum) = read_file(&path);

@@ -16,13 +16,15 @@
 //!   quicklist-1 encodings. Every length and blob is validated: corrupt or
 //!   truncated input is an [`Error`], never a panic or an allocation the
 //!   input's size does not justify.
-//! - [`dump`]/[`restore`] are the DUMP/RESTORE payloads.
+//! - [`dump`]/[`restore`] are the DUMP/RESTORE payloads; [`ValueDigest`] and
+//!   [`DatasetDigest`] are DEBUG DIGEST-VALUE and DEBUG DIGEST.
 //!
 //! Format facts come from Redis's `rdb.c`, `rdb.h`, `listpack.c`,
 //! `ziplist.c`, `intset.c`, `zipmap.c`, `quicklist.c` and `lzf_*.c`.
 
 mod crc64;
 mod decode;
+mod digest;
 mod dump;
 mod encode;
 mod error;
@@ -31,6 +33,7 @@ mod listpack;
 mod lzf;
 mod num;
 mod reader;
+mod sha1;
 mod sink;
 mod source;
 mod writer;
@@ -40,6 +43,7 @@ mod zipmap;
 use bytes::Bytes;
 
 pub use crc64::{crc64, update as crc64_update};
+pub use digest::{hex as digest_hex, DatasetDigest, Digest, ValueDigest};
 pub use dump::{dump, restore};
 pub use error::{Error, Result};
 pub use reader::{Event, Reader};
