@@ -255,14 +255,9 @@ impl<R: Read> Source<R> {
             254 => Ok(f64::INFINITY),
             253 => Ok(f64::NAN),
             n => {
-                let text: [u8; 255] = {
-                    let mut t = [0; 255];
-                    for b in &mut t[..n as usize] {
-                        *b = self.u8()?;
-                    }
-                    t
-                };
-                num::parse_score(&text[..n as usize]).ok_or_else(|| self.corrupt("invalid double"))
+                let mut text = Vec::with_capacity(n as usize);
+                self.bytes_into(n as u64, &mut text)?;
+                num::parse_score(&text).ok_or_else(|| self.corrupt("invalid double"))
             }
         }
     }

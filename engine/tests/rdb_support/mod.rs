@@ -2,6 +2,8 @@
 //! client, a dataset with every type and encoding, and comparisons.
 #![allow(dead_code)]
 
+pub mod legacy;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -598,4 +600,3 @@ pub fn expected_encoding(o: &Object) -> &'static str {
         Object::ZSet(_) => "skiplist",
     }
 }
-pub mod legacy;
