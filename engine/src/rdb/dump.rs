@@ -51,7 +51,7 @@ pub fn restore(payload: &[u8]) -> Result<Object> {
     let bad = |source: Error| Error::BadData {
         source: Box::new(source),
     };
-    let mut src = Source::new(body);
+    let mut src = Source::with_buffer(body, body.len());
     let t = src.u8().map_err(bad)?;
     if !rdb_type::is_object_type(t) {
         return Err(bad(Error::UnknownType {

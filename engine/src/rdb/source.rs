@@ -35,9 +35,14 @@ pub struct Source<R> {
 
 impl<R: Read> Source<R> {
     pub fn new(inner: R) -> Self {
+        Self::with_buffer(inner, CAP)
+    }
+
+    /// With a read-ahead buffer of `size` bytes (small for small inputs).
+    pub fn with_buffer(inner: R, size: usize) -> Self {
         Source {
             inner,
-            buf: vec![0; CAP].into_boxed_slice(),
+            buf: vec![0; size.clamp(16, CAP)].into_boxed_slice(),
             pos: 0,
             end: 0,
             base: 0,
@@ -141,7 +146,7 @@ impl<R: Read> Source<R> {
             if n == 0 {
                 return Ok(());
             }
-            if n < CAP as u64 {
+            if n < self.buf.len() as u64 {
                 if !self.fill()? {
                     return Err(self.truncated());
                 }
