@@ -18,6 +18,10 @@ mod state;
 
 use std::process::ExitCode;
 
+/// jemalloc, as in Redis: its statistics feed INFO memory and MEMORY.
+#[global_allocator]
+static GLOBAL: memstats::Allocator = memstats::Allocator;
+
 use log::log;
 
 /// The Redis version we behave like (INFO redis_version, HELLO).

@@ -65,6 +65,10 @@ pub struct Shared {
     pub shutting_down: AtomicBool,
     pub ops: crate::ops::OpsSampler,
     pub watchers: crate::commands::multi::Watchers,
+    /// Highest used memory seen (INFO used_memory_peak).
+    pub memory_peak: memstats::Peak,
+    /// Used memory once initialised, before any client (used_memory_startup).
+    pub memory_startup: u64,
     /// Error replies by code, for INFO errorstats.
     pub errorstats: parking_lot::Mutex<std::collections::BTreeMap<String, u64>>,
 }
@@ -86,6 +90,8 @@ impl Shared {
             shutting_down: AtomicBool::new(false),
             ops: crate::ops::OpsSampler::default(),
             watchers: Default::default(),
+            memory_peak: memstats::Peak::new(),
+            memory_startup: memstats::snapshot().used_memory(),
             errorstats: Default::default(),
         })
     }

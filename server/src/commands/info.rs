@@ -142,27 +142,47 @@ fn clients(call: &mut Call, t: &mut String) {
 }
 
 fn memory(call: &mut Call, t: &mut String) {
-    // Placeholder figures until the memstats crate is wired in.
-    let rss = rss_bytes();
-    let cfg = call.srv.config.read();
-    let s = cfg.settings();
-    field(t, "used_memory", rss);
-    field(t, "used_memory_rss", rss);
-    field(t, "maxmemory", s.maxmemory);
-    let policy = cfg
-        .get(&[b"maxmemory-policy"])
-        .pop()
-        .map(|(_, v)| v)
-        .unwrap_or_default();
-    field(t, "maxmemory_policy", policy);
-    field(t, "mem_allocator", "libc");
+    let snap = memstats::snapshot();
+    let inputs = memory_inputs(call, &snap);
+    // memstats writes the whole section, header included.
+    let section = memstats::info_memory(&inputs, &snap);
+    t.push_str(section.trim_start_matches("# Memory\r\n"));
 }
 
-fn rss_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .map_or(0, |pages| pages * 4096)
+/// What INFO memory, MEMORY STATS and eviction need from the server.
+pub fn memory_inputs(call: &mut Call, snap: &memstats::Snapshot) -> memstats::InfoInputs {
+    let srv = call.srv;
+    let (maxmemory, policy) = {
+        let cfg = srv.config.read();
+        let policy = cfg
+            .get(&[b"maxmemory-policy"])
+            .pop()
+            .map(|(_, v)| v)
+            .unwrap_or_default();
+        (cfg.settings().maxmemory, policy)
+    };
+    let eng = call.engine.get();
+    let dataset_overhead = (0..eng.databases())
+        .map(|i| eng.db(i).table_overhead() as u64)
+        .sum();
+    let clients: u64 = srv
+        .clients
+        .all()
+        .iter()
+        .map(|h| {
+            let i = h.info.lock();
+            (i.qbuf + i.obuf) as u64
+        })
+        .sum();
+    memstats::InfoInputs {
+        used_memory_startup: srv.memory_startup,
+        peak: srv.memory_peak.observe(snap.used_memory()),
+        maxmemory,
+        maxmemory_policy: policy,
+        dataset_overhead,
+        mem_clients_normal: clients,
+        ..memstats::InfoInputs::default()
+    }
 }
 
 fn persistence(_call: &mut Call, t: &mut String) {
