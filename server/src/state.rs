@@ -67,6 +67,7 @@ pub struct Shared {
     pub watchers: crate::commands::multi::Watchers,
     pub blocking: crate::blocking::Blocking,
     pub persistence: crate::persistence::Persistence,
+    pub repl: crate::replication::Repl,
     pub pubsub: crate::commands::pubsub::Registry,
     /// Highest used memory seen (INFO used_memory_peak).
     pub memory_peak: memstats::Peak,
@@ -95,6 +96,7 @@ impl Shared {
             watchers: Default::default(),
             blocking: Default::default(),
             persistence: Default::default(),
+            repl: Default::default(),
             pubsub: Default::default(),
             memory_peak: memstats::Peak::new(),
             memory_startup: memstats::snapshot().used_memory(),
