@@ -52,6 +52,8 @@ pub struct Engine {
     pub(crate) blocked: Option<BlockOn>,
     /// Keys that received data blocked clients may be waiting for.
     pub(crate) ready: Vec<(usize, Bytes)>,
+    /// Encoding thresholds of collections; the server sets them from config.
+    pub limits: crate::types::Limits,
 }
 
 impl Engine {
@@ -66,6 +68,7 @@ impl Engine {
             replica: false,
             blocked: None,
             ready: Vec::new(),
+            limits: crate::types::Limits::default(),
         }
     }
 
