@@ -142,8 +142,26 @@ impl Engine {
         }
         let rewritten = ctx.take_rewrite();
         if self.record && self.dirty != dirty_before && def.flags & flags::WRITE != 0 {
-            let args = rewritten.unwrap_or_else(|| args.to_vec());
-            self.propagate(start_db, args);
+            match rewritten {
+                None => self.propagate(start_db, args.to_vec()),
+                Some(commands) => self.propagate_unit(start_db, commands),
+            }
+        }
+    }
+
+    /// Records the commands standing for one executed command. Like Redis
+    /// 7.0, more than one are wrapped in MULTI/EXEC so replicas apply them
+    /// atomically. (A transaction's own EXEC must not nest this.)
+    fn propagate_unit(&mut self, db: usize, commands: Vec<Vec<Bytes>>) {
+        let wrap = commands.len() > 1;
+        if wrap {
+            self.propagate(db, vec![Bytes::from_static(b"MULTI")]);
+        }
+        for args in commands {
+            self.propagate(db, args);
+        }
+        if wrap {
+            self.propagate(db, vec![Bytes::from_static(b"EXEC")]);
         }
     }
 

@@ -7,14 +7,17 @@
 
 pub mod args;
 mod counters;
+mod elements;
 mod expire;
 pub mod flags;
+mod hashes;
 mod keys;
 mod keyspace;
 mod lcs;
 mod long_double;
 mod object;
 mod scan;
+mod sets;
 mod strings;
 #[cfg(test)]
 mod test_support;
@@ -178,7 +181,7 @@ pub struct Ctx<'a> {
     pub out: Writer<'a>,
     /// Unix time in milliseconds, fixed for the whole command.
     pub now: i64,
-    rewrite: Option<Vec<Bytes>>,
+    rewrite: Option<Vec<Vec<Bytes>>>,
     may_block: bool,
 }
 
@@ -221,10 +224,16 @@ impl<'a> Ctx<'a> {
     /// Propagates `args` instead of the command as received (e.g. relative
     /// expiry times rewritten as absolute ones).
     pub fn propagate_as(&mut self, args: Vec<Bytes>) {
-        self.rewrite = Some(args);
+        self.rewrite = Some(vec![args]);
     }
 
-    pub(crate) fn take_rewrite(&mut self) -> Option<Vec<Bytes>> {
+    /// Propagates several commands instead of the one received, as one
+    /// unit (e.g. SPOP with a count as one SREM per popped member).
+    pub fn propagate_all_as(&mut self, commands: Vec<Vec<Bytes>>) {
+        self.rewrite = Some(commands);
+    }
+
+    pub(crate) fn take_rewrite(&mut self) -> Option<Vec<Vec<Bytes>>> {
         self.rewrite.take()
     }
 
@@ -311,6 +320,8 @@ pub fn table() -> &'static [CommandDef<Handler>] {
         all.extend(counters::commands());
         all.extend(lcs::commands());
         all.extend(keys::commands());
+        all.extend(hashes::commands());
+        all.extend(sets::commands());
         all.extend(expire::commands());
         all.extend(scan::commands());
         all.extend(object::commands());

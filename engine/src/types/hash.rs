@@ -188,11 +188,11 @@ impl Hash {
     /// about `count` pairs at a time with [`Db::scan`](crate::Db::scan)'s
     /// descending cursor, which returns every field present for the whole
     /// scan at least once.
-    pub fn scan(
-        &self,
+    pub fn scan<'a>(
+        &'a self,
         cursor: u64,
         count: usize,
-        mut visit: impl FnMut(Entry<'_>, Entry<'_>),
+        mut visit: impl FnMut(Entry<'a>, Entry<'a>),
     ) -> u64 {
         match self {
             Hash::Listpack(lp) => {
@@ -286,13 +286,13 @@ mod tests {
     fn converts_at_redis_thresholds() {
         let limits = Limits::default();
         let mut h = Hash::new();
-        for i in 0..128 {
+        for i in 0..512 {
             h.set(format!("f{i}").as_bytes(), b"v", &limits);
         }
         assert_eq!(h.encoding(), "listpack");
-        h.set(b"f128", b"v", &limits);
+        h.set(b"f512", b"v", &limits);
         assert_eq!(h.encoding(), "hashtable");
-        assert_eq!(h.len(), 129);
+        assert_eq!(h.len(), 513);
         assert_eq!(h.get(b"f5"), Some(Entry::Str(b"v")));
 
         let mut h = Hash::new();

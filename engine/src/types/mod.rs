@@ -21,8 +21,9 @@ pub use set::Set;
 pub use zset::ZSet;
 
 /// Encoding thresholds: the redis.conf directives of the same names, with
-/// Redis's defaults. The server copies them from its config into
-/// [`Engine::limits`](crate::Engine::limits).
+/// redis-server's built-in defaults (the sample redis.conf sets
+/// `hash-max-listpack-entries` to 128; without a file it is 512). The server
+/// copies them from its config into [`Engine::limits`](crate::Engine::limits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     pub hash_max_listpack_entries: usize,
@@ -38,7 +39,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
-            hash_max_listpack_entries: 128,
+            hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
             set_max_intset_entries: 512,
             zset_max_listpack_entries: 128,

@@ -107,6 +107,19 @@ impl Set {
         }
     }
 
+    /// Whether an element of another set (or listpack) is a member.
+    pub fn contains_entry(&self, e: Entry<'_>) -> bool {
+        match (self, e) {
+            (Set::Intset(is), Entry::Int(n)) => is.contains(n),
+            (_, e) => self.contains(e.bytes(&mut itoa::Buffer::new())),
+        }
+    }
+
+    /// [`Set::insert`] for an element of another set.
+    pub fn insert_entry(&mut self, e: Entry<'_>, limits: &Limits) -> bool {
+        self.insert(e.bytes(&mut itoa::Buffer::new()), limits)
+    }
+
     /// Removes a member; false if it was not there.
     pub fn remove(&mut self, member: &[u8]) -> bool {
         match self {
@@ -157,7 +170,7 @@ impl Set {
     /// Visits members for SSCAN and returns the next cursor (0 when done):
     /// an intset whole in one call, a table about `count` at a time with the
     /// descending cursor of [`Db::scan`](crate::Db::scan).
-    pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(Entry<'_>)) -> u64 {
+    pub fn scan<'a>(&'a self, cursor: u64, count: usize, mut visit: impl FnMut(Entry<'a>)) -> u64 {
         match self {
             Set::Intset(_) => {
                 self.iter().for_each(visit);
