@@ -118,15 +118,14 @@ fn hash_mut<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c mut Hash>> {
     }
 }
 
-/// The hash at `key` for writing, created empty when missing (Redis's
-/// `hashTypeLookupWriteOrCreate`). Callers make sure it does not stay empty.
-fn hash_or_create<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<&'c mut Hash> {
-    if hash_mut(ctx, key)?.is_none() {
-        ctx.db().set(key, Value::Hash(Box::default()), false);
-    }
+/// Stores an empty hash at `key` and returns it (Redis's
+/// `hashTypeLookupWriteOrCreate` when the key is missing). Callers make sure
+/// it does not stay empty.
+fn create<'c>(ctx: &'c mut Ctx, key: &[u8]) -> &'c mut Hash {
+    ctx.db().set(key, Value::Hash(Box::default()), false);
     match ctx.db().get_mut(key) {
-        Some(Value::Hash(h)) => Ok(h),
-        _ => unreachable!("hash just checked or created"),
+        Some(Value::Hash(h)) => h,
+        _ => unreachable!("hash just stored"),
     }
 }
 
@@ -137,7 +136,11 @@ fn set_pairs(ctx: &mut Ctx) -> Result<i64> {
         return Err(Error::Arity(ctx.name()));
     }
     let limits = ctx.eng.limits;
-    let hash = hash_or_create(ctx, &argv[1])?;
+    let key = &argv[1];
+    let hash = match hash_mut(ctx, key)? {
+        Some(h) => h,
+        None => create(ctx, key),
+    };
     let created = argv[2..]
         .chunks(2)
         .filter(|pair| hash.set(&pair[0], &pair[1], &limits))
@@ -161,7 +164,10 @@ fn hmset(ctx: &mut Ctx) -> Result<()> {
 fn hsetnx(ctx: &mut Ctx) -> Result<()> {
     let (key, field, value) = (ctx.arg(1), ctx.arg(2), ctx.arg(3));
     let limits = ctx.eng.limits;
-    let hash = hash_or_create(ctx, key)?;
+    let hash = match hash_mut(ctx, key)? {
+        Some(h) => h,
+        None => create(ctx, key),
+    };
     if hash.contains(field) {
         ctx.out.integer(0);
         return Ok(());
@@ -277,7 +283,10 @@ fn hincrby(ctx: &mut Ctx) -> Result<()> {
     let by = args::int(ctx.arg(3))?;
     let (key, field) = (ctx.arg(1), ctx.arg(2));
     let limits = ctx.eng.limits;
-    let hash = hash_or_create(ctx, key)?;
+    let hash = match hash_mut(ctx, key)? {
+        Some(h) => h,
+        None => create(ctx, key),
+    };
     let current = match hash.get(field) {
         None => 0,
         Some(e) => e
@@ -300,7 +309,10 @@ fn hincrbyfloat(ctx: &mut Ctx) -> Result<()> {
     }
     let (key, field) = (ctx.arg(1), ctx.arg(2));
     let limits = ctx.eng.limits;
-    let hash = hash_or_create(ctx, key)?;
+    let hash = match hash_mut(ctx, key)? {
+        Some(h) => h,
+        None => create(ctx, key),
+    };
     let current = match hash.get(field) {
         None => LongDouble::ZERO,
         Some(e) => LongDouble::parse(e.bytes(&mut itoa::Buffer::new()))

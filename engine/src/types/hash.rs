@@ -33,9 +33,10 @@ impl Hash {
     }
 
     /// A hash from a listpack loaded from an RDB file: fields must be
-    /// distinct and paired with values. An empty result is allowed; the
-    /// caller skips it, as a key never holds an empty hash.
-    pub fn from_listpack(lp: Listpack) -> Result<Hash, Corrupt> {
+    /// distinct and paired with values. It is converted to a table when it
+    /// holds more, or longer, elements than `limits` allow. An empty result
+    /// is allowed; the caller skips it, as a key never holds an empty hash.
+    pub fn from_listpack(lp: Listpack, limits: &Limits) -> Result<Hash, Corrupt> {
         let bad = |why| Corrupt { what: "hash", why };
         if !lp.len().is_multiple_of(2) {
             return Err(bad("odd number of listpack entries"));
@@ -46,7 +47,13 @@ impl Hash {
                 return Err(bad("duplicate field"));
             }
         }
-        Ok(Hash::Listpack(lp))
+        let longest = lp.iter().map(|e| e.str_len()).max().unwrap_or(0);
+        let mut hash = Hash::Listpack(lp);
+        if hash.len() > limits.hash_max_listpack_entries || longest > limits.hash_max_listpack_value
+        {
+            hash.convert();
+        }
+        Ok(hash)
     }
 
     /// The name OBJECT ENCODING reports.
@@ -338,10 +345,22 @@ mod tests {
     fn from_listpack_checks_pairs() {
         let mut lp = Listpack::new();
         lp.insert(lp.end(), &[Entry::Str(b"f"), Entry::Str(b"v")]);
-        assert!(Hash::from_listpack(lp.clone()).is_ok());
+        let limits = Limits::default();
+        assert_eq!(
+            Hash::from_listpack(lp.clone(), &limits).unwrap().encoding(),
+            "listpack"
+        );
+        let tiny = Limits {
+            hash_max_listpack_entries: 0,
+            ..limits
+        };
+        assert_eq!(
+            Hash::from_listpack(lp.clone(), &tiny).unwrap().encoding(),
+            "hashtable"
+        );
         lp.push_back(Entry::Str(b"f"));
-        assert!(Hash::from_listpack(lp.clone()).is_err());
+        assert!(Hash::from_listpack(lp.clone(), &limits).is_err());
         lp.push_back(Entry::Str(b"w"));
-        assert!(Hash::from_listpack(lp).is_err());
+        assert!(Hash::from_listpack(lp, &limits).is_err());
     }
 }
