@@ -550,33 +550,45 @@ impl Listpack {
         let new = old - remove + add;
         let new_total = u32::try_from(new).expect("listpack over 4 GiB");
         let count = self.header_count();
-        // SAFETY: `old` is the allocation size on entry; after each resize
-        // the size used is the new allocation size, and the header is
-        // updated to `new` before returning.
+        let n = match count {
+            COUNT_UNKNOWN => COUNT_UNKNOWN,
+            n => (usize::from(n) - removed + entries.len()).min(usize::from(COUNT_UNKNOWN)) as u16,
+        };
+        // SAFETY: `old` is the allocation size on entry. The size field is
+        // rewritten right after each resize (nothing in between can fail),
+        // so it always matches the allocation, as `Drop` requires.
         unsafe {
             if new > old {
                 self.buf.resize(old, new);
+                self.buf
+                    .slice_mut(4)
+                    .copy_from_slice(&new_total.to_le_bytes());
             }
             self.buf
                 .slice_mut(old.max(new))
                 .copy_within(p + remove..old, p + add);
             if new < old {
                 self.buf.resize(old, new);
-            }
-            let buf = self.buf.slice_mut(new);
-            let mut at = p;
-            for &e in entries {
-                let e = Encoded::new(e);
-                e.write(&mut buf[at..at + e.size()]);
-                at += e.size();
-            }
-            buf[..4].copy_from_slice(&new_total.to_le_bytes());
-            if count != COUNT_UNKNOWN {
-                let n =
-                    (usize::from(count) - removed + entries.len()).min(usize::from(COUNT_UNKNOWN));
-                buf[4..6].copy_from_slice(&(n as u16).to_le_bytes());
+                self.buf
+                    .slice_mut(4)
+                    .copy_from_slice(&new_total.to_le_bytes());
             }
         }
+        let buf = self.bytes_mut();
+        let mut at = p;
+        for &e in entries {
+            let e = Encoded::new(e);
+            e.write(&mut buf[at..at + e.size()]);
+            at += e.size();
+        }
+        buf[4..6].copy_from_slice(&n.to_le_bytes());
+    }
+
+    /// The listpack's bytes, mutably; callers must not change the size field.
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        let len = self.bytes_len();
+        // SAFETY: the size field is the allocation size.
+        unsafe { self.buf.slice_mut(len) }
     }
 }
 
