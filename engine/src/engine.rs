@@ -25,6 +25,38 @@ pub struct BlockOn {
     pub deadline: Option<i64>,
 }
 
+/// How a command is run (see [`Engine::execute_with`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ExecOptions {
+    /// Blocking commands may park the client (false inside MULTI).
+    pub may_block: bool,
+    /// The command comes from our master's replication stream.
+    pub from_master: bool,
+}
+
+impl Default for ExecOptions {
+    fn default() -> Self {
+        ExecOptions {
+            may_block: true,
+            from_master: false,
+        }
+    }
+}
+
+/// Keys changed since the last [`Engine::take_touched`], for WATCH.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Touched {
+    pub keys: Vec<(usize, Bytes)>,
+    /// Databases flushed or swapped as a whole.
+    pub dbs: Vec<usize>,
+}
+
+impl Touched {
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty() && self.dbs.is_empty()
+    }
+}
+
 /// Counters shown by INFO stats.
 #[derive(Debug, Default, Clone)]
 pub struct Stats {
@@ -48,10 +80,17 @@ pub struct Engine {
     /// A replica leaves expired keys to its master's DELs and only hides
     /// them from readers.
     pub replica: bool,
+    /// True while running a command received from our master: on a replica
+    /// it sees keys whose time has passed, as the master still has them.
+    for_master: bool,
+    /// Whether to record touched keys for WATCH (see [`Engine::take_touched`]).
+    track_touched: bool,
+    touched: Touched,
     /// Set by a blocking command that found no data; taken by the server.
     pub(crate) blocked: Option<BlockOn>,
     /// Keys that received data blocked clients may be waiting for.
     pub(crate) ready: Vec<(usize, Bytes)>,
+    pub(crate) track_ready: bool,
     /// Encoding thresholds of collections; the server sets them from config.
     pub limits: crate::types::Limits,
 }
@@ -68,6 +107,10 @@ impl Engine {
             replica: false,
             blocked: None,
             ready: Vec::new(),
+            track_ready: false,
+            for_master: false,
+            track_touched: false,
+            touched: Touched::default(),
             limits: crate::types::Limits::default(),
         }
     }
@@ -105,6 +148,38 @@ impl Engine {
         }
     }
 
+    /// Number of writes recorded and not yet taken.
+    pub fn propagated_len(&self) -> usize {
+        self.propagated.len()
+    }
+
+    /// Wraps the writes recorded since position `from` in MULTI ... EXEC,
+    /// so replicas apply a transaction as one unit.
+    pub fn wrap_propagated(&mut self, from: usize) {
+        // A command of the transaction that propagated itself as a unit
+        // (see `propagate_unit`) must not nest a MULTI in this one.
+        let is_bracket = |p: &Propagated| matches!(&p.args[..], [only] if &only[..] == b"MULTI" || &only[..] == b"EXEC");
+        let mut position = 0;
+        self.propagated.retain(|p| {
+            position += 1;
+            position <= from || !is_bracket(p)
+        });
+        if self.propagated.len() <= from {
+            return;
+        }
+        let db = self.propagated[from].db;
+        let multi = Propagated {
+            db,
+            args: vec![Bytes::from_static(b"MULTI")],
+        };
+        self.propagated.insert(from, multi);
+        let db = self.propagated.last().map_or(db, |p| p.db);
+        self.propagated.push(Propagated {
+            db,
+            args: vec![Bytes::from_static(b"EXEC")],
+        });
+    }
+
     /// Writes recorded since the last call, in execution order.
     pub fn take_propagated(&mut self) -> Vec<Propagated> {
         std::mem::take(&mut self.propagated)
@@ -113,6 +188,15 @@ impl Engine {
     /// The wait requested by the last command, if it must block.
     pub fn take_block(&mut self) -> Option<BlockOn> {
         self.blocked.take()
+    }
+
+    /// Starts or stops recording keys that received data (on while
+    /// clients are blocked).
+    pub fn track_ready(&mut self, on: bool) {
+        self.track_ready = on;
+        if !on {
+            self.ready.clear();
+        }
     }
 
     /// Keys that got data since the last call (for waking blocked clients).
@@ -131,27 +215,78 @@ impl Engine {
         proto: Protocol,
         now_ms: i64,
     ) {
+        self.execute_with(def, db, args, out, proto, now_ms, ExecOptions::default());
+    }
+
+    /// [`Engine::execute`] with options. Returns whether the command
+    /// changed the dataset.
+    #[allow(clippy::too_many_arguments)]
+    pub fn execute_with(
+        &mut self,
+        def: &CommandDef<Handler>,
+        db: &mut usize,
+        args: &[Bytes],
+        out: &mut bytes::BytesMut,
+        proto: Protocol,
+        now_ms: i64,
+        opts: ExecOptions,
+    ) -> bool {
         let Some(handler) = def.handler else {
-            return;
+            return false;
         };
         let dirty_before = self.dirty;
         let start_db = *db;
+        self.for_master = opts.from_master;
         let mut ctx = Ctx::new(self, db, args, Writer::new(out, proto), now_ms);
+        if !opts.may_block {
+            ctx = ctx.without_blocking();
+        }
         if let Err(e) = handler(&mut ctx) {
             ctx.out.error(&e.to_string());
         }
         let rewritten = ctx.take_rewrite();
-        if self.record && self.dirty != dirty_before && def.flags & flags::WRITE != 0 {
-            match rewritten {
-                None => self.propagate(start_db, args.to_vec()),
-                Some(commands) => self.propagate_unit(start_db, commands),
+        self.for_master = false;
+        let changed = self.dirty != dirty_before;
+        if changed && def.flags & flags::WRITE != 0 {
+            if self.track_touched {
+                for i in def.key_positions(args.len()) {
+                    self.touched.keys.push((start_db, args[i].clone()));
+                }
             }
+            if self.record {
+                match rewritten {
+                    None => self.propagate(start_db, args.to_vec()),
+                    Some(commands) => self.propagate_unit(start_db, commands),
+                }
+            }
+        }
+        changed
+    }
+
+    /// Starts or stops recording touched keys (on while clients WATCH).
+    pub fn track_touched(&mut self, on: bool) {
+        self.track_touched = on;
+        if !on {
+            self.touched = Touched::default();
+        }
+    }
+
+    /// Keys written, expired or flushed since the last call.
+    pub fn take_touched(&mut self) -> Touched {
+        std::mem::take(&mut self.touched)
+    }
+
+    /// Records that a whole database was emptied or replaced.
+    pub fn touch_db(&mut self, db: usize) {
+        if self.track_touched {
+            self.touched.dbs.push(db);
         }
     }
 
     /// Records the commands standing for one executed command. Like Redis
     /// 7.0, more than one are wrapped in MULTI/EXEC so replicas apply them
-    /// atomically. (A transaction's own EXEC must not nest this.)
+    /// atomically (inside a transaction [`Engine::wrap_propagated`] drops
+    /// this inner pair).
     fn propagate_unit(&mut self, db: usize, commands: Vec<Vec<Bytes>>) {
         let wrap = commands.len() > 1;
         if wrap {
@@ -169,7 +304,7 @@ impl Engine {
     /// it and propagates a DEL. Returns whether the key is logically expired
     /// (on a replica it stays in place but is hidden).
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8], now_ms: i64) -> bool {
-        if !self.dbs[db].is_expired(key, now_ms) {
+        if !self.dbs[db].is_expired(key, now_ms) || (self.replica && self.for_master) {
             return false;
         }
         if !self.replica {
@@ -181,7 +316,10 @@ impl Engine {
     fn delete_expired(&mut self, db: usize, key: &[u8]) {
         self.dbs[db].remove(key);
         self.stats.expired_keys += 1;
-        self.dirty += 1;
+        if self.track_touched {
+            self.touched.keys.push((db, Bytes::copy_from_slice(key)));
+        }
+        // Not counted in `dirty`, like Redis: only the DEL is propagated.
         self.propagate(
             db,
             vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)],
@@ -250,6 +388,9 @@ impl Engine {
     /// Empties every database.
     pub fn flush_all(&mut self) {
         let keys = self.total_keys() as u64;
+        for db in 0..self.dbs.len() {
+            self.touch_db(db);
+        }
         self.dbs.iter_mut().for_each(Db::clear);
         self.dirty += keys.max(1);
     }

@@ -14,13 +14,14 @@ mod db;
 mod engine;
 mod error;
 pub mod glob;
+pub mod rdb;
 mod str;
 pub mod types;
 mod value;
 
 pub use command::{CommandDef, Ctx, Handler};
 pub use db::Db;
-pub use engine::{BlockOn, Engine, Propagated, Stats};
+pub use engine::{BlockOn, Engine, ExecOptions, Propagated, Stats, Touched};
 pub use error::{Error, Result};
 pub use str::Str;
 pub use value::{parse_canonical_i64, Kind, Value};

@@ -379,9 +379,11 @@ fn bytes_consumed_counts_each_request() {
         23,
         "a partial request is not counted"
     );
+    assert_eq!(decoder.pending_bytes(), 8, "but its start is held");
     buf.extend_from_slice(b"\r\n$1\r\nk\r\n");
     assert!(decoder.decode(&mut buf).unwrap().is_some());
     assert_eq!(decoder.bytes_consumed(), 23 + 20);
+    assert_eq!(decoder.pending_bytes(), 0);
 }
 
 #[test]

@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use parking_lot::Mutex;
-use tokio::sync::Notify;
+use tokio::sync::{mpsc, Notify};
 
 /// What a connection is to us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,7 +22,7 @@ pub enum Kind {
 }
 
 /// The parts of a client's state other connections may look at.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Info {
     pub addr: SocketAddr,
     pub laddr: SocketAddr,
@@ -30,7 +30,7 @@ pub struct Info {
     pub name: String,
     pub db: usize,
     pub resp: u8,
-    pub last_cmd: String,
+    pub last_cmd: Option<crate::commands::Resolved>,
     pub last_interaction: Instant,
     pub qbuf: usize,
     pub obuf: usize,
@@ -47,9 +47,42 @@ pub struct Handle {
     pub info: Mutex<Info>,
     killed: AtomicBool,
     kill: Notify,
+    /// Out-of-band deliveries to this connection (see [`Mail`]).
+    mailbox: mpsc::UnboundedSender<Mail>,
+    /// Bytes sent to the mailbox and not yet written to the socket: the
+    /// output buffer that `client-output-buffer-limit` bounds.
+    pending: AtomicUsize,
+}
+
+/// Something another task hands to a connection.
+#[derive(Debug)]
+pub enum Mail {
+    /// RESP bytes to write as they are (pub/sub messages).
+    Push(bytes::Bytes),
+    /// The reply of this client's blocked command, served by another client.
+    Served(bytes::Bytes),
 }
 
 impl Handle {
+    /// Delivers mail; false if the connection is gone.
+    pub fn send(&self, mail: Mail) -> bool {
+        let len = match &mail {
+            Mail::Push(b) | Mail::Served(b) => b.len(),
+        };
+        self.pending.fetch_add(len, Ordering::Relaxed);
+        self.mailbox.send(mail).is_ok()
+    }
+
+    /// Bytes delivered but not yet written.
+    pub fn pending(&self) -> usize {
+        self.pending.load(Ordering::Relaxed)
+    }
+
+    /// Called by the connection once it wrote `n` bytes of mail.
+    pub fn written(&self, n: usize) {
+        self.pending.fetch_sub(n, Ordering::Relaxed);
+    }
+
     /// Asks the connection to close (CLIENT KILL, shutdown).
     pub fn kill(&self) {
         self.killed.store(true, Ordering::SeqCst);
@@ -98,7 +131,7 @@ impl Handle {
             16384usize.saturating_sub(i.qbuf),
             i.obuf,
             16384 + i.qbuf + i.obuf,
-            current_cmd.unwrap_or(if i.last_cmd.is_empty() { "NULL" } else { &i.last_cmd }),
+            current_cmd.map_or_else(|| i.last_cmd.map_or("NULL".into(), |c| c.full_name()), String::from),
             i.user,
             i.resp,
         )
@@ -113,17 +146,21 @@ pub struct Clients {
 }
 
 impl Clients {
-    pub fn register(&self, info: Info) -> Arc<Handle> {
+    /// Registers a client; the receiver gets its [`Mail`].
+    pub fn register(&self, info: Info) -> (Arc<Handle>, mpsc::UnboundedReceiver<Mail>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let (tx, rx) = mpsc::unbounded_channel();
         let handle = Arc::new(Handle {
             id,
             created: Instant::now(),
             info: Mutex::new(info),
             killed: AtomicBool::new(false),
             kill: Notify::new(),
+            mailbox: tx,
+            pending: AtomicUsize::new(0),
         });
         self.map.lock().insert(id, handle.clone());
-        handle
+        (handle, rx)
     }
 
     pub fn unregister(&self, id: u64) {
@@ -136,12 +173,5 @@ impl Clients {
 
     pub fn all(&self) -> Vec<Arc<Handle>> {
         self.map.lock().values().cloned().collect()
-    }
-
-    pub fn count(&self, kind: Kind) -> usize {
-        self.all()
-            .iter()
-            .filter(|h| h.info.lock().kind == kind)
-            .count()
     }
 }

@@ -10,18 +10,28 @@ use resp::{Limits, RequestDecoder, Writer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::clients::{Info, Kind};
+use crate::blocking::Waiter;
+use crate::clients::{Info, Kind, Mail};
 use crate::commands::{dispatch, EngineLock};
 use crate::log::log;
 use crate::session::{ReplyMode, Session};
-use crate::state::{Counters, Shared};
+use crate::state::{unix_ms, Counters, Shared};
 
 const READ_CHUNK: usize = 16 * 1024;
+/// Most mail gathered into one write.
+const MAIL_BATCH: usize = 256 * 1024;
+
+/// What woke the connection up.
+enum Event {
+    Read(std::io::Result<usize>),
+    Mail(Option<Mail>),
+    Timeout,
+    Close,
+}
 
 /// Serves a client until it quits, errs, is killed or the server stops.
 pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
     let laddr = stream.local_addr().unwrap_or(addr);
-    let fd = raw_fd(&stream);
     let (authenticated, limits, timeout) = {
         let cfg = srv.config.read();
         let s = cfg.settings();
@@ -31,14 +41,14 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
         };
         (s.requirepass.is_none(), limits, s.timeout)
     };
-    let handle = srv.clients.register(Info {
+    let (handle, mut mailbox) = srv.clients.register(Info {
         addr,
         laddr,
-        fd,
+        fd: raw_fd(&stream),
         name: String::new(),
         db: 0,
         resp: 2,
-        last_cmd: String::new(),
+        last_cmd: None,
         last_interaction: Instant::now(),
         qbuf: 0,
         obuf: 0,
@@ -62,28 +72,68 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
         if rbuf.capacity() - rbuf.len() < READ_CHUNK / 2 {
             rbuf.reserve(READ_CHUNK);
         }
-        let read = tokio::select! {
-            r = stream.read_buf(&mut rbuf) => r,
-            _ = handle.killed() => break,
-            _ = shutdown.changed() => break,
-            _ = idle_timer(idle) => {
+        let blocked = session.blocked.clone();
+        let event = tokio::select! {
+            r = stream.read_buf(&mut rbuf), if blocked.is_none() => Event::Read(r),
+            m = mailbox.recv() => Event::Mail(m),
+            _ = deadline(blocked.as_deref()) => Event::Timeout,
+            _ = handle.killed() => Event::Close,
+            _ = shutdown.changed() => Event::Close,
+            _ = idle_timer(idle), if blocked.is_none() && !session.subscribed() => {
                 log!(Verbose, "Closing idle client");
-                break;
+                Event::Close
             }
         };
-        match read {
-            Ok(0) | Err(_) => break,
-            Ok(n) => Counters::add(&srv.counters.net_input_bytes, n as u64),
+        let mut run_pending = false;
+        let mut mail_bytes = 0;
+        match event {
+            Event::Read(Ok(0) | Err(_)) | Event::Close | Event::Mail(None) => break,
+            Event::Read(Ok(n)) => {
+                Counters::add(&srv.counters.net_input_bytes, n as u64);
+                run_pending = true;
+            }
+            Event::Mail(Some(mail)) => {
+                // Take what else is waiting too, so a flood costs few writes.
+                let mut next = Some(mail);
+                while let Some(mail) = next {
+                    let (Mail::Push(bytes) | Mail::Served(bytes)) = &mail;
+                    mail_bytes += bytes.len();
+                    wbuf.extend_from_slice(bytes);
+                    if matches!(mail, Mail::Served(_)) {
+                        session.blocked = None;
+                        run_pending = true;
+                    }
+                    next = match wbuf.len() < MAIL_BATCH {
+                        true => mailbox.try_recv().ok(),
+                        false => None,
+                    };
+                }
+            }
+            Event::Timeout => {
+                if let Some(w) = session.blocked.take() {
+                    time_out(&srv, &w, &mut wbuf);
+                }
+                run_pending = true;
+            }
         }
 
-        let commands = run_batch(&srv, &mut session, &mut decoder, &mut rbuf, &mut wbuf);
-        Counters::add(&srv.counters.commands_processed, commands);
+        if run_pending && session.blocked.is_none() {
+            let commands = run_batch(&srv, &mut session, &mut decoder, &mut rbuf, &mut wbuf);
+            Counters::add(&srv.counters.commands_processed, commands);
+        }
         update_info(&session, &rbuf, &wbuf);
 
         if !wbuf.is_empty() {
-            if stream.write_all(&wbuf).await.is_err() {
+            // A client that stops reading must still be killable.
+            let written = tokio::select! {
+                r = stream.write_all(&wbuf) => r.is_ok(),
+                _ = handle.killed() => false,
+                _ = shutdown.changed() => false,
+            };
+            if !written {
                 break;
             }
+            handle.written(mail_bytes);
             Counters::add(&srv.counters.net_output_bytes, wbuf.len() as u64);
             wbuf.clear();
         }
@@ -100,10 +150,43 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
             break;
         }
     }
+    cleanup(&srv, &mut session);
+}
+
+/// Forgets everything the server keeps about a closing client.
+fn cleanup(srv: &Arc<Shared>, session: &mut Session) {
+    if let Some(w) = session.blocked.take() {
+        let mut eng = srv.engine.lock();
+        if w.claim() {
+            srv.blocking.remove(&w, &mut eng);
+        }
+    }
+    if session.watch.is_active() {
+        crate::commands::multi::unwatch_all(srv, session, &mut srv.engine.lock());
+    }
+    crate::commands::pubsub::unsubscribe_all(srv, session);
     srv.clients.unregister(session.id());
 }
 
-/// Decodes and runs every complete request in `rbuf`; returns how many ran.
+/// A blocked command's time is up: unless it was just served, answer it
+/// the way it answers when it may not block.
+fn time_out(srv: &Arc<Shared>, w: &Arc<Waiter>, wbuf: &mut BytesMut) {
+    let mut eng = srv.engine.lock();
+    if !w.claim() {
+        // Served concurrently: its reply is in the mailbox already.
+        return;
+    }
+    srv.blocking.remove(w, &mut eng);
+    let mut db = w.db;
+    let opts = engine::ExecOptions {
+        may_block: false,
+        ..Default::default()
+    };
+    eng.execute_with(w.def, &mut db, &w.args, wbuf, w.proto, unix_ms(), opts);
+}
+
+/// Decodes and runs every complete request in `rbuf`, stopping early when a
+/// command blocks; returns how many ran.
 fn run_batch(
     srv: &Arc<Shared>,
     session: &mut Session,
@@ -113,7 +196,7 @@ fn run_batch(
 ) -> u64 {
     let mut engine = EngineLock::new(&srv.engine);
     let mut commands = 0;
-    loop {
+    while session.blocked.is_none() {
         match decoder.decode(rbuf) {
             Ok(Some(args)) => {
                 commands += 1;
@@ -165,14 +248,23 @@ fn update_info(session: &Session, rbuf: &BytesMut, wbuf: &BytesMut) {
         resp::Protocol::Resp2 => 2,
         resp::Protocol::Resp3 => 3,
     };
-    if info.last_cmd != session.last_cmd {
-        info.last_cmd.clone_from(&session.last_cmd);
-    }
+    info.last_cmd = session.last_cmd;
 }
 
 async fn idle_timer(idle: Option<Duration>) {
     match idle {
         Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves when a blocked command's timeout passes (never without one).
+async fn deadline(waiter: Option<&Waiter>) {
+    match waiter.and_then(|w| w.deadline) {
+        Some(at) => {
+            let wait = (at - unix_ms()).max(0) as u64;
+            tokio::time::sleep(Duration::from_millis(wait)).await
+        }
         None => std::future::pending().await,
     }
 }

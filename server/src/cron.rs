@@ -18,6 +18,7 @@ pub async fn run(srv: Arc<Shared>) {
         // Redis spends at most 25% of each 1/hz period expiring keys.
         let budget = Duration::from_micros(1_000_000 / hz / 4);
         srv.engine.lock().active_expire_cycle(unix_ms(), budget);
+        srv.memory_peak.observe(memstats::snapshot().used_memory());
         let c = &srv.counters;
         srv.ops.sample(
             unix_ms(),

@@ -72,12 +72,6 @@ pub fn set_role(role: u8) {
     }
 }
 
-pub fn enabled(level: Level) -> bool {
-    LOGGER
-        .get()
-        .is_some_and(|l| level as u8 >= l.min.load(Ordering::Relaxed))
-}
-
 pub fn write(level: Level, msg: std::fmt::Arguments) {
     let Some(logger) = LOGGER.get() else { return };
     if (level as u8) < logger.min.load(Ordering::Relaxed) {

@@ -5,6 +5,7 @@
 //! `engine` crate; the wire format in `resp`.
 
 mod apply;
+mod blocking;
 mod clients;
 mod commands;
 mod config;
@@ -18,6 +19,10 @@ mod state;
 
 use std::process::ExitCode;
 
+/// jemalloc, as in Redis: its statistics feed INFO memory and MEMORY.
+#[global_allocator]
+static GLOBAL: memstats::Allocator = memstats::Allocator;
+
 use log::log;
 
 /// The Redis version we behave like (INFO redis_version, HELLO).
@@ -30,8 +35,7 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(config::ConfigError::Version) => {
             println!(
-                "Redust server v={REDUST_VERSION} (Redis {REDIS_VERSION} compatible) bits=64 malloc={}",
-                "libc"
+                "Redust server v={REDUST_VERSION} (Redis {REDIS_VERSION} compatible) bits=64 malloc=libc"
             );
             return ExitCode::SUCCESS;
         }
@@ -78,7 +82,9 @@ fn main() -> ExitCode {
         .and_then(|(_, v)| v.parse::<usize>().ok())
         .unwrap_or(1);
     let runtime = match io_threads {
-        1 => tokio::runtime::Builder::new_current_thread().enable_all().build(),
+        1 => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
         n => tokio::runtime::Builder::new_multi_thread()
             .worker_threads(n)
             .enable_all()

@@ -4,7 +4,11 @@ use std::sync::Arc;
 
 use resp::Protocol;
 
+use crate::blocking::Waiter;
 use crate::clients::Handle;
+use crate::commands::multi::{Transaction, Watch};
+use crate::commands::pubsub::Subscriptions;
+use crate::commands::Resolved;
 
 /// CLIENT REPLY mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,10 +30,16 @@ pub struct Session {
     pub authenticated: bool,
     pub close_after_reply: bool,
     pub reply_mode: ReplyMode,
-    /// Full name of the last command (`client|list`), for CLIENT LIST.
-    pub last_cmd: String,
-    /// Error replies sent, for INFO errorstats.
-    pub errors: u64,
+    /// The last command, for CLIENT LIST.
+    pub last_cmd: Option<Resolved>,
+    /// Commands queued since MULTI.
+    pub multi: Option<Transaction>,
+    /// Keys under WATCH and whether one of them was touched since.
+    pub watch: Watch,
+    /// The command this client is blocked in (BLPOP and friends).
+    pub blocked: Option<Arc<Waiter>>,
+    /// Channels and patterns subscribed to.
+    pub subs: Subscriptions,
 }
 
 impl Session {
@@ -41,13 +51,21 @@ impl Session {
             authenticated,
             close_after_reply: false,
             reply_mode: ReplyMode::On,
-            last_cmd: String::new(),
-            errors: 0,
+            last_cmd: None,
+            multi: None,
+            watch: Watch::default(),
+            blocked: None,
+            subs: Subscriptions::default(),
         }
     }
 
     pub fn id(&self) -> u64 {
         self.handle.id
+    }
+
+    /// Whether the client is in subscribed mode.
+    pub fn subscribed(&self) -> bool {
+        !self.subs.is_empty()
     }
 
     pub fn auth_required(&self, _srv: &crate::state::Shared) -> bool {

@@ -64,6 +64,15 @@ pub struct Shared {
     pub shutdown: tokio::sync::watch::Sender<bool>,
     pub shutting_down: AtomicBool,
     pub ops: crate::ops::OpsSampler,
+    pub watchers: crate::commands::multi::Watchers,
+    pub blocking: crate::blocking::Blocking,
+    pub pubsub: crate::commands::pubsub::Registry,
+    /// Highest used memory seen (INFO used_memory_peak).
+    pub memory_peak: memstats::Peak,
+    /// Used memory once initialised, before any client (used_memory_startup).
+    pub memory_startup: u64,
+    /// Error replies by code, for INFO errorstats.
+    pub errorstats: parking_lot::Mutex<std::collections::BTreeMap<String, u64>>,
 }
 
 impl Shared {
@@ -82,7 +91,24 @@ impl Shared {
             shutdown,
             shutting_down: AtomicBool::new(false),
             ops: crate::ops::OpsSampler::default(),
+            watchers: Default::default(),
+            blocking: Default::default(),
+            pubsub: Default::default(),
+            memory_peak: memstats::Peak::new(),
+            memory_startup: memstats::snapshot().used_memory(),
+            errorstats: Default::default(),
         })
+    }
+
+    /// Counts an error reply; `text` is the reply after its `-`.
+    pub fn count_error(&self, text: &[u8]) {
+        let code = text
+            .split(|&b| b == b' ' || b == b'\r')
+            .next()
+            .unwrap_or_default();
+        Counters::add(&self.counters.total_error_replies, 1);
+        let code = String::from_utf8_lossy(code).into_owned();
+        *self.errorstats.lock().entry(code).or_default() += 1;
     }
 
     /// Asks every task to stop; the main task then exits the process.

@@ -182,6 +182,43 @@ fn empty_and_negative_multibulk_counts_are_ignored() {
 }
 
 #[test]
+fn inline_requests_split_like_redis() {
+    // Each request is one inline line; its reply follows.
+    let exchanges: &[(&[u8], &[u8])] = &[
+        (b"PING\r\n", b"+PONG\r\n"),
+        (b"PING\n", b"+PONG\r\n"),
+        (b"   \r\n\r\nPING\r\n", b"+PONG\r\n"),
+        (b"SET \"a b\" 'c d'\r\n", b"+OK\r\n"),
+        (b"GET \"a b\"\r\n", b"$3\r\nc d\r\n"),
+        (b"ECHO \"\\x41\\n\"\r\n", b"$2\r\nA\n\r\n"),
+        (b"ECHO  \"  spaced  \"  \r\n", b"$10\r\n  spaced  \r\n"),
+        (b"ECHO\thi\r\n", b"$2\r\nhi\r\n"),
+        (b"ECHO \"\\xzz\"\r\n", b"$3\r\nxzz\r\n"),
+        (b"ECHO 'it\\'s'\r\n", b"$4\r\nit's\r\n"),
+        (b"ECHO \"\"\r\n", b"$0\r\n\r\n"),
+        (b"echo lower\r\n", b"$5\r\nlower\r\n"),
+        (
+            b"ECHO\r\n",
+            b"-ERR wrong number of arguments for 'echo' command\r\n",
+        ),
+    ];
+    on_both(&[], |server| {
+        let mut client = server.client();
+        for (request, expected) in exchanges {
+            client.send_raw(request).unwrap();
+            let reply = client.read_reply().unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&reply),
+                String::from_utf8_lossy(expected),
+                "{}: inline {:?}",
+                server.name(),
+                String::from_utf8_lossy(request)
+            );
+        }
+    });
+}
+
+#[test]
 fn a_stalled_huge_bulk_does_not_block_other_clients() {
     on_both(&[], |server| {
         // Declares 400 MB and never sends it.
@@ -253,7 +290,7 @@ impl Garbage {
         let mut out = Vec::with_capacity(len + 16);
         while out.len() < len {
             let r = self.next();
-            if r % 3 == 0 {
+            if r.is_multiple_of(3) {
                 out.extend_from_slice(FRAGMENTS[(r >> 8) as usize % FRAGMENTS.len()]);
             } else {
                 out.push((r >> 16) as u8);

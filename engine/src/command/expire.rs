@@ -218,9 +218,11 @@ fn ttl_generic(ctx: &mut Ctx, unit: Unit) -> Result<()> {
         ctx.out.integer(-1);
         return Ok(());
     };
-    let ms = if unit.absolute { at } else { at - ctx.now }.max(0);
-    ctx.out
-        .integer(if unit.seconds { (ms + 500) / 1000 } else { ms });
+    // Wide arithmetic: times near i64::MAX still round like Redis's answers.
+    let base = if unit.absolute { 0 } else { ctx.now };
+    let ms = (i128::from(at) - i128::from(base)).max(0);
+    let answer = if unit.seconds { (ms + 500) / 1000 } else { ms };
+    ctx.out.integer(answer as i64);
     Ok(())
 }
 
@@ -329,6 +331,7 @@ mod tests {
             err("ERR invalid expire time in 'expireat' command")
         );
         assert_eq!(t.run("PEXPIREAT k 9223372036854775807"), int(1));
+        assert_eq!(t.run("EXPIRETIME k"), int(9_223_372_036_854_776));
         assert_eq!(t.run("EXPIREAT k -9223372036854775"), int(1));
         assert_eq!(t.run("EXISTS k"), int(0));
     }

@@ -65,6 +65,12 @@ fn db_index(ctx: &Ctx, arg: &[u8], err: Error) -> Result<usize> {
 }
 
 fn select(ctx: &mut Ctx) -> Result<()> {
+    let n = args::int(ctx.arg(1))?;
+    if i32::try_from(n).is_err() {
+        return Err(Error::err(
+            "value is out of range, value must between -2147483648 and 2147483647",
+        ));
+    }
     *ctx.db = db_index(ctx, ctx.arg(1), Error::NotInteger)?;
     ctx.out.ok();
     Ok(())
@@ -90,6 +96,8 @@ fn flushdb(ctx: &mut Ctx) -> Result<()> {
     flush_mode(ctx)?;
     let removed = ctx.db().len() as u64;
     ctx.db().clear();
+    let db = *ctx.db;
+    ctx.eng.touch_db(db);
     // Propagated even when the database was already empty, like Redis.
     ctx.dirty(removed.max(1));
     ctx.out.ok();
@@ -107,6 +115,8 @@ fn swapdb(ctx: &mut Ctx) -> Result<()> {
     let a = db_index(ctx, ctx.arg(1), Error::err("invalid first DB index"))?;
     let b = db_index(ctx, ctx.arg(2), Error::err("invalid second DB index"))?;
     ctx.eng.dbs.swap(a, b);
+    ctx.eng.touch_db(a);
+    ctx.eng.touch_db(b);
     ctx.dirty(1);
     ctx.out.ok();
     Ok(())

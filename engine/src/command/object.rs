@@ -9,6 +9,7 @@ use crate::{Error, Result, Value};
 const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 const SHARED_INTEGERS: i64 = 10_000;
 
+/// A subcommand definition; those with arity 3 take one key, at position 2.
 const fn sub(
     name: &'static str,
     arity: i32,
@@ -25,7 +26,16 @@ const fn sub(
     }
 }
 
+/// In the order Redis lists them (COMMAND INFO, COMMAND DOCS).
 static SUBCOMMANDS: [CommandDef<Handler>; 5] = [
+    sub(
+        "help",
+        2,
+        LOADING | STALE,
+        help,
+        "6.2.0",
+        "Show helpful text about the different subcommands",
+    ),
     sub(
         "encoding",
         3,
@@ -57,14 +67,6 @@ static SUBCOMMANDS: [CommandDef<Handler>; 5] = [
         refcount,
         "2.2.3",
         "Get the number of references to the value of the key",
-    ),
-    sub(
-        "help",
-        2,
-        LOADING | STALE,
-        help,
-        "6.2.0",
-        "Show helpful text about the different subcommands",
     ),
 ];
 

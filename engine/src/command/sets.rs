@@ -624,6 +624,22 @@ mod tests {
     }
 
     #[test]
+    fn spop_in_a_transaction_is_wrapped_once() {
+        let mut t = TestEngine::new();
+        t.run("SADD s 1 2 3 4 5 6 7 8 9 10");
+        t.propagated();
+        let from = t.eng.propagated_len();
+        t.run("SPOP s 2");
+        t.run("SADD s 100");
+        t.eng.wrap_propagated(from);
+        let prop = t.propagated();
+        assert_eq!(prop.len(), 5, "{prop:?}");
+        assert_eq!((prop[0].as_str(), prop[4].as_str()), ("MULTI", "EXEC"));
+        assert!(prop[1].starts_with("SREM s ") && prop[2].starts_with("SREM s "));
+        assert_eq!(prop[3], "SADD s 100");
+    }
+
+    #[test]
     fn spop_keeps_the_ttl() {
         let mut t = TestEngine::new();
         t.run("SADD s a b c d e f");

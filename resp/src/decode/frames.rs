@@ -6,10 +6,8 @@
 //! slices of the source [`Bytes`].
 
 use bytes::Bytes;
-use memchr::memchr;
 use nom::bytes::streaming::{take, take_until};
 use nom::error::{ErrorKind, ParseError};
-use nom::multi::count;
 use nom::number::streaming::u8 as type_byte;
 use nom::sequence::pair;
 use nom::{IResult, Needed, Parser};
@@ -85,6 +83,7 @@ pub(super) struct Build<'b>(pub &'b Bytes);
 impl Sink for Build<'_> {
     type Frame = Frame;
 
+    #[inline]
     fn make(&self, parsed: Parsed<'_, Frame>) -> Frame {
         let bytes = |s: &[u8]| self.0.slice_ref(s);
         match parsed {
@@ -114,44 +113,61 @@ impl Sink for Build<'_> {
 }
 
 /// Parses one frame nested `depth` aggregates deep.
+#[inline]
 pub(super) fn frame<'a, S: Sink>(sink: &S, input: &'a [u8], depth: usize) -> PResult<'a, S::Frame> {
     let (input, ty) = type_byte(input)?;
     if matches!(ty, b'*' | b'%' | b'~' | b'>' | b'|') && depth >= MAX_DEPTH {
         return fail(DecodeError::TooDeep);
     }
     let child = |i: &'a [u8]| frame(sink, i, depth + 1);
+    let entry = |i: &'a [u8]| pair(child, child).parse(i);
+    // Direct calls rather than nom's `map` adapters keep the (large) frame
+    // values from being moved through extra layers on this hot path.
     let (input, parsed) = match ty {
-        b'+' => line.map(Parsed::Simple).parse(input)?,
-        b'-' => line.map(Parsed::Error).parse(input)?,
-        b':' => integer(DecodeError::InvalidInteger)
-            .map(Parsed::Integer)
-            .parse(input)?,
-        b'$' => match integer(DecodeError::InvalidBulkLength)(input)? {
+        b'+' => {
+            let (input, text) = line(input)?;
+            (input, Parsed::Simple(text))
+        }
+        b'-' => {
+            let (input, text) = line(input)?;
+            (input, Parsed::Error(text))
+        }
+        b':' => {
+            let (input, n) = integer(input, DecodeError::InvalidInteger)?;
+            (input, Parsed::Integer(n))
+        }
+        b'$' => match integer(input, DecodeError::InvalidBulkLength)? {
             (input, -1) => (input, Parsed::Null),
-            (input, n) => blob(n).map(Parsed::Bulk).parse(input)?,
+            (input, n) => {
+                let (input, payload) = blob(input, n)?;
+                (input, Parsed::Bulk(payload))
+            }
         },
         b'!' => {
-            let (input, n) = integer(DecodeError::InvalidBulkLength)(input)?;
-            blob(n).map(Parsed::Error).parse(input)?
+            let (input, n) = integer(input, DecodeError::InvalidBulkLength)?;
+            let (input, payload) = blob(input, n)?;
+            (input, Parsed::Error(payload))
         }
         b'=' => {
-            let (input, n) = integer(DecodeError::InvalidBulkLength)(input)?;
-            let (input, payload) = blob(n)(input)?;
-            match payload {
-                [a, b, c, b':', text @ ..] => (input, Parsed::Verbatim([*a, *b, *c], text)),
+            let (input, n) = integer(input, DecodeError::InvalidBulkLength)?;
+            match blob(input, n)? {
+                (input, [a, b, c, b':', text @ ..]) => {
+                    (input, Parsed::Verbatim([*a, *b, *c], text))
+                }
                 _ => return fail(DecodeError::Invalid),
             }
         }
-        b'*' => match integer(DecodeError::InvalidMultibulkLength)(input)? {
+        b'*' => match integer(input, DecodeError::InvalidMultibulkLength)? {
             (input, -1) => (input, Parsed::NullArray),
             (input, n) => {
                 let n = usize::try_from(n).map_err(|_| bad_count())?;
-                count(child, n).map(Parsed::Array).parse(input)?
+                let (input, items) = elements(input, n, child)?;
+                (input, Parsed::Array(items))
             }
         },
         b'~' | b'>' => {
             let (input, n) = length(input)?;
-            let (input, items) = count(child, n).parse(input)?;
+            let (input, items) = elements(input, n, child)?;
             let parsed = if ty == b'~' {
                 Parsed::Set(items)
             } else {
@@ -161,11 +177,12 @@ pub(super) fn frame<'a, S: Sink>(sink: &S, input: &'a [u8], depth: usize) -> PRe
         }
         b'%' => {
             let (input, n) = length(input)?;
-            count(pair(child, child), n).map(Parsed::Map).parse(input)?
+            let (input, entries) = elements(input, n, entry)?;
+            (input, Parsed::Map(entries))
         }
         b'|' => {
             let (input, n) = length(input)?;
-            let (input, attrs) = count(pair(child, child), n).parse(input)?;
+            let (input, attrs) = elements(input, n, entry)?;
             let (input, annotated) = child(input)?;
             (input, Parsed::Attribute(attrs, annotated))
         }
@@ -199,6 +216,7 @@ pub(super) fn frame<'a, S: Sink>(sink: &S, input: &'a [u8], depth: usize) -> PRe
 }
 
 /// `\r\n`. A lone `\r` at the end of the input is incomplete, not an error.
+#[inline]
 fn crlf(input: &[u8]) -> PResult<'_, ()> {
     match input {
         [b'\r', b'\n', rest @ ..] => Ok((rest, ())),
@@ -209,6 +227,7 @@ fn crlf(input: &[u8]) -> PResult<'_, ()> {
 
 /// The text of a line, which ends at its first `\r` (that must be followed
 /// by `\n`).
+#[inline]
 fn line(input: &[u8]) -> PResult<'_, &[u8]> {
     let (input, text) = take_until("\r")(input)?;
     let (input, ()) = crlf(input)?;
@@ -217,25 +236,45 @@ fn line(input: &[u8]) -> PResult<'_, &[u8]> {
 
 /// An integer line; `err` if it is not one. A partial line is rejected as
 /// soon as it can no longer become an integer.
-fn integer(err: DecodeError) -> impl Fn(&[u8]) -> PResult<'_, i64> {
-    move |input| {
-        // A valid line has at most MAX_INT_LEN bytes before its `\r`.
-        let window = &input[..input.len().min(MAX_INT_LEN + 1)];
-        match memchr(b'\r', window) {
-            Some(end) => match parse_i64(&input[..end]) {
-                Some(n) => crlf(&input[end..]).map(|(rest, ())| (rest, n)),
-                None => fail(err.clone()),
-            },
-            None if window.len() > MAX_INT_LEN || !could_become_int(window) => fail(err.clone()),
-            None => incomplete(1),
-        }
+#[inline]
+fn integer(input: &[u8], err: DecodeError) -> PResult<'_, i64> {
+    // A valid line has at most MAX_INT_LEN bytes before its `\r`.
+    let window = &input[..input.len().min(MAX_INT_LEN + 1)];
+    // Numbers are short: a plain scan beats memchr's setup here.
+    match window.iter().position(|&b| b == b'\r') {
+        Some(end) => match parse_i64(&input[..end]) {
+            Some(n) => crlf(&input[end..]).map(|(rest, ())| (rest, n)),
+            None => fail(err),
+        },
+        None if window.len() > MAX_INT_LEN || !could_become_int(window) => fail(err),
+        None => incomplete(1),
     }
+}
+
+/// `n` elements parsed by `element`. Like nom's `count`, but without its
+/// per-element bookkeeping; the first allocation is bounded by what the
+/// input can hold (every element takes at least three bytes), not by the
+/// count a peer announced.
+#[inline]
+fn elements<'a, O>(
+    mut input: &'a [u8],
+    n: usize,
+    mut element: impl FnMut(&'a [u8]) -> PResult<'a, O>,
+) -> PResult<'a, Vec<O>> {
+    let mut items = Vec::with_capacity(n.min(input.len() / 3));
+    for _ in 0..n {
+        let (rest, item) = element(input)?;
+        items.push(item);
+        input = rest;
+    }
+    Ok((input, items))
 }
 
 /// The element count of an aggregate other than `*` (which alone has a
 /// null form, `*-1`).
+#[inline]
 fn length(input: &[u8]) -> PResult<'_, usize> {
-    let (input, n) = integer(DecodeError::InvalidMultibulkLength)(input)?;
+    let (input, n) = integer(input, DecodeError::InvalidMultibulkLength)?;
     Ok((input, usize::try_from(n).map_err(|_| bad_count())?))
 }
 
@@ -244,13 +283,12 @@ fn bad_count() -> nom::Err<Fail> {
 }
 
 /// `n` payload bytes followed by `\r\n`.
-fn blob(n: i64) -> impl Fn(&[u8]) -> PResult<'_, &[u8]> {
-    move |input| {
-        let Ok(n) = usize::try_from(n) else {
-            return fail(DecodeError::InvalidBulkLength);
-        };
-        let (input, payload) = take(n)(input)?;
-        let (input, ()) = crlf(input)?;
-        Ok((input, payload))
-    }
+#[inline]
+fn blob(input: &[u8], n: i64) -> PResult<'_, &[u8]> {
+    let Ok(n) = usize::try_from(n) else {
+        return fail(DecodeError::InvalidBulkLength);
+    };
+    let (input, payload) = take(n)(input)?;
+    let (input, ()) = crlf(input)?;
+    Ok((input, payload))
 }

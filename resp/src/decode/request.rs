@@ -97,6 +97,13 @@ impl RequestDecoder {
         self.consumed
     }
 
+    /// Bytes of the unfinished request already taken out of the buffer
+    /// (headers and arguments so far); added to the buffer's length, what
+    /// the client's query buffer holds.
+    pub fn pending_bytes(&self) -> u64 {
+        self.partial.taken
+    }
+
     fn inline(&mut self, buf: &mut BytesMut) -> Result<Start, DecodeError> {
         let Some(newline) = self.find_line_end(buf, b'\n', DecodeError::TooBigInline)? else {
             return Ok(Start::NeedMore);
@@ -207,7 +214,7 @@ impl RequestDecoder {
         too_big: DecodeError,
     ) -> Result<Option<usize>, DecodeError> {
         let from = self.scanned.min(buf.len());
-        match memchr(end, &buf[from..]) {
+        match find_byte(end, &buf[from..]) {
             Some(i) => {
                 self.scanned = from + i;
                 Ok(Some(from + i))
@@ -237,6 +244,20 @@ impl RequestDecoder {
 
     fn finish_request(&mut self) {
         self.consumed += mem::take(&mut self.partial.taken);
+    }
+}
+
+/// Position of `byte` in `haystack`. Header lines are a few bytes long, so
+/// a plain look at the first bytes beats memchr's setup; memchr takes over
+/// for long lines.
+#[inline]
+fn find_byte(byte: u8, haystack: &[u8]) -> Option<usize> {
+    const SHORT: usize = 16;
+    let head = &haystack[..haystack.len().min(SHORT)];
+    match head.iter().position(|&b| b == byte) {
+        Some(i) => Some(i),
+        None if haystack.len() > SHORT => memchr(byte, &haystack[SHORT..]).map(|i| i + SHORT),
+        None => None,
     }
 }
 

@@ -162,7 +162,7 @@ fn kill(call: &mut Call) -> Result<()> {
         ..Filter::default()
     };
     let rest = &call.args[2..];
-    if rest.len() % 2 != 0 {
+    if !rest.len().is_multiple_of(2) {
         return Err(Error::Syntax);
     }
     for pair in rest.chunks(2) {

@@ -86,8 +86,8 @@ fn get(call: &mut Call) -> Result<()> {
 }
 
 fn set(call: &mut Call) -> Result<()> {
-    if call.args.len() % 2 != 0 {
-        return Err(Error::Arity("config|set".into()));
+    if !call.args.len().is_multiple_of(2) {
+        return Err(Error::Syntax);
     }
     let pairs: Vec<(Vec<u8>, Vec<u8>)> = call.args[2..]
         .chunks(2)
@@ -113,6 +113,7 @@ fn resetstat(call: &mut Call) -> Result<()> {
     let eng = call.engine.get();
     eng.stats = engine::Stats::default();
     call.srv.counters.reset();
+    call.srv.errorstats.lock().clear();
     call.w().ok();
     Ok(())
 }

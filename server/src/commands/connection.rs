@@ -178,6 +178,9 @@ fn reset(call: &mut Call) -> Result<()> {
         info.name.clear();
         info.no_evict = false;
     }
+    s.multi = None;
+    crate::commands::pubsub::unsubscribe_all(call.srv, s);
+    crate::commands::multi::unwatch_all(call.srv, s, call.engine.get());
     call.w().simple(b"RESET");
     Ok(())
 }

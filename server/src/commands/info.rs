@@ -136,33 +136,53 @@ fn clients(call: &mut Call, t: &mut String) {
     field(t, "maxclients", srv.config.read().settings().maxclients);
     field(t, "client_recent_max_input_buffer", 0);
     field(t, "client_recent_max_output_buffer", 0);
-    field(t, "blocked_clients", 0);
+    field(t, "blocked_clients", srv.blocking.len());
     field(t, "tracking_clients", 0);
     field(t, "clients_in_timeout_table", 0);
 }
 
 fn memory(call: &mut Call, t: &mut String) {
-    // Placeholder figures until the memstats crate is wired in.
-    let rss = rss_bytes();
-    let cfg = call.srv.config.read();
-    let s = cfg.settings();
-    field(t, "used_memory", rss);
-    field(t, "used_memory_rss", rss);
-    field(t, "maxmemory", s.maxmemory);
-    let policy = cfg
-        .get(&[b"maxmemory-policy"])
-        .pop()
-        .map(|(_, v)| v)
-        .unwrap_or_default();
-    field(t, "maxmemory_policy", policy);
-    field(t, "mem_allocator", "libc");
+    let snap = memstats::snapshot();
+    let inputs = memory_inputs(call, &snap);
+    // memstats writes the whole section, header included.
+    let section = memstats::info_memory(&inputs, &snap);
+    t.push_str(section.trim_start_matches("# Memory\r\n"));
 }
 
-fn rss_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .map_or(0, |pages| pages * 4096)
+/// What INFO memory, MEMORY STATS and eviction need from the server.
+pub fn memory_inputs(call: &mut Call, snap: &memstats::Snapshot) -> memstats::InfoInputs {
+    let srv = call.srv;
+    let (maxmemory, policy) = {
+        let cfg = srv.config.read();
+        let policy = cfg
+            .get(&[b"maxmemory-policy"])
+            .pop()
+            .map(|(_, v)| v)
+            .unwrap_or_default();
+        (cfg.settings().maxmemory, policy)
+    };
+    let eng = call.engine.get();
+    let dataset_overhead = (0..eng.databases())
+        .map(|i| eng.db(i).table_overhead() as u64)
+        .sum();
+    let clients: u64 = srv
+        .clients
+        .all()
+        .iter()
+        .map(|h| {
+            let i = h.info.lock();
+            (i.qbuf + i.obuf) as u64
+        })
+        .sum();
+    memstats::InfoInputs {
+        used_memory_startup: srv.memory_startup,
+        peak: srv.memory_peak.observe(snap.used_memory()),
+        maxmemory,
+        maxmemory_policy: policy,
+        dataset_overhead,
+        mem_clients_normal: clients,
+        ..memstats::InfoInputs::default()
+    }
 }
 
 fn persistence(_call: &mut Call, t: &mut String) {
@@ -274,10 +294,14 @@ fn stats(call: &mut Call, t: &mut String) {
     field(t, "current_eviction_exceeded_time", 0);
     field(t, "keyspace_hits", es.keyspace_hits);
     field(t, "keyspace_misses", es.keyspace_misses);
-    for name in [
-        "pubsub_channels",
-        "pubsub_patterns",
+    field(t, "pubsub_channels", call.srv.pubsub.channel_count());
+    field(t, "pubsub_patterns", call.srv.pubsub.pattern_count());
+    field(
+        t,
         "pubsubshard_channels",
+        call.srv.pubsub.shard_channel_count(),
+    );
+    for name in [
         "latest_fork_usec",
         "total_forks",
         "migrate_cached_sockets",
@@ -364,7 +388,11 @@ fn modules(_call: &mut Call, _t: &mut String) {}
 
 fn commandstats(_call: &mut Call, _t: &mut String) {}
 
-fn errorstats(_call: &mut Call, _t: &mut String) {}
+fn errorstats(call: &mut Call, t: &mut String) {
+    for (code, count) in call.srv.errorstats.lock().iter() {
+        field(t, &format!("errorstat_{code}"), format!("count={count}"));
+    }
+}
 
 fn cluster(_call: &mut Call, t: &mut String) {
     field(t, "cluster_enabled", 0);

@@ -6,6 +6,8 @@ mod command;
 mod config;
 mod connection;
 mod info;
+pub(crate) mod multi;
+pub(crate) mod pubsub;
 mod server;
 
 use std::collections::HashMap;
@@ -13,7 +15,7 @@ use std::sync::{Arc, OnceLock};
 
 use bytes::{Bytes, BytesMut};
 use engine::command::{flags, CommandDef};
-use engine::{Engine, Error, Handler, Result};
+use engine::{Engine, Error, ExecOptions, Handler, Result};
 use parking_lot::{Mutex, MutexGuard};
 use resp::Writer;
 
@@ -132,6 +134,8 @@ fn server_table() -> &'static [CommandDef<ServerHandler>] {
         all.extend(info::commands());
         all.extend(command::commands());
         all.extend(server::commands());
+        all.extend(multi::commands());
+        all.extend(pubsub::commands());
         all
     })
 }
@@ -151,8 +155,8 @@ impl<'a> EngineLock<'a> {
         self.guard.get_or_insert_with(|| self.mutex.lock())
     }
 
-    pub fn release(&mut self) {
-        self.guard = None;
+    pub fn is_locked(&self) -> bool {
+        self.guard.is_some()
     }
 }
 
@@ -191,9 +195,14 @@ impl Resolved {
             None => self.entry.name().to_string(),
         }
     }
+
+    pub fn flags(&self) -> u32 {
+        self.entry.flags()
+    }
 }
 
-/// Runs one request: lookup, arity, authentication, then the command.
+/// Runs one request: lookup, arity, authentication, MULTI queueing, then
+/// the command.
 pub fn dispatch(
     srv: &Arc<Shared>,
     session: &mut Session,
@@ -201,25 +210,106 @@ pub fn dispatch(
     args: &[Bytes],
     out: &mut BytesMut,
 ) {
-    let mut w = Writer::new(out, session.proto);
-    let found = match resolve(args) {
-        Ok(found) => found,
+    let mark = out.len();
+    match check(srv, session, args) {
         Err(e) => {
-            w.error_bytes(&e);
-            session.errors += 1;
-            return;
+            Writer::new(out, session.proto).error_bytes(&e);
+            // A rejected command inside MULTI makes EXEC fail.
+            if let Some(tx) = &mut session.multi {
+                tx.failed = true;
+            }
         }
-    };
-    if session.auth_required(srv) && found.entry.flags() & flags::NO_AUTH == 0 {
-        w.error("NOAUTH Authentication required.");
-        session.errors += 1;
-        return;
+        Ok(found) if session.multi.is_some() && !multi::runs_inside_multi(found.entry.name()) => {
+            multi::queue(session, found, args, out);
+        }
+        Ok(found)
+            if session.subscribed()
+                && session.proto == resp::Protocol::Resp2
+                && found.entry.name() == "ping" =>
+        {
+            // In RESP2 subscribed mode PING answers in the message format.
+            let mut w = Writer::new(out, session.proto);
+            w.array(2);
+            w.bulk(b"pong");
+            w.bulk(args.get(1).map_or(&b""[..], |a| &a[..]));
+        }
+        Ok(found)
+            if session.subscribed()
+                && session.proto == resp::Protocol::Resp2
+                && !pubsub::allowed_when_subscribed(found.entry.name()) =>
+        {
+            let msg = format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                found.full_name()
+            );
+            Writer::new(out, session.proto).error(&msg);
+        }
+        Ok(found) => run(
+            srv,
+            session,
+            engine,
+            found,
+            args,
+            out,
+            ExecOptions::default(),
+        ),
     }
-    session.last_cmd = found.full_name();
+    if out.get(mark) == Some(&b'-') {
+        srv.count_error(&out[mark + 1..]);
+    }
+    if engine.is_locked() {
+        let eng = engine.get();
+        srv.blocking.serve_ready(eng);
+        multi::invalidate_watchers(srv, eng);
+    }
+}
+
+/// The checks made before a command runs or is queued.
+fn check(srv: &Shared, session: &mut Session, args: &[Bytes]) -> Result<Resolved, Vec<u8>> {
+    let found = resolve(args)?;
+    if session.auth_required(srv) && found.entry.flags() & flags::NO_AUTH == 0 {
+        return Err(b"NOAUTH Authentication required.".to_vec());
+    }
+    Ok(found)
+}
+
+/// Runs a resolved command now.
+pub(crate) fn run(
+    srv: &Arc<Shared>,
+    session: &mut Session,
+    engine: &mut EngineLock,
+    found: Resolved,
+    args: &[Bytes],
+    out: &mut BytesMut,
+    opts: ExecOptions,
+) {
+    session.last_cmd = Some(found);
     match found.entry {
         Entry::Engine(def) => {
             let eng = engine.get();
-            eng.execute(def, &mut session.db, args, out, session.proto, unix_ms());
+            eng.execute_with(
+                def,
+                &mut session.db,
+                args,
+                out,
+                session.proto,
+                unix_ms(),
+                opts,
+            );
+            if let Some(block) = eng.take_block() {
+                let waiter = crate::blocking::Waiter::new(
+                    session.handle.clone(),
+                    def,
+                    args.to_vec(),
+                    block.db,
+                    session.proto,
+                    block.keys,
+                    block.deadline,
+                );
+                srv.blocking.park(waiter.clone());
+                eng.track_ready(true);
+                session.blocked = Some(waiter);
+            }
         }
         Entry::Server(def) => {
             let Some(handler) = def.handler else { return };
@@ -303,5 +393,5 @@ pub(crate) fn write_help(call: &mut Call, command: &str, lines: &[&str]) {
         w.simple(line.as_bytes());
     }
     w.simple(b"HELP");
-    w.simple(b"    Print this help.");
+    w.simple(b"    Prints this help.");
 }

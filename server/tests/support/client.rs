@@ -43,6 +43,11 @@ impl Client {
     }
 
     pub fn send<A: AsRef<[u8]>>(&mut self, args: &[A]) -> io::Result<()> {
+        self.send_raw(&Client::encode(args))
+    }
+
+    /// One command as a multibulk request.
+    pub fn encode<A: AsRef<[u8]>>(args: &[A]) -> Vec<u8> {
         let mut request = format!("*{}\r\n", args.len()).into_bytes();
         for arg in args {
             let arg = arg.as_ref();
@@ -50,7 +55,7 @@ impl Client {
             request.extend_from_slice(arg);
             request.extend_from_slice(b"\r\n");
         }
-        self.send_raw(&request)
+        request
     }
 
     pub fn send_raw(&mut self, bytes: &[u8]) -> io::Result<()> {

@@ -113,6 +113,17 @@ impl Reply<'_> {
         }
     }
 
+    /// The payload of a bulk string reply.
+    pub fn bulk(&self) -> Option<&[u8]> {
+        match self {
+            Reply::Atom(raw @ [b'$', ..]) if !raw.starts_with(b"$-1") => {
+                let start = raw.iter().position(|&b| b == b'\n')? + 1;
+                Some(&raw[start..raw.len() - 2])
+            }
+            _ => None,
+        }
+    }
+
     /// The value of an integer reply.
     pub fn integer(&self) -> Option<i64> {
         match self {
@@ -163,5 +174,9 @@ mod tests {
         assert_eq!(a.sorted(), b.sorted());
         assert_eq!(a.shape(), "*[$,$]");
         assert_eq!(parse(b":-7\r\n").unwrap().unwrap().0.integer(), Some(-7));
+        assert_eq!(
+            parse(b"$2\r\n\r\n\r\n").unwrap().unwrap().0.bulk(),
+            Some(&b"\r\n"[..])
+        );
     }
 }

@@ -1,0 +1,151 @@
+//! Numbers as text, the way Redis converts them when encoding values.
+
+/// Parses `s` if it is the canonical decimal form of an `i64` (Redis's
+/// `string2ll`): no sign but `-`, no leading zeros, no `-0`, at most 20
+/// bytes. Exactly the strings Redis stores as integers.
+pub fn parse_int(s: &[u8]) -> Option<i64> {
+    let (neg, digits) = match s {
+        [b'0'] => return Some(0),
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, s),
+    };
+    match digits.first() {
+        Some(b'1'..=b'9') if digits.len() <= 19 => {}
+        _ => return None,
+    }
+    let mut v: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((d - b'0') as u64)?;
+    }
+    if neg {
+        if v > 1 << 63 {
+            return None;
+        }
+        Some((v as i64).wrapping_neg())
+    } else {
+        i64::try_from(v).ok()
+    }
+}
+
+/// Decimal text of `v`.
+pub fn int_text(v: i64) -> Vec<u8> {
+    itoa::Buffer::new().format(v).as_bytes().to_vec()
+}
+
+/// `double2ll`: the score as an integer when that loses nothing (and it is
+/// within ±2^62, where Redis trusts the conversion).
+pub fn score_as_int(v: f64) -> Option<i64> {
+    const LIM: f64 = (i64::MAX / 2) as f64;
+    if !(-LIM..=LIM).contains(&v) {
+        return None;
+    }
+    let i = v as i64;
+    (i as f64 == v).then_some(i)
+}
+
+/// `d2string` for a score that is not an integer: `inf`, `-inf`, or
+/// printf's `%.17g`.
+pub fn score_text(v: f64) -> String {
+    if v.is_nan() {
+        return "nan".into();
+    }
+    if v.is_infinite() {
+        return if v < 0.0 { "-inf" } else { "inf" }.into();
+    }
+    if v == 0.0 {
+        return if v.is_sign_negative() { "-0" } else { "0" }.into();
+    }
+    g17(v)
+}
+
+/// printf's `%.17g`: 17 significant digits, fixed notation for decimal
+/// exponents in -4..17, trailing zeros dropped. Rust's `{:e}` rounds the
+/// exact binary value like glibc, so the digits agree.
+fn g17(v: f64) -> String {
+    let e = format!("{:.16e}", v.abs());
+    let (mant, exp) = e.split_once('e').expect("exponent");
+    let exp: i32 = exp.parse().expect("exponent digits");
+    let digits: String = mant.chars().filter(|c| *c != '.').collect();
+    let sign = if v < 0.0 { "-" } else { "" };
+    if !(-4..17).contains(&exp) {
+        let frac = digits[1..].trim_end_matches('0');
+        let dot = if frac.is_empty() { "" } else { "." };
+        let esign = if exp < 0 { '-' } else { '+' };
+        format!("{sign}{}{dot}{frac}e{esign}{:02}", &digits[..1], exp.abs())
+    } else if exp >= 0 {
+        let (int, frac) = digits.split_at(exp as usize + 1);
+        let frac = frac.trim_end_matches('0');
+        let dot = if frac.is_empty() { "" } else { "." };
+        format!("{sign}{int}{dot}{frac}")
+    } else {
+        let zeros = "0".repeat((-exp - 1) as usize);
+        format!("{sign}0.{zeros}{}", digits.trim_end_matches('0'))
+    }
+}
+
+/// Parses a score stored as text (`strtod` on Redis's side). `None` for
+/// anything that is not a number.
+pub fn parse_score(s: &[u8]) -> Option<f64> {
+    std::str::from_utf8(s).ok()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_ints() {
+        for (s, v) in [
+            ("0", Some(0)),
+            ("-1", Some(-1)),
+            ("9223372036854775807", Some(i64::MAX)),
+            ("-9223372036854775808", Some(i64::MIN)),
+            ("9223372036854775808", None),
+            ("-9223372036854775809", None),
+            ("-0", None),
+            ("01", None),
+            ("+1", None),
+            ("", None),
+            ("-", None),
+            (" 1", None),
+            ("1a", None),
+            ("12345678901234567890", None),
+        ] {
+            assert_eq!(parse_int(s.as_bytes()), v, "{s}");
+        }
+    }
+
+    #[test]
+    fn printf_g17() {
+        for (v, s) in [
+            (0.1, "0.10000000000000001"),
+            (1.5, "1.5"),
+            (-2.25, "-2.25"),
+            (1e20, "1e+20"),
+            (1.5e-7, "1.4999999999999999e-07"),
+            (0.0001, "0.0001"),
+            (0.00001, "1.0000000000000001e-05"),
+            (123456789.125, "123456789.125"),
+            (1e16 + 0.5, "10000000000000000"),
+            (3.0e17, "3e+17"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (f64::MIN_POSITIVE, "2.2250738585072014e-308"),
+        ] {
+            assert_eq!(score_text(v), s);
+        }
+        assert_eq!(score_text(f64::INFINITY), "inf");
+        assert_eq!(score_text(f64::NEG_INFINITY), "-inf");
+    }
+
+    #[test]
+    fn scores_as_ints() {
+        assert_eq!(score_as_int(3.0), Some(3));
+        assert_eq!(score_as_int(-0.0), Some(0));
+        assert_eq!(score_as_int(1.5), None);
+        assert_eq!(score_as_int(1e300), None);
+        assert_eq!(score_as_int(f64::NAN), None);
+    }
+}

@@ -1,0 +1,157 @@
+//! Clients blocked by BLPOP and friends, served in FIFO order when a key
+//! they wait on receives data (Redis's `serveClientsBlockedOnKeys`).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use engine::command::CommandDef;
+use engine::{Engine, ExecOptions, Handler};
+use parking_lot::Mutex;
+use resp::Protocol;
+
+use crate::clients::{Handle, Mail};
+use crate::state::unix_ms;
+
+/// A parked command.
+pub struct Waiter {
+    pub client: Arc<Handle>,
+    pub def: &'static CommandDef<Handler>,
+    pub args: Vec<Bytes>,
+    pub db: usize,
+    pub proto: Protocol,
+    pub keys: Vec<Bytes>,
+    /// Unix ms of the timeout, if any.
+    pub deadline: Option<i64>,
+    /// Set exactly once: by whoever serves it, times it out or drops it.
+    done: AtomicBool,
+}
+
+impl Waiter {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        client: Arc<Handle>,
+        def: &'static CommandDef<Handler>,
+        args: Vec<Bytes>,
+        db: usize,
+        proto: Protocol,
+        keys: Vec<Bytes>,
+        deadline: Option<i64>,
+    ) -> Arc<Waiter> {
+        Arc::new(Waiter {
+            client,
+            def,
+            args,
+            db,
+            proto,
+            keys,
+            deadline,
+            done: AtomicBool::new(false),
+        })
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.done.load(Ordering::SeqCst)
+    }
+
+    /// Claims the waiter; false if someone else already did. Both claimants
+    /// (a server of the key, the timeout) hold the engine lock.
+    pub fn claim(&self) -> bool {
+        !self.done.swap(true, Ordering::SeqCst)
+    }
+}
+
+type Queue = VecDeque<Arc<Waiter>>;
+
+/// Waiters by (db, key).
+#[derive(Default)]
+pub struct Blocking {
+    by_key: Mutex<HashMap<(usize, Bytes), Queue>>,
+}
+
+impl Blocking {
+    pub fn park(&self, waiter: Arc<Waiter>) {
+        let mut map = self.by_key.lock();
+        for key in &waiter.keys {
+            map.entry((waiter.db, key.clone()))
+                .or_default()
+                .push_back(waiter.clone());
+        }
+    }
+
+    /// Removes a waiter from every queue it is in; stops the engine's
+    /// ready-key tracking when nobody waits any more.
+    pub fn remove(&self, waiter: &Arc<Waiter>, eng: &mut Engine) {
+        let mut map = self.by_key.lock();
+        for key in &waiter.keys {
+            let slot = (waiter.db, key.clone());
+            if let Some(q) = map.get_mut(&slot) {
+                q.retain(|w| !Arc::ptr_eq(w, waiter));
+                if q.is_empty() {
+                    map.remove(&slot);
+                }
+            }
+        }
+        if map.is_empty() {
+            eng.track_ready(false);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        let map = self.by_key.lock();
+        let mut ids: Vec<u64> = map.values().flatten().map(|w| w.client.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.len()
+    }
+
+    /// Serves waiters of keys that received data, oldest first, until no
+    /// key is ready. Called with the engine lock held, right after the
+    /// command that pushed, so the order of writes is Redis's.
+    pub fn serve_ready(&self, eng: &mut Engine) {
+        loop {
+            let ready = eng.take_ready_keys();
+            if ready.is_empty() {
+                return;
+            }
+            for (db, key) in ready {
+                self.serve_key(eng, db, key);
+            }
+        }
+    }
+
+    fn serve_key(&self, eng: &mut Engine, db: usize, key: Bytes) {
+        let waiters: Vec<Arc<Waiter>> = match self.by_key.lock().get(&(db, key.clone())) {
+            Some(q) => q.iter().cloned().collect(),
+            None => return,
+        };
+        for w in waiters {
+            if !eng.db(db).contains(&key) {
+                break;
+            }
+            if w.is_done() {
+                continue;
+            }
+            let mut out = BytesMut::new();
+            let mut wdb = w.db;
+            eng.execute_with(
+                w.def,
+                &mut wdb,
+                &w.args,
+                &mut out,
+                w.proto,
+                unix_ms(),
+                ExecOptions::default(),
+            );
+            if eng.take_block().is_some() {
+                // Still nothing for it (e.g. the key holds another type).
+                continue;
+            }
+            if w.claim() {
+                self.remove(&w, eng);
+                w.client.send(Mail::Served(out.freeze()));
+            }
+        }
+    }
+}

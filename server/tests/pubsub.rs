@@ -1,0 +1,68 @@
+//! Pub/Sub across connections, on Redust and (when installed) real Redis:
+//! the bytes a subscriber receives must be the same.
+
+mod support;
+
+use support::{redis_available, Client, Server};
+
+/// Subscribes one client, publishes from another, returns what the
+/// subscriber read, byte for byte.
+fn exchange(server: &Server, resp3: bool) -> Vec<Vec<u8>> {
+    let mut sub = server.client();
+    let mut publisher = server.client();
+    let mut seen = Vec::new();
+    if resp3 {
+        sub.call(&["HELLO", "3"]).unwrap();
+    }
+    seen.push(sub.call(&["SUBSCRIBE", "news"]).unwrap());
+    seen.push(sub.call(&["PSUBSCRIBE", "n*"]).unwrap());
+    assert_eq!(publisher.cmd(&["PUBLISH", "news", "hello"]), ":2\r\n");
+    seen.push(sub.read_reply().unwrap());
+    seen.push(sub.read_reply().unwrap());
+    assert_eq!(publisher.cmd(&["PUBLISH", "nothing", "x\r\ny"]), ":1\r\n");
+    seen.push(sub.read_reply().unwrap());
+    assert_eq!(
+        publisher.cmd(&["PUBSUB", "NUMSUB", "news", "other"]),
+        "*4\r\n$4\r\nnews\r\n:1\r\n$5\r\nother\r\n:0\r\n"
+    );
+    assert_eq!(publisher.cmd(&["PUBSUB", "NUMPAT"]), ":1\r\n");
+    seen.push(sub.call(&["UNSUBSCRIBE", "news"]).unwrap());
+    assert_eq!(publisher.cmd(&["PUBLISH", "news", "again"]), ":1\r\n");
+    seen.push(sub.read_reply().unwrap());
+    seen
+}
+
+#[test]
+fn messages_reach_subscribers_like_redis() {
+    let redust = Server::redust(&[]);
+    for resp3 in [false, true] {
+        let ours = exchange(&redust, resp3);
+        if redis_available() {
+            let redis = Server::redis(&[]);
+            assert_eq!(ours, exchange(&redis, resp3), "resp3={resp3}");
+        }
+    }
+}
+
+#[test]
+fn slow_subscriber_is_disconnected_by_the_output_buffer_limit() {
+    let server = Server::redust(&["--client-output-buffer-limit", "pubsub 64kb 0 0"]);
+    let mut sub = server.client();
+    sub.call(&["SUBSCRIBE", "flood"]).unwrap();
+    // The subscriber never reads; the publisher's messages pile up.
+    let mut publisher = server.client();
+    let payload = "x".repeat(16 * 1024);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let receivers = publisher.cmd(&["PUBLISH", "flood", &payload]);
+        if receivers == ":0\r\n" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "subscriber never disconnected"
+        );
+    }
+    let mut other = Client::connect(server.port()).unwrap();
+    assert_eq!(other.cmd(&["PING"]), "+PONG\r\n");
+}
