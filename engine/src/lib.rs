@@ -14,6 +14,7 @@ mod db;
 mod engine;
 mod error;
 pub mod glob;
+pub mod persist;
 pub mod rdb;
 mod str;
 pub mod types;

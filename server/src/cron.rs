@@ -19,6 +19,7 @@ pub async fn run(srv: Arc<Shared>) {
         let budget = Duration::from_micros(1_000_000 / hz / 4);
         srv.engine.lock().active_expire_cycle(unix_ms(), budget);
         srv.memory_peak.observe(memstats::snapshot().used_memory());
+        crate::persistence::check_save_points(&srv);
         let c = &srv.counters;
         srv.ops.sample(
             unix_ms(),

@@ -14,6 +14,8 @@ mod cron;
 mod listener;
 mod log;
 mod ops;
+mod persistence;
+mod replication;
 mod session;
 mod state;
 
@@ -107,6 +109,7 @@ async fn run(config: config::Config) -> anyhow::Result<()> {
     };
     let listeners = listener::bind(&bind, port).await?;
     let srv = state::Shared::new(config, port);
+    persistence::load_at_startup(&srv)?;
     log!(Notice, "Running mode=standalone, port={port}.");
     log!(Warning, "Server initialized");
     for l in listeners {
@@ -118,13 +121,41 @@ async fn run(config: config::Config) -> anyhow::Result<()> {
     let mut shutdown = srv.shutdown.subscribe();
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
-    tokio::select! {
-        _ = sigterm.recv() => log!(Warning, "Received SIGTERM scheduling shutdown..."),
-        _ = sigint.recv() => log!(Warning, "Received SIGINT scheduling shutdown..."),
-        _ = shutdown.changed() => {}
+    let by_signal = tokio::select! {
+        _ = sigterm.recv() => {
+            log!(Warning, "Received SIGTERM scheduling shutdown...");
+            true
+        }
+        _ = sigint.recv() => {
+            log!(Warning, "Received SIGINT scheduling shutdown...");
+            true
+        }
+        _ = shutdown.changed() => false,
+    };
+    if by_signal {
+        log!(Warning, "User requested shutdown...");
+        let eng = srv.engine.lock();
+        if let Err(e) = shutdown_save(&srv, &eng, None) {
+            log!(Warning, "{e}");
+        }
+        drop(eng);
+        log!(Warning, "Redust is now ready to exit, bye bye...");
+        srv.request_shutdown();
     }
-    log!(Warning, "User requested shutdown...");
-    srv.request_shutdown();
-    log!(Warning, "Redust is now ready to exit, bye bye...");
     Ok(())
+}
+
+/// Saves on the way out when save points are configured (or SHUTDOWN SAVE
+/// asked), unless SHUTDOWN NOSAVE said otherwise.
+pub fn shutdown_save(
+    srv: &std::sync::Arc<state::Shared>,
+    eng: &engine::Engine,
+    save: Option<bool>,
+) -> Result<(), String> {
+    let wanted = save.unwrap_or_else(|| !srv.config.read().settings().save.is_empty());
+    if !wanted {
+        return Ok(());
+    }
+    log!(Notice, "Saving the final RDB snapshot before exiting.");
+    persistence::save(srv, eng).map_err(|e| format!("Error trying to save the DB, can't exit. {e}"))
 }

@@ -66,6 +66,7 @@ pub struct Shared {
     pub ops: crate::ops::OpsSampler,
     pub watchers: crate::commands::multi::Watchers,
     pub blocking: crate::blocking::Blocking,
+    pub persistence: crate::persistence::Persistence,
     pub pubsub: crate::commands::pubsub::Registry,
     /// Highest used memory seen (INFO used_memory_peak).
     pub memory_peak: memstats::Peak,
@@ -93,6 +94,7 @@ impl Shared {
             ops: crate::ops::OpsSampler::default(),
             watchers: Default::default(),
             blocking: Default::default(),
+            persistence: Default::default(),
             pubsub: Default::default(),
             memory_peak: memstats::Peak::new(),
             memory_startup: memstats::snapshot().used_memory(),

@@ -185,33 +185,47 @@ pub fn memory_inputs(call: &mut Call, snap: &memstats::Snapshot) -> memstats::In
     }
 }
 
-fn persistence(_call: &mut Call, t: &mut String) {
-    for (name, value) in [
-        ("loading", "0"),
-        ("async_loading", "0"),
-        ("current_cow_peak", "0"),
-        ("current_cow_size", "0"),
-        ("current_cow_size_age", "0"),
-        ("current_fork_perc", "0.00"),
-        ("current_save_keys_processed", "0"),
-        ("current_save_keys_total", "0"),
+fn persistence(call: &mut Call, t: &mut String) {
+    let dirty = call.engine.get().dirty();
+    let st = call.srv.persistence.status.lock();
+    for name in [
+        "loading",
+        "async_loading",
+        "current_cow_peak",
+        "current_cow_size",
+        "current_cow_size_age",
     ] {
-        field(t, name, value);
+        field(t, name, 0);
     }
-    field(t, "rdb_changes_since_last_save", _call.engine.get().dirty());
+    field(t, "current_fork_perc", "0.00");
+    field(t, "current_save_keys_processed", 0);
+    field(t, "current_save_keys_total", 0);
+    field(
+        t,
+        "rdb_changes_since_last_save",
+        dirty.saturating_sub(st.dirty_at_last_save),
+    );
+    field(
+        t,
+        "rdb_bgsave_in_progress",
+        u8::from(st.bgsave_started.is_some()),
+    );
+    field(t, "rdb_last_save_time", st.last_save);
+    field(
+        t,
+        "rdb_last_bgsave_status",
+        if st.last_bgsave_ok { "ok" } else { "err" },
+    );
+    field(t, "rdb_last_bgsave_time_sec", st.last_bgsave_secs);
+    let current = st
+        .bgsave_started
+        .map_or(-1, |s| s.elapsed().as_secs() as i64);
+    field(t, "rdb_current_bgsave_time_sec", current);
+    field(t, "rdb_saves", st.saves);
+    field(t, "rdb_last_cow_size", 0);
+    field(t, "rdb_last_load_keys_expired", st.expired_on_load);
+    field(t, "rdb_last_load_keys_loaded", st.loaded_keys);
     for (name, value) in [
-        ("rdb_bgsave_in_progress", "0"),
-        (
-            "rdb_last_save_time",
-            &_call.srv.started_unix.to_string()[..],
-        ),
-        ("rdb_last_bgsave_status", "ok"),
-        ("rdb_last_bgsave_time_sec", "-1"),
-        ("rdb_current_bgsave_time_sec", "-1"),
-        ("rdb_saves", "0"),
-        ("rdb_last_cow_size", "0"),
-        ("rdb_last_load_keys_expired", "0"),
-        ("rdb_last_load_keys_loaded", "0"),
         ("aof_enabled", "0"),
         ("aof_rewrite_in_progress", "0"),
         ("aof_rewrite_scheduled", "0"),

@@ -244,6 +244,12 @@ pub fn dispatch(
             );
             Writer::new(out, session.proto).error(&msg);
         }
+        Ok(found)
+            if found.flags() & (flags::WRITE | flags::DENYOOM) != 0
+                && crate::persistence::writes_refused(srv) =>
+        {
+            Writer::new(out, session.proto).error(MISCONF);
+        }
         Ok(found) => run(
             srv,
             session,
@@ -263,6 +269,8 @@ pub fn dispatch(
         multi::invalidate_watchers(srv, eng);
     }
 }
+
+const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
 
 /// The checks made before a command runs or is queued.
 fn check(srv: &Shared, session: &mut Session, args: &[Bytes]) -> Result<Resolved, Vec<u8>> {

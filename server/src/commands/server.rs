@@ -22,6 +22,16 @@ pub(super) fn commands() -> Vec<CommandDef<ServerHandler>> {
             "Synchronously saves the database(s) to disk and shuts down the Redis server.",
         ),
         doc(
+            cmd("save", 1, ADMIN | NOSCRIPT | NO_MULTI, save),
+            "1.0.0",
+            "Synchronously saves the database(s) to disk.",
+        ),
+        doc(
+            cmd("bgsave", -1, ADMIN | NOSCRIPT, bgsave),
+            "1.0.0",
+            "Asynchronously saves the database(s) to disk.",
+        ),
+        doc(
             cmd("time", 1, LOADING | STALE | FAST, time),
             "2.6.0",
             "Returns the server time.",
@@ -48,13 +58,63 @@ fn shutdown(call: &mut Call) -> Result<()> {
             return Err(Error::Syntax);
         }
     }
-    if call.args[1..].iter().any(|a| args::is(a, "abort")) {
+    let has = |name: &str| call.args[1..].iter().any(|a| args::is(a, name));
+    if has("abort") {
         return Err(Error::err("No shutdown in progress."));
     }
+    if has("save") && has("nosave") {
+        return Err(Error::Syntax);
+    }
+    let save = if has("nosave") {
+        Some(false)
+    } else if has("save") {
+        Some(true)
+    } else {
+        None
+    };
+    let force = has("force");
     log!(Warning, "User requested shutdown...");
+    if let Err(e) = crate::shutdown_save(call.srv, call.engine.get(), save) {
+        log!(Warning, "{e}");
+        if !force {
+            log!(Warning, "Errors trying to SHUTDOWN. Check logs.");
+            return Err(Error::err("Errors trying to SHUTDOWN. Check logs."));
+        }
+    }
+    log!(Warning, "Redust is now ready to exit, bye bye...");
     call.srv.request_shutdown();
     // Like Redis, a successful SHUTDOWN sends no reply: the connection closes.
     call.session.close_after_reply = true;
+    Ok(())
+}
+
+fn save(call: &mut Call) -> Result<()> {
+    if call.srv.persistence.status.lock().bgsave_started.is_some() {
+        return Err(Error::err("Background save already in progress"));
+    }
+    // Redis answers a failed SAVE with a bare "ERR"; the log has the cause.
+    crate::persistence::save(call.srv, call.engine.get())
+        .map_err(|_| Error::Other("ERR".into()))?;
+    call.w().ok();
+    Ok(())
+}
+
+fn bgsave(call: &mut Call) -> Result<()> {
+    let schedule = match call.args.len() {
+        1 => false,
+        2 if args::is(call.arg(1), "schedule") => true,
+        _ => return Err(Error::Syntax),
+    };
+    let running = call.srv.persistence.status.lock().bgsave_started.is_some();
+    if running {
+        if schedule {
+            call.w().simple(b"Background saving scheduled");
+            return Ok(());
+        }
+        return Err(Error::err("Background save already in progress"));
+    }
+    crate::persistence::bgsave(call.srv, call.engine.get()).map_err(Error::err)?;
+    call.w().simple(b"Background saving started");
     Ok(())
 }
 
@@ -70,7 +130,7 @@ fn time(call: &mut Call) -> Result<()> {
 }
 
 fn lastsave(call: &mut Call) -> Result<()> {
-    let t = call.srv.started_unix as i64;
+    let t = call.srv.persistence.status.lock().last_save as i64;
     call.w().integer(t);
     Ok(())
 }

@@ -30,6 +30,14 @@ pub const IMPLEMENTED: &[&str] = &[
     "pidfile",
     "proto-max-bulk-len",
     "client-query-buffer-limit",
+    "dir",
+    "dbfilename",
+    "rdbcompression",
+    "rdbchecksum",
+    "save",
+    "stop-writes-on-bgsave-error",
+    "io-threads",
+    "client-output-buffer-limit",
     "hz",
 ];
 
