@@ -32,6 +32,20 @@ impl Hash {
         Hash::default()
     }
 
+    /// A hash holding `pairs` (a later duplicate field overwrites), in the
+    /// encoding Redis would give it (for RESTORE and RDB loading).
+    pub fn from_pairs<F, V>(pairs: impl IntoIterator<Item = (F, V)>, limits: &Limits) -> Hash
+    where
+        F: AsRef<[u8]>,
+        V: AsRef<[u8]>,
+    {
+        let mut hash = Hash::new();
+        for (f, v) in pairs {
+            hash.set(f.as_ref(), v.as_ref(), limits);
+        }
+        hash
+    }
+
     /// A hash from a listpack loaded from an RDB file: fields must be
     /// distinct and paired with values. It is converted to a table when it
     /// holds more, or longer, elements than `limits` allow. An empty result
@@ -339,6 +353,25 @@ mod tests {
                 assert!(seen.contains(&f.to_vec()));
             }
         }
+    }
+
+    #[test]
+    fn built_from_pairs() {
+        let limits = Limits::default();
+        let h = Hash::from_pairs([("a", "1"), ("b", "2"), ("a", "3")], &limits);
+        assert_eq!(h.encoding(), "listpack");
+        assert_eq!(
+            fields(&h),
+            [
+                (b"a".to_vec(), b"3".to_vec()),
+                (b"b".to_vec(), b"2".to_vec())
+            ]
+        );
+        let long = "x".repeat(65);
+        assert_eq!(
+            Hash::from_pairs([("a", long.as_str())], &limits).encoding(),
+            "hashtable"
+        );
     }
 
     #[test]

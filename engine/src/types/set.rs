@@ -40,6 +40,19 @@ impl Set {
         }
     }
 
+    /// A set holding `members`, in the encoding Redis would give it (for
+    /// RESTORE and RDB loading).
+    pub fn from_members<M: AsRef<[u8]>>(
+        members: impl IntoIterator<Item = M>,
+        limits: &Limits,
+    ) -> Set {
+        let mut set = Set::new();
+        for m in members {
+            set.insert(m.as_ref(), limits);
+        }
+        set
+    }
+
     /// A set from an intset loaded from an RDB file, converted if it holds
     /// more than the limit allows.
     pub fn from_intset(is: Intset, limits: &Limits) -> Set {
@@ -268,6 +281,18 @@ mod tests {
         assert!(s.remove(b"1"));
         assert_eq!(members(&s), [b"01".to_vec()]);
         assert_eq!(Set::for_member(b"a").encoding(), "hashtable");
+    }
+
+    #[test]
+    fn built_from_members() {
+        let limits = Limits::default();
+        let s = Set::from_members([&b"3"[..], b"1", b"3"], &limits);
+        assert_eq!(
+            (s.encoding(), members(&s)),
+            ("intset", vec![b"1".to_vec(), b"3".to_vec()])
+        );
+        let s = Set::from_members(["1", "x"], &limits);
+        assert_eq!((s.encoding(), s.len()), ("hashtable", 2));
     }
 
     #[test]
