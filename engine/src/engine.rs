@@ -91,6 +91,9 @@ pub struct Engine {
     /// Keys that received data blocked clients may be waiting for.
     pub(crate) ready: Vec<(usize, Bytes)>,
     pub(crate) track_ready: bool,
+    /// The ready key a parked command is being re-run for (see
+    /// [`Engine::execute_served`]).
+    pub(crate) serving: Option<Bytes>,
     /// Encoding thresholds of collections; the server sets them from config.
     pub limits: crate::types::Limits,
 }
@@ -111,6 +114,7 @@ impl Engine {
             for_master: false,
             track_touched: false,
             touched: Touched::default(),
+            serving: None,
             limits: crate::types::Limits::default(),
         }
     }
@@ -298,6 +302,31 @@ impl Engine {
         if wrap {
             self.propagate(db, vec![Bytes::from_static(b"EXEC")]);
         }
+    }
+
+    /// Re-runs a parked blocking command because `key` received data.
+    ///
+    /// Like Redis, the client is served from that key only, even if another
+    /// of its keys got data too. If `key` cannot serve it (gone again, or
+    /// now holding another type) the command parks again: [`take_block`]
+    /// returns a wait, and the client should keep its place in the queue
+    /// and its original deadline.
+    ///
+    /// [`take_block`]: Engine::take_block
+    #[allow(clippy::too_many_arguments)]
+    pub fn execute_served(
+        &mut self,
+        def: &CommandDef<Handler>,
+        db: &mut usize,
+        args: &[Bytes],
+        key: Bytes,
+        out: &mut bytes::BytesMut,
+        proto: Protocol,
+        now_ms: i64,
+    ) {
+        self.serving = Some(key);
+        self.execute(def, db, args, out, proto, now_ms);
+        self.serving = None;
     }
 
     /// Deletes `key` in `db` if its time has come, as a master does: counts

@@ -6,6 +6,7 @@
 //! commands with the same type and a different handler signature.
 
 pub mod args;
+pub mod blocking;
 mod counters;
 mod elements;
 mod expire;
@@ -14,6 +15,7 @@ mod hashes;
 mod keys;
 mod keyspace;
 mod lcs;
+mod lists;
 mod long_double;
 mod object;
 mod scan;
@@ -21,6 +23,7 @@ mod sets;
 mod strings;
 #[cfg(test)]
 mod test_support;
+mod zsets;
 
 use bytes::Bytes;
 use resp::Writer;
@@ -254,6 +257,12 @@ impl<'a> Ctx<'a> {
         self.may_block
     }
 
+    /// The key this command is re-run for, when the server serves a parked
+    /// client (see [`Engine::execute_served`]).
+    pub fn serving(&self) -> Option<&Bytes> {
+        self.eng.serving.as_ref()
+    }
+
     /// Marks `key` as having received data that blocked clients may want
     /// (Redis's `signalKeyAsReady`).
     pub fn signal_ready(&mut self, key: &[u8]) {
@@ -325,6 +334,8 @@ pub fn table() -> &'static [CommandDef<Handler>] {
         all.extend(keys::commands());
         all.extend(hashes::commands());
         all.extend(sets::commands());
+        all.extend(lists::commands());
+        all.extend(zsets::commands());
         all.extend(expire::commands());
         all.extend(scan::commands());
         all.extend(object::commands());
