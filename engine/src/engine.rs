@@ -91,6 +91,11 @@ pub struct Engine {
     /// Keys that received data blocked clients may be waiting for.
     pub(crate) ready: Vec<(usize, Bytes)>,
     pub(crate) track_ready: bool,
+    /// The ready key a parked command is being re-run for (see
+    /// [`Engine::execute_served`]).
+    pub(crate) serving: Option<Bytes>,
+    /// Encoding thresholds of collections; the server sets them from config.
+    pub limits: crate::types::Limits,
 }
 
 impl Engine {
@@ -109,6 +114,8 @@ impl Engine {
             for_master: false,
             track_touched: false,
             touched: Touched::default(),
+            serving: None,
+            limits: crate::types::Limits::default(),
         }
     }
 
@@ -153,6 +160,14 @@ impl Engine {
     /// Wraps the writes recorded since position `from` in MULTI ... EXEC,
     /// so replicas apply a transaction as one unit.
     pub fn wrap_propagated(&mut self, from: usize) {
+        // A command of the transaction that propagated itself as a unit
+        // (see `propagate_unit`) must not nest a MULTI in this one.
+        let is_bracket = |p: &Propagated| matches!(&p.args[..], [only] if &only[..] == b"MULTI" || &only[..] == b"EXEC");
+        let mut position = 0;
+        self.propagated.retain(|p| {
+            position += 1;
+            position <= from || !is_bracket(p)
+        });
         if self.propagated.len() <= from {
             return;
         }
@@ -243,8 +258,10 @@ impl Engine {
                 }
             }
             if self.record {
-                let args = rewritten.unwrap_or_else(|| args.to_vec());
-                self.propagate(start_db, args);
+                match rewritten {
+                    None => self.propagate(start_db, args.to_vec()),
+                    Some(commands) => self.propagate_unit(start_db, commands),
+                }
             }
         }
         changed
@@ -268,6 +285,48 @@ impl Engine {
         if self.track_touched {
             self.touched.dbs.push(db);
         }
+    }
+
+    /// Records the commands standing for one executed command. Like Redis
+    /// 7.0, more than one are wrapped in MULTI/EXEC so replicas apply them
+    /// atomically (inside a transaction [`Engine::wrap_propagated`] drops
+    /// this inner pair).
+    fn propagate_unit(&mut self, db: usize, commands: Vec<Vec<Bytes>>) {
+        let wrap = commands.len() > 1;
+        if wrap {
+            self.propagate(db, vec![Bytes::from_static(b"MULTI")]);
+        }
+        for args in commands {
+            self.propagate(db, args);
+        }
+        if wrap {
+            self.propagate(db, vec![Bytes::from_static(b"EXEC")]);
+        }
+    }
+
+    /// Re-runs a parked blocking command because `key` received data.
+    ///
+    /// Like Redis, the client is served from that key only, even if another
+    /// of its keys got data too. If `key` cannot serve it (gone again, or
+    /// now holding another type) the command parks again: [`take_block`]
+    /// returns a wait, and the client should keep its place in the queue
+    /// and its original deadline.
+    ///
+    /// [`take_block`]: Engine::take_block
+    #[allow(clippy::too_many_arguments)]
+    pub fn execute_served(
+        &mut self,
+        def: &CommandDef<Handler>,
+        db: &mut usize,
+        args: &[Bytes],
+        key: Bytes,
+        out: &mut bytes::BytesMut,
+        proto: Protocol,
+        now_ms: i64,
+    ) {
+        self.serving = Some(key);
+        self.execute(def, db, args, out, proto, now_ms);
+        self.serving = None;
     }
 
     /// Deletes `key` in `db` if its time has come, as a master does: counts

@@ -14,6 +14,33 @@ pub fn uint(arg: &[u8], err: Error) -> Result<usize> {
     usize::try_from(n).map_err(|_| err)
 }
 
+/// An integer in `min..=max` like Redis's `getRangeLongFromObjectOrReply`
+/// with a message: `msg` (an `ERR` text) answers both a non-integer and an
+/// out-of-range argument.
+pub fn int_in(arg: &[u8], min: i64, max: i64, msg: &str) -> Result<i64> {
+    int(arg)
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| Error::err(msg))
+}
+
+/// Redis's index range rule (LRANGE, ZRANGE, LTRIM...): negative indexes
+/// count from the end, the start is clamped to 0 and the end to the last
+/// element; `None` when the range is empty.
+pub fn index_range(start: i64, end: i64, len: usize) -> Option<std::ops::Range<usize>> {
+    let len = len as i64;
+    let start = if start < 0 {
+        (len + start).max(0)
+    } else {
+        start
+    };
+    let end = if end < 0 { len + end } else { end };
+    if start > end || start >= len {
+        return None;
+    }
+    Some(start as usize..end.min(len - 1) as usize + 1)
+}
+
 /// A floating point argument like `strtold` accepts it, without NaN
 /// (`ERR value is not a valid float`).
 pub fn float(arg: &[u8]) -> Result<f64> {

@@ -70,6 +70,46 @@ impl LongDouble {
         }
     }
 
+    /// The correctly rounded product with `k`, as the x87 unit computes it.
+    pub fn mul_u64(self, k: u64) -> LongDouble {
+        match self {
+            LongDouble::Finite { neg, mant, exp } => {
+                round(neg, u128::from(mant) * u128::from(k), exp, false)
+            }
+            LongDouble::Inf { neg } if k != 0 => LongDouble::Inf { neg },
+            _ => LongDouble::Nan,
+        }
+    }
+
+    /// `ceill` converted to a 64-bit integer; `None` where C's conversion
+    /// has no defined result (x86 then yields `i64::MIN`).
+    pub fn ceil_i64(self) -> Option<i64> {
+        let LongDouble::Finite { neg, mant, exp } = self else {
+            return None;
+        };
+        let magnitude: u128 = if exp >= 0 {
+            if exp >= 64 {
+                return (mant == 0).then_some(0);
+            }
+            u128::from(mant) << exp
+        } else {
+            let shift = exp.unsigned_abs();
+            let int = if shift >= 64 { 0 } else { mant >> shift };
+            let fraction = if shift >= 64 {
+                mant != 0
+            } else {
+                mant & ((1 << shift) - 1) != 0
+            };
+            // Rounding up moves positive values away from zero only.
+            u128::from(int) + u128::from(fraction && !neg)
+        };
+        if neg {
+            i64::try_from(-(magnitude as i128)).ok()
+        } else {
+            i64::try_from(magnitude).ok()
+        }
+    }
+
     /// The correctly rounded sum, as the x87 unit computes it.
     pub fn add(self, other: LongDouble) -> LongDouble {
         use LongDouble::*;
@@ -621,6 +661,23 @@ mod tests {
         assert!(LongDouble::parse(&long).is_some());
         long.push(b'1');
         assert!(LongDouble::parse(&long).is_none());
+    }
+
+    #[test]
+    fn timeout_arithmetic() {
+        let ms = |s: &str| {
+            LongDouble::parse(s.as_bytes())
+                .unwrap()
+                .mul_u64(1000)
+                .ceil_i64()
+        };
+        assert_eq!(ms("1.5"), Some(1500));
+        assert_eq!(ms("0.0001"), Some(1));
+        // 0.001 is a little below 1/1000 in extended precision.
+        assert_eq!(ms("-0.001"), Some(0));
+        assert_eq!(ms("-0.0011"), Some(-1));
+        assert_eq!(ms("9.3e15"), None);
+        assert_eq!(ms("inf"), None);
     }
 
     #[test]

@@ -6,18 +6,24 @@
 //! commands with the same type and a different handler signature.
 
 pub mod args;
+pub mod blocking;
 mod counters;
+mod elements;
 mod expire;
 pub mod flags;
+mod hashes;
 mod keys;
 mod keyspace;
 mod lcs;
+mod lists;
 mod long_double;
 mod object;
 mod scan;
+mod sets;
 mod strings;
 #[cfg(test)]
 mod test_support;
+mod zsets;
 
 use bytes::Bytes;
 use resp::Writer;
@@ -178,7 +184,7 @@ pub struct Ctx<'a> {
     pub out: Writer<'a>,
     /// Unix time in milliseconds, fixed for the whole command.
     pub now: i64,
-    rewrite: Option<Vec<Bytes>>,
+    rewrite: Option<Vec<Vec<Bytes>>>,
     may_block: bool,
 }
 
@@ -221,10 +227,16 @@ impl<'a> Ctx<'a> {
     /// Propagates `args` instead of the command as received (e.g. relative
     /// expiry times rewritten as absolute ones).
     pub fn propagate_as(&mut self, args: Vec<Bytes>) {
-        self.rewrite = Some(args);
+        self.rewrite = Some(vec![args]);
     }
 
-    pub(crate) fn take_rewrite(&mut self) -> Option<Vec<Bytes>> {
+    /// Propagates several commands instead of the one received, as one
+    /// unit (e.g. SPOP with a count as one SREM per popped member).
+    pub fn propagate_all_as(&mut self, commands: Vec<Vec<Bytes>>) {
+        self.rewrite = Some(commands);
+    }
+
+    pub(crate) fn take_rewrite(&mut self) -> Option<Vec<Vec<Bytes>>> {
         self.rewrite.take()
     }
 
@@ -243,6 +255,12 @@ impl<'a> Ctx<'a> {
     /// re-run after its timeout); if not, it answers as if it timed out.
     pub fn may_block(&self) -> bool {
         self.may_block
+    }
+
+    /// The key this command is re-run for, when the server serves a parked
+    /// client (see [`Engine::execute_served`]).
+    pub fn serving(&self) -> Option<&Bytes> {
+        self.eng.serving.as_ref()
     }
 
     /// Marks `key` as having received data that blocked clients may want
@@ -314,6 +332,10 @@ pub fn table() -> &'static [CommandDef<Handler>] {
         all.extend(counters::commands());
         all.extend(lcs::commands());
         all.extend(keys::commands());
+        all.extend(hashes::commands());
+        all.extend(sets::commands());
+        all.extend(lists::commands());
+        all.extend(zsets::commands());
         all.extend(expire::commands());
         all.extend(scan::commands());
         all.extend(object::commands());

@@ -59,7 +59,7 @@ impl<'a> Options<'a> {
 /// Parses a cursor like Redis's `strtoul`-based check: decimal, optional
 /// sign (a negative cursor wraps), no leading space, no overflow; an empty
 /// argument is cursor 0.
-fn parse_cursor(arg: &[u8]) -> Result<u64> {
+pub(super) fn parse_cursor(arg: &[u8]) -> Result<u64> {
     let invalid = || Error::err("invalid cursor");
     let (neg, digits) = match arg {
         [] => return Ok(0),

@@ -5,7 +5,7 @@
 use bytes::{Bytes, BytesMut};
 use resp::Protocol;
 
-use super::{full_name, table};
+use super::{full_name, table, CommandDef, Ctx, Handler};
 use crate::{Engine, Error};
 
 /// A fixed "now" so expiry times in replies and propagation are exact.
@@ -68,6 +68,39 @@ impl TestEngine {
         out.to_vec()
     }
 
+    /// Runs a parked blocking command again because `key` became ready,
+    /// as a server does (see [`Engine::execute_served`]).
+    pub fn run_served(&mut self, line: &str, key: &str) -> String {
+        let args = split(line);
+        let mut out = BytesMut::new();
+        let key = Bytes::copy_from_slice(key.as_bytes());
+        let def = top_level(&args[0]);
+        self.eng.execute_served(
+            def,
+            &mut self.db,
+            &args,
+            key,
+            &mut out,
+            self.proto,
+            self.now,
+        );
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// Runs a command where it may not block, as inside MULTI.
+    pub fn run_unblockable(&mut self, line: &str) -> String {
+        let args = split(line);
+        let mut out = BytesMut::new();
+        let handler = top_level(&args[0]).handler.expect("a command");
+        let writer = resp::Writer::new(&mut out, self.proto);
+        let mut ctx =
+            Ctx::new(&mut self.eng, &mut self.db, &args, writer, self.now).without_blocking();
+        if let Err(e) = handler(&mut ctx) {
+            ctx.out.error(&e.to_string());
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
     /// The writes propagated since the last call, each as `db: ARGS...`
     /// (or just `ARGS...` in database 0).
     pub fn propagated(&mut self) -> Vec<String> {
@@ -85,6 +118,14 @@ impl TestEngine {
             })
             .collect()
     }
+}
+
+/// The table entry of a top-level command.
+fn top_level(name: &[u8]) -> &'static CommandDef<Handler> {
+    table()
+        .iter()
+        .find(|d| d.name.as_bytes().eq_ignore_ascii_case(name))
+        .unwrap_or_else(|| panic!("unknown command {name:?}"))
 }
 
 /// Splits a command line on spaces; `"..."` quotes an argument that is
