@@ -77,7 +77,7 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
         let blocked = session.blocked.clone();
         let waiting = session.wait;
         let event = tokio::select! {
-            r = stream.read_buf(&mut rbuf), if blocked.is_none() && waiting.is_none() => Event::Read(r),
+            r = stream.read_buf(&mut rbuf) => Event::Read(r),
             m = mailbox.recv() => Event::Mail(m),
             _ = deadline(blocked.as_deref()) => Event::Timeout,
             _ = wait_tick(&srv.repl.acked, waiting), if waiting.is_some() => Event::Acked,

@@ -80,9 +80,11 @@ pub struct Shared {
 impl Shared {
     pub fn new(config: Config, tcp_port: u16) -> Arc<Shared> {
         let databases = config.settings().databases as usize;
+        let mut engine = Engine::new(databases);
+        engine.limits = crate::apply::engine_limits(config.settings());
         let (shutdown, _) = tokio::sync::watch::channel(false);
         Arc::new(Shared {
-            engine: Mutex::new(Engine::new(databases)),
+            engine: Mutex::new(engine),
             config: RwLock::new(config),
             clients: Clients::default(),
             counters: Counters::default(),

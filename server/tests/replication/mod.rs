@@ -9,3 +9,5 @@ pub mod poll;
 pub mod proxy;
 pub mod sockopt;
 pub mod tempdir;
+pub mod topology;
+pub mod workload;
