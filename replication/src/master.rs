@@ -167,12 +167,6 @@ impl Master {
             self.second_offset = self.offset + 1;
         }
     }
-
-    /// Restores the id and offset saved in an RDB (repl-id, repl-offset).
-    pub fn restore(&mut self, replid: &str, offset: i64) {
-        self.replid = replid.to_string();
-        self.offset = offset;
-    }
 }
 
 #[cfg(test)]

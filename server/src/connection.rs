@@ -100,9 +100,15 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
                 // Take what else is waiting too, so a flood costs few writes.
                 let mut next = Some(mail);
                 while let Some(mail) = next {
-                    let (Mail::Push(bytes) | Mail::Served(bytes)) = &mail;
-                    mail_bytes += bytes.len();
-                    wbuf.extend_from_slice(bytes);
+                    match &mail {
+                        Mail::Push(bytes) | Mail::Served(bytes) => {
+                            mail_bytes += bytes.len();
+                            wbuf.extend_from_slice(bytes);
+                        }
+                        Mail::NoDelay(on) => {
+                            let _ = stream.set_nodelay(*on);
+                        }
+                    }
                     if matches!(mail, Mail::Served(_)) {
                         session.blocked = None;
                         run_pending = true;

@@ -82,6 +82,9 @@ impl Shared {
         let databases = config.settings().databases as usize;
         let mut engine = Engine::new(databases);
         engine.limits = crate::apply::engine_limits(config.settings());
+        let repl = crate::replication::Repl::default();
+        let s = config.settings();
+        repl.set_min_replicas(s.min_replicas_to_write, s.min_replicas_max_lag);
         let (shutdown, _) = tokio::sync::watch::channel(false);
         Arc::new(Shared {
             engine: Mutex::new(engine),
@@ -98,7 +101,7 @@ impl Shared {
             watchers: Default::default(),
             blocking: Default::default(),
             persistence: Default::default(),
-            repl: Default::default(),
+            repl,
             pubsub: Default::default(),
             memory_peak: memstats::Peak::new(),
             memory_startup: memstats::snapshot().used_memory(),

@@ -299,6 +299,9 @@ fn refuse(srv: &Shared, session: &Session, found: Resolved) -> Option<&'static s
     if (write || bits & flags::DENYOOM != 0) && crate::persistence::writes_refused(srv) {
         return Some(MISCONF);
     }
+    if write && !srv.repl.is_replica() && srv.repl.too_few_replicas() {
+        return Some("NOREPLICAS Not enough good replicas to write.");
+    }
     None
 }
 

@@ -58,6 +58,8 @@ pub const IMPLEMENTED: &[&str] = &[
     "repl-disable-tcp-nodelay",
     "replica-announce-ip",
     "replica-announce-port",
+    "min-replicas-to-write",
+    "min-replicas-max-lag",
     "hz",
 ];
 

@@ -131,6 +131,8 @@ pub struct Repl {
     pub generation: AtomicU64,
     /// Woken when a replica acknowledges an offset (WAIT).
     pub acked: Notify,
+    /// `min-replicas-to-write` and `min-replicas-max-lag`, read per write.
+    min_replicas: AtomicU64,
 }
 
 impl Default for Repl {
@@ -148,6 +150,7 @@ impl Default for Repl {
             link_up: AtomicBool::new(false),
             generation: AtomicU64::new(0),
             acked: Notify::new(),
+            min_replicas: AtomicU64::new(0),
         }
     }
 }
@@ -159,6 +162,32 @@ impl Repl {
 
     pub fn link_up(&self) -> bool {
         self.link_up.load(Ordering::Relaxed)
+    }
+
+    pub fn set_min_replicas(&self, count: u32, max_lag: u32) {
+        self.min_replicas.store(
+            u64::from(count) << 32 | u64::from(max_lag),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Whether too few replicas are fresh enough to accept a write
+    /// (`min-replicas-to-write`, `min-replicas-max-lag`).
+    pub fn too_few_replicas(&self) -> bool {
+        let packed = self.min_replicas.load(Ordering::Relaxed);
+        let (count, max_lag) = ((packed >> 32) as usize, packed & 0xffff_ffff);
+        if count == 0 || max_lag == 0 {
+            return false;
+        }
+        let st = self.state.lock();
+        let good = st
+            .replicas
+            .iter()
+            .filter(|r| {
+                r.state == ReplicaState::Online && r.ack_time.elapsed().as_secs() <= max_lag
+            })
+            .count();
+        good < count
     }
 
     fn set_link_up(&self, up: bool) {
@@ -204,18 +233,24 @@ pub fn aux(srv: &Shared) -> Option<(String, i64)> {
 }
 
 /// Takes the replication id and offset back from a loaded RDB, so a
-/// restarted server can still continue partially (Redis 4+).
-pub fn restore_from_aux(srv: &Shared, stats: &LoadStats) {
+/// restarted server can still continue partially (Redis 4+). Returns
+/// whether it did (the stream then records writes from the start).
+pub fn restore_from_aux(srv: &Shared, stats: &LoadStats) -> bool {
     let (Some(id), Some(offset)) = (stats.aux(b"repl-id"), stats.aux(b"repl-offset")) else {
-        return;
+        return false;
     };
     let id = String::from_utf8_lossy(id).into_owned();
     let Ok(offset) = String::from_utf8_lossy(offset).parse::<i64>() else {
-        return;
+        return false;
     };
     if id.len() == 40 {
-        srv.repl.state.lock().master.restore(&id, offset);
+        // With a backlog at that point, replicas of ours (or our master, if
+        // we are a replica) can continue partially after the restart.
+        let size = srv.config.read().settings().repl_backlog_size as usize;
+        srv.repl.state.lock().master.adopt(&id, offset, size);
+        return true;
     }
+    false
 }
 
 /// Forgets a closing connection that was one of our replicas.

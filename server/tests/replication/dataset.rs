@@ -99,7 +99,10 @@ pub fn snapshot(node: &Node) -> Snapshot {
             let kinds = pipeline(&mut client, batch.iter().map(|k| vec![&b"TYPE"[..], k]));
             let ttls = pipeline(&mut client, batch.iter().map(|k| vec![&b"PTTL"[..], k]));
             let kinds: Vec<String> = kinds.iter().map(|raw| simple(raw)).collect();
-            let reads = batch.iter().zip(&kinds).map(|(k, kind)| read_command(kind, k));
+            let reads = batch
+                .iter()
+                .zip(&kinds)
+                .map(|(k, kind)| read_command(kind, k));
             let values = pipeline(&mut client, reads);
             for (((key, kind), ttl), value) in batch.iter().zip(kinds).zip(ttls).zip(values) {
                 let ttl = integer(&ttl);

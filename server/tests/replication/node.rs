@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::tempdir::TempDir;
 use crate::support::reply;
@@ -66,8 +66,8 @@ pub struct Node {
     admin: RefCell<Option<Client>>,
     /// `None` between [`Node::kill`] and [`Node::restart`].
     server: Option<Server>,
-    // Declared last so the process is gone before its directory.
-    dir: TempDir,
+    /// Declared last so the process is gone before its directory.
+    _dir: TempDir,
 }
 
 impl Node {
@@ -109,7 +109,7 @@ impl Node {
             args: all,
             admin: RefCell::new(None),
             server: Some(server),
-            dir,
+            _dir: dir,
         }
     }
 
@@ -119,10 +119,6 @@ impl Node {
 
     pub fn label(&self) -> &str {
         &self.label
-    }
-
-    pub fn dir(&self) -> &Path {
-        self.dir.path()
     }
 
     /// True when this node runs the reference redis-server (also when
@@ -141,9 +137,19 @@ impl Node {
         self.server().pid()
     }
 
-    /// A fresh connection, e.g. for a load thread or a read-only check.
+    /// A fresh connection, e.g. for a load thread or a read-only check;
+    /// authenticated when the node was started with `--requirepass`.
     pub fn client(&self) -> Client {
-        self.server().client()
+        let mut client = self.server().client();
+        if let Some(password) = self.password() {
+            assert_eq!(client.cmd(&["AUTH", password]), "+OK\r\n", "{}", self.label);
+        }
+        client
+    }
+
+    fn password(&self) -> Option<&str> {
+        let at = self.args.iter().position(|a| a == "--requirepass")?;
+        self.args.get(at + 1).map(String::as_str)
     }
 
     /// Runs one command on the node's admin connection, reconnecting once

@@ -123,7 +123,8 @@ impl Shared {
             state.links.insert(id, link);
             drop(state);
             let up = Arc::clone(&self);
-            let (client_in, server_out) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let (client_in, server_out) =
+                (client.try_clone().unwrap(), server.try_clone().unwrap());
             thread::spawn(move || up.pump(id, client_in, server_out, false));
             let down = Arc::clone(&self);
             thread::spawn(move || down.pump(id, server, client, true));

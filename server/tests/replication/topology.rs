@@ -88,32 +88,39 @@ pub fn assert_attached(master: &Node, replicas: &[&Node]) {
     for replica in replicas {
         let info = replica.info("replication");
         if let Err(state) = link_up(&info, master.port()) {
-            panic!("{} not linked to {}:\n{state}", replica.label(), master.label());
+            panic!(
+                "{} not linked to {}:\n{state}",
+                replica.label(),
+                master.label()
+            );
         }
     }
     // Acknowledged offsets arrive with REPLCONF ACK, once a second.
-    eventually(format!("{} lists its replicas online", master.label()), || {
-        let info = master.info("replication");
-        let offset = info.str("master_repl_offset");
-        let listed = info.replicas();
-        let mut want: Vec<String> = replicas.iter().map(|r| r.port().to_string()).collect();
-        let mut seen: Vec<String> = listed
-            .iter()
-            .filter(|r| {
-                r.get("ip").map(String::as_str) == Some("127.0.0.1")
-                    && r.get("state").map(String::as_str) == Some("online")
-                    && r.get("offset").map(String::as_str) == Some(offset)
-                    && r.contains_key("lag")
-            })
-            .filter_map(|r| r.get("port").cloned())
-            .collect();
-        want.sort();
-        seen.sort();
-        let count_ok = info.get("connected_slaves") == Some(&replicas.len().to_string());
-        if count_ok && want == seen {
-            Ok(())
-        } else {
-            Err(info.to_string())
-        }
-    });
+    eventually(
+        format!("{} lists its replicas online", master.label()),
+        || {
+            let info = master.info("replication");
+            let offset = info.str("master_repl_offset");
+            let listed = info.replicas();
+            let mut want: Vec<String> = replicas.iter().map(|r| r.port().to_string()).collect();
+            let mut seen: Vec<String> = listed
+                .iter()
+                .filter(|r| {
+                    r.get("ip").map(String::as_str) == Some("127.0.0.1")
+                        && r.get("state").map(String::as_str) == Some("online")
+                        && r.get("offset").map(String::as_str) == Some(offset)
+                        && r.contains_key("lag")
+                })
+                .filter_map(|r| r.get("port").cloned())
+                .collect();
+            want.sort();
+            seen.sort();
+            let count_ok = info.get("connected_slaves") == Some(&replicas.len().to_string());
+            if count_ok && want == seen {
+                Ok(())
+            } else {
+                Err(info.to_string())
+            }
+        },
+    );
 }

@@ -54,7 +54,12 @@ fn command(args: &[&str]) -> Command {
 /// Runs `commands` pipelined and panics on any error reply.
 pub fn run(client: &mut Client, commands: &[Command]) {
     for batch in commands.chunks(1000) {
-        let replies = pipeline(client, batch.iter().map(|c| c.iter().map(|a| a.as_bytes()).collect()));
+        let replies = pipeline(
+            client,
+            batch
+                .iter()
+                .map(|c| c.iter().map(|a| a.as_bytes()).collect()),
+        );
         for (c, r) in batch.iter().zip(replies) {
             assert!(!r.starts_with(b"-"), "{c:?} -> {}", reply::escape(&r));
         }
@@ -75,9 +80,16 @@ pub fn preload(node: &Node, count: usize, families: Families) {
                 command(&["HSET", &format!("hash:{i}"), "f1", &n, "f2", &value])
             }
             3 if families.sets => command(&["SADD", &format!("set:{i}"), "a", &n, "z"]),
-            4 if families.zsets => {
-                command(&["ZADD", &format!("zset:{i}"), "1.5", "a", &n, "b", "-2.25", "c"])
-            }
+            4 if families.zsets => command(&[
+                "ZADD",
+                &format!("zset:{i}"),
+                "1.5",
+                "a",
+                &n,
+                "b",
+                "-2.25",
+                "c",
+            ]),
             _ if i % 20 == 0 => command(&["SET", &format!("ttl:{i}"), &value, "EX", "600"]),
             _ => command(&["SET", &format!("key:{i}"), &value]),
         };
@@ -121,18 +133,37 @@ pub fn round(n: u64, families: Families) -> Vec<Command> {
         }
     }
     if families.hashes {
-        out.push(command(&["HSET", &key("h", 30), &format!("f{}", n % 7), &s]));
+        out.push(command(&[
+            "HSET",
+            &key("h", 30),
+            &format!("f{}", n % 7),
+            &s,
+        ]));
     }
     if families.sets {
         out.push(command(&["SADD", &key("s", 30), &format!("m{}", n % 17)]));
         if n % 9 == 0 {
-            out.push(command(&["SREM", &key("s", 30), &format!("m{}", (n + 3) % 17)]));
+            out.push(command(&[
+                "SREM",
+                &key("s", 30),
+                &format!("m{}", (n + 3) % 17),
+            ]));
         }
     }
     if families.zsets {
         let score = format!("{}", (n % 100) as f64 / 4.0);
-        out.push(command(&["ZADD", &key("z", 30), &score, &format!("m{}", n % 13)]));
-        out.push(command(&["ZINCRBY", &key("z", 30), "0.25", &format!("m{}", n % 5)]));
+        out.push(command(&[
+            "ZADD",
+            &key("z", 30),
+            &score,
+            &format!("m{}", n % 13),
+        ]));
+        out.push(command(&[
+            "ZINCRBY",
+            &key("z", 30),
+            "0.25",
+            &format!("m{}", n % 5),
+        ]));
     }
     out
 }
@@ -187,7 +218,9 @@ impl Load {
                 panic!("the write load stopped early (see its panic above)");
             }
             let done = self.rounds_done();
-            (done >= target).then_some(()).ok_or(format!("round {done}"))
+            (done >= target)
+                .then_some(())
+                .ok_or(format!("round {done}"))
         });
     }
 
