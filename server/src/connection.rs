@@ -64,7 +64,6 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
         authenticated,
         ..limits
     });
-    let mut shutdown = srv.shutdown.subscribe();
     let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
     let mut wbuf = BytesMut::with_capacity(READ_CHUNK);
     let idle = (timeout > 0).then(|| Duration::from_secs(u64::from(timeout)));
@@ -82,7 +81,6 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
             _ = deadline(blocked.as_deref()) => Event::Timeout,
             _ = wait_tick(&srv.repl.acked, waiting), if waiting.is_some() => Event::Acked,
             _ = handle.killed() => Event::Close,
-            _ = shutdown.changed() => Event::Close,
             _ = idle_timer(idle), if blocked.is_none() && !session.subscribed() && !session.repl.is_replica => {
                 log!(Verbose, "Closing idle client");
                 Event::Close
@@ -148,7 +146,6 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
             let written = tokio::select! {
                 r = stream.write_all(&wbuf) => r.is_ok(),
                 _ = handle.killed() => false,
-                _ = shutdown.changed() => false,
             };
             if !written {
                 break;

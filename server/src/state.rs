@@ -124,6 +124,10 @@ impl Shared {
     pub fn request_shutdown(&self) {
         self.shutting_down.store(true, Ordering::SeqCst);
         let _ = self.shutdown.send(true);
+        // Connections watch only their own kill signal (cheaper per loop).
+        for client in self.clients.all() {
+            client.kill();
+        }
     }
 }
 

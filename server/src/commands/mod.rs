@@ -87,14 +87,14 @@ impl Entry {
 
 /// Lower-case name to entry.
 pub struct Table {
-    map: HashMap<&'static str, Entry>,
+    map: HashMap<&'static str, Entry, foldhash::fast::FixedState>,
 }
 
 impl Table {
     pub fn get() -> &'static Table {
         static TABLE: OnceLock<Table> = OnceLock::new();
         TABLE.get_or_init(|| {
-            let mut map = HashMap::new();
+            let mut map = HashMap::with_hasher(foldhash::fast::FixedState::default());
             for def in engine::command::table() {
                 map.insert(def.name, Entry::Engine(def));
             }
