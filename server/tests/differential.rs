@@ -238,3 +238,8 @@ fn sets() {
 fn lists() {
     run_script("lists.txt", &[]);
 }
+
+#[test]
+fn dump() {
+    run_script("dump.txt", &[]);
+}

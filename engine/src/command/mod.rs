@@ -8,6 +8,7 @@
 pub mod args;
 pub mod blocking;
 mod counters;
+mod dump;
 mod elements;
 mod expire;
 pub mod flags;
@@ -22,7 +23,7 @@ mod scan;
 mod sets;
 mod strings;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 mod zsets;
 
 use bytes::Bytes;
@@ -339,6 +340,7 @@ pub fn table() -> &'static [CommandDef<Handler>] {
         all.extend(expire::commands());
         all.extend(scan::commands());
         all.extend(object::commands());
+        all.extend(dump::commands());
         all
     })
 }
