@@ -74,9 +74,16 @@ fn differences(left: &Snapshot, right: &Snapshot) -> Vec<String> {
     keys.into_iter()
         .filter_map(|k| match (left.get(k), right.get(k)) {
             (Some(l), Some(r)) if same(l, r) => None,
-            (l, r) => Some(format!("{}: {l:?} vs {r:?}", show(k))),
+            (l, r) => Some(format!("{}: {} vs {}", show(k), describe(l), describe(r))),
         })
         .collect()
+}
+
+fn describe(entry: Option<&Entry>) -> String {
+    match entry {
+        None => "missing".into(),
+        Some(e) => format!("{} {} ttl={:?}", e.kind, reply::escape(&e.value), e.ttl),
+    }
 }
 
 fn same(l: &Entry, r: &Entry) -> bool {

@@ -90,7 +90,7 @@ pub fn preload(node: &Node, count: usize, families: Families) {
                 "-2.25",
                 "c",
             ]),
-            _ if i % 20 == 0 => command(&["SET", &format!("ttl:{i}"), &value, "EX", "600"]),
+            _ if i.is_multiple_of(20) => command(&["SET", &format!("ttl:{i}"), &value, "EX", "600"]),
             _ => command(&["SET", &format!("key:{i}"), &value]),
         };
         by_db[db].push(cmd);
@@ -114,13 +114,13 @@ pub fn round(n: u64, families: Families) -> Vec<Command> {
         command(&["APPEND", "log", &(n % 10).to_string()]),
         command(&["INCRBYFLOAT", "float", "0.5"]),
     ];
-    if n % 4 == 0 {
+    if n.is_multiple_of(4) {
         out.push(command(&["EXPIRE", &key("w", 200), "600"]));
     }
-    if n % 5 == 0 {
+    if n.is_multiple_of(5) {
         out.push(command(&["DEL", &format!("w:{}", (n + 100) % 200)]));
     }
-    if n % 7 == 0 {
+    if n.is_multiple_of(7) {
         out.push(command(&["MULTI"]));
         out.push(command(&["SET", "tx:a", &s]));
         out.push(command(&["INCR", "tx:b"]));
@@ -128,7 +128,7 @@ pub fn round(n: u64, families: Families) -> Vec<Command> {
     }
     if families.lists {
         out.push(command(&["RPUSH", &key("q", 20), &s]));
-        if n % 3 == 0 {
+        if n.is_multiple_of(3) {
             out.push(command(&["LPOP", &key("q", 20)]));
         }
     }
@@ -142,7 +142,7 @@ pub fn round(n: u64, families: Families) -> Vec<Command> {
     }
     if families.sets {
         out.push(command(&["SADD", &key("s", 30), &format!("m{}", n % 17)]));
-        if n % 9 == 0 {
+        if n.is_multiple_of(9) {
             out.push(command(&[
                 "SREM",
                 &key("s", 30),
