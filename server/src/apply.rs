@@ -38,6 +38,7 @@ pub fn config_changed(srv: &Arc<Shared>, eng: &mut engine::Engine, changed: &[&s
     for name in changed {
         match *name {
             "loglevel" => log::set_level(log_level(s.loglevel)),
+            "rdbcompression" => eng.rdb_compression = s.rdbcompression,
             "repl-backlog-size" => srv
                 .repl
                 .state
