@@ -45,6 +45,9 @@ pub fn config_changed(srv: &Arc<Shared>, eng: &mut engine::Engine, changed: &[&s
                 .lock()
                 .master
                 .resize_backlog(s.repl_backlog_size as usize),
+            n if crate::maxmemory::is_memory_directive(n) => {
+                crate::maxmemory::configure(&srv.maxmemory, &cfg, eng)
+            }
             n if n.contains("-max-") || n == "list-compress-depth" => eng.limits = engine_limits(s),
             _ => {}
         }

@@ -73,6 +73,8 @@ pub struct Shared {
     pub memory_peak: memstats::Peak,
     /// Used memory once initialised, before any client (used_memory_startup).
     pub memory_startup: u64,
+    /// maxmemory settings read before every command.
+    pub maxmemory: crate::maxmemory::Limits,
     /// Error replies by code, for INFO errorstats.
     pub errorstats: parking_lot::Mutex<std::collections::BTreeMap<String, u64>>,
 }
@@ -107,6 +109,7 @@ impl Shared {
             memory_peak: memstats::Peak::new(),
             memory_startup: memstats::snapshot().used_memory(),
             errorstats: Default::default(),
+            maxmemory: Default::default(),
         })
     }
 
