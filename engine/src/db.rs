@@ -247,6 +247,14 @@ impl Db {
             .map(|s: &Slot<Stored>| (&s.key, &s.value.value))
     }
 
+    /// Bytes of the key table and of the expiry table (MEMORY STATS).
+    pub fn table_bytes(&self) -> (usize, usize) {
+        (
+            self.entries.allocated_bytes(),
+            self.expires.allocated_bytes(),
+        )
+    }
+
     /// Heap bytes used by the tables themselves (index and entries, keys
     /// stored inline included; values' own allocations excluded).
     pub fn table_overhead(&self) -> usize {
