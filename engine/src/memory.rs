@@ -53,8 +53,8 @@ pub fn value_heap(value: &Value, samples: usize) -> usize {
         Value::Str(s) => str_heap(s.len()),
         Value::Raw(v) => alloc_size(size_of::<Vec<u8>>()) + alloc_size(v.capacity()),
         Value::List(l) => alloc_size(size_of::<List>()) + list_heap(l, samples),
-        Value::Hash(h) => alloc_size(size_of::<Hash>()) + hash_heap(h, samples),
-        Value::Set(s) => alloc_size(size_of::<Set>()) + set_heap(s, samples),
+        Value::Hash(h) => hash_heap(h, samples),
+        Value::Set(s) => set_heap(s, samples),
         Value::ZSet(_) => alloc_size(size_of::<ZSet>()),
     }
 }
@@ -154,11 +154,11 @@ mod tests {
     fn sampling_estimates_the_whole() {
         let limits = Limits::default();
         let members: Vec<String> = (0..1000).map(|i| format!("member-{i:0>30}")).collect();
-        let set = Value::Set(Box::new(Set::from_members(&members, &limits)));
+        let set = Value::Set(Set::from_members(&members, &limits));
         let all = value_heap(&set, 0);
         assert_eq!(value_heap(&set, 5), all, "members of one size");
         assert!(all > 1000 * (48 + 32), "{all}");
-        let small = Value::Set(Box::new(Set::from_members(["1", "2", "3"], &limits)));
-        assert_eq!(value_heap(&small, 5), 16 + 16);
+        let small = Value::Set(Set::from_members(["1", "2", "3"], &limits));
+        assert_eq!(value_heap(&small, 5), 16);
     }
 }

@@ -135,8 +135,8 @@ pub fn value_of(object: Object, limits: &Limits) -> Value {
             }
             Value::List(Box::new(list))
         }
-        Object::Hash(pairs) => Value::Hash(Box::new(Hash::from_pairs(pairs, limits))),
-        Object::Set(members) => Value::Set(Box::new(Set::from_members(members, limits))),
+        Object::Hash(pairs) => Value::Hash(Hash::from_pairs(pairs, limits)),
+        Object::Set(members) => Value::Set(Set::from_members(members, limits)),
         Object::ZSet(_) => unimplemented!("sorted sets are converted once their type lands"),
     }
 }
