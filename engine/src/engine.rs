@@ -390,6 +390,8 @@ impl Engine {
     /// Returns the number of keys deleted.
     pub fn active_expire_cycle(&mut self, now_ms: i64, budget: std::time::Duration) -> usize {
         const SAMPLE: usize = 20;
+        // The cron keeps the access clocks current between commands too.
+        self.tick(now_ms);
         if self.replica {
             return 0;
         }

@@ -482,6 +482,44 @@ mod tests {
     }
 
     #[test]
+    fn rdb_and_restore_keep_access_hints() {
+        use crate::rdb::{AuxFields, WriteOptions};
+        let mut t = engine(Policy::AllkeysLru);
+        t.run("SET k v");
+        t.now += 100_000;
+        // Any command (or the cron) moves the clocks to the new time.
+        t.run("EXISTS k");
+        let rdb = t
+            .eng
+            .save_rdb(Vec::new(), &WriteOptions::default(), &AuxFields::default())
+            .unwrap();
+        let mut loaded = engine(Policy::AllkeysLru);
+        loaded.now = t.now;
+        loaded.eng.load_rdb(&rdb[..], t.now, false).unwrap();
+        assert_eq!(loaded.run("OBJECT IDLETIME k"), ":100\r\n");
+        // RESTORE IDLETIME under LRU; FREQ under LFU.
+        let dump = t.exec(&[Bytes::from("DUMP"), Bytes::from("k")]);
+        let payload = Bytes::copy_from_slice(
+            &dump[dump.iter().position(|&b| b == b'\n').unwrap() + 1..dump.len() - 2],
+        );
+        let restore = |t: &mut TestEngine, key: &str, opt: &str, n: &str| {
+            t.exec(&[
+                Bytes::from("RESTORE"),
+                Bytes::from(key.to_owned()),
+                Bytes::from("0"),
+                payload.clone(),
+                Bytes::from(opt.to_owned()),
+                Bytes::from(n.to_owned()),
+            ])
+        };
+        restore(&mut t, "r", "IDLETIME", "3600");
+        assert_eq!(t.run("OBJECT IDLETIME r"), ":3600\r\n");
+        let mut lfu = engine(Policy::AllkeysLfu);
+        restore(&mut lfu, "f", "FREQ", "77");
+        assert_eq!(lfu.run("OBJECT FREQ f"), ":77\r\n");
+    }
+
+    #[test]
     fn frees_about_what_is_asked() {
         let mut t = engine(Policy::AllkeysRandom);
         for i in 0..100 {

@@ -126,8 +126,7 @@ fn set_mut<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c mut Set>> {
 /// Stores a new set at `key`, in the encoding suited to its first member,
 /// and returns it (the caller adds that member).
 fn create<'c>(ctx: &'c mut Ctx, key: &[u8], first: &[u8]) -> &'c mut Set {
-    ctx.db()
-        .set(key, Value::Set(Set::for_member(first)), false);
+    ctx.db().set(key, Value::Set(Set::for_member(first)), false);
     match ctx.db().get_mut(key) {
         Some(Value::Set(s)) => s,
         _ => unreachable!("set just stored"),
