@@ -21,7 +21,7 @@ use parking_lot::{Mutex, MutexGuard};
 use resp::Writer;
 
 use crate::session::Session;
-use crate::state::{unix_ms, Shared};
+use crate::state::Shared;
 
 /// A server command: it sees the connection and shared state too.
 pub type ServerHandler = fn(&mut Call) -> Result<()>;
@@ -343,7 +343,7 @@ pub(crate) fn run(
                 args,
                 out,
                 session.proto,
-                unix_ms(),
+                session.now,
                 opts,
             );
             if let Some(block) = eng.take_block() {
