@@ -21,6 +21,7 @@ mod long_double;
 mod object;
 mod scan;
 mod sets;
+mod sort;
 mod strings;
 #[cfg(test)]
 pub(crate) mod test_support;
@@ -358,6 +359,7 @@ pub fn table() -> &'static [CommandDef<Handler>] {
         all.extend(scan::commands());
         all.extend(object::commands());
         all.extend(dump::commands());
+        all.extend(sort::commands());
         all
     })
 }
