@@ -18,7 +18,7 @@ mod harness;
 
 use std::time::{Duration, Instant};
 
-use harness::dataset::{assert_same_dataset, TTL_TOLERANCE_MS};
+use harness::dataset::{assert_same_dataset, unix_ms, TTL_TOLERANCE_MS};
 use harness::node::{Kind, Mix, Node};
 use harness::poll::eventually;
 use harness::proxy::Proxy;
@@ -236,6 +236,8 @@ fn full_sync_then_propagation(mix: Mix) {
         let got = r.cmd(&["GET", "short"]);
         (got == "$-1\r\n").then_some(()).ok_or(got)
     });
+    // Reading it on the master deletes it there and sends the DEL.
+    assert_eq!(c.cmd(&["GET", "short"]), "$-1\r\n");
     wait_in_sync(&master, &[&replica]);
     assert_same_dataset(&master, &replica);
 }
@@ -258,11 +260,6 @@ fn pttl(node: &Node, db: usize, key: &str) -> i64 {
         .trim_end()
         .parse()
         .unwrap_or_else(|_| panic!("PTTL {key}: {reply:?}"))
-}
-
-fn unix_ms() -> u64 {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
-    now.unwrap().as_millis() as u64
 }
 
 /// The interop must-show: the replica attaches while the master is under a

@@ -53,8 +53,13 @@ impl Mix {
 }
 
 /// Arguments every node gets: full syncs start at once instead of waiting
-/// five seconds for more replicas to arrive.
-const BASE_ARGS: [&str; 2] = ["--repl-diskless-sync-delay", "0"];
+/// five seconds for more replicas to arrive, and DEBUG DIGEST is allowed.
+const BASE_ARGS: [&str; 4] = [
+    "--repl-diskless-sync-delay",
+    "0",
+    "--enable-debug-command",
+    "yes",
+];
 
 pub struct Node {
     label: String,

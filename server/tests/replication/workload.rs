@@ -90,7 +90,9 @@ pub fn preload(node: &Node, count: usize, families: Families) {
                 "-2.25",
                 "c",
             ]),
-            _ if i.is_multiple_of(20) => command(&["SET", &format!("ttl:{i}"), &value, "EX", "600"]),
+            _ if i.is_multiple_of(20) => {
+                command(&["SET", &format!("ttl:{i}"), &value, "EX", "600"])
+            }
             _ => command(&["SET", &format!("key:{i}"), &value]),
         };
         by_db[db].push(cmd);
