@@ -10,12 +10,14 @@ use engine::command::flags::DENYOOM;
 use engine::{Engine, EvictOutcome, EvictionConfig, Policy};
 
 use crate::clients::Kind;
-use crate::commands::EngineLock;
+use crate::commands::{EngineLock, Resolved};
 use crate::config::{Config, MaxmemoryPolicy, Settings};
 use crate::session::Session;
 use crate::state::{unix_ms, Shared};
 
 pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+const EXEC_OOM: &str =
+    "EXECABORT Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'.";
 
 /// How stale a used-memory reading may be (see
 /// [`memstats::used_memory_recent`]): the command thread's own allocations
@@ -152,21 +154,40 @@ pub fn perform_evictions(srv: &Shared, eng: &mut Engine) -> EvictOutcome {
     eng.evict(counted - maxmemory, unix_ms(), budget)
 }
 
-/// The OOM refusal of a command about to run: evictions happen first, for
-/// every command; what still cannot fit refuses commands flagged
-/// `denyoom`. Free (one atomic load) without a `maxmemory`.
+/// The OOM refusal of a command about to run or be queued, with Redis's
+/// `processCommand` rules: evictions happen first, for every command; if
+/// memory is still over the limit, `denyoom` commands are refused (EXEC if
+/// it queued one), and inside MULTI anything but EXEC, DISCARD, QUIT and
+/// RESET, since queueing itself takes memory. Free (one atomic load)
+/// without a `maxmemory`.
 pub fn refuse(
     srv: &Shared,
-    session: &Session,
+    session: &mut Session,
     engine: &mut EngineLock,
-    flags: u32,
+    found: Resolved,
 ) -> Option<&'static str> {
     // Our master's stream is applied as it comes, whatever our memory.
     if srv.maxmemory.maxmemory() == 0 || session.repl.is_master {
         return None;
     }
     let outcome = perform_evictions(srv, engine.get());
-    (outcome == EvictOutcome::Fail && flags & DENYOOM != 0).then_some(OOM)
+    if outcome != EvictOutcome::Fail {
+        return None;
+    }
+    match found.entry.name() {
+        "exec" => {
+            let queued = session.multi.as_ref().map_or(0, |tx| tx.flags());
+            if queued & DENYOOM == 0 {
+                return None;
+            }
+            // Redis's execCommandAbort: the transaction is discarded.
+            session.multi = None;
+            crate::commands::multi::unwatch_all(srv, session, engine.get());
+            Some(EXEC_OOM)
+        }
+        "discard" | "quit" | "reset" => None,
+        _ => (session.multi.is_some() || found.flags() & DENYOOM != 0).then_some(OOM),
+    }
 }
 
 /// Keeps evicting from the cron while memory is over the limit (Redis's

@@ -304,3 +304,31 @@ fn evictions_reach_replicas_as_dels() {
     // The replica ignores maxmemory itself (replica-ignore-maxmemory yes).
     assert_eq!(info_field(&mut r, "evicted_keys"), 0);
 }
+
+#[test]
+fn transactions_under_oom() {
+    let server = start("noeviction");
+    let mut c = server.client();
+    let mut other = server.client();
+    fill(&mut c, "k", 50, &[]);
+    // Queued while there is room.
+    assert_eq!(c.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["SET", "a", "1"]), "+QUEUED\r\n");
+    limit_to_used_plus(&mut other, -10_000);
+    // EXEC of a transaction with a denyoom command is aborted.
+    assert_eq!(
+        c.cmd(&["EXEC"]),
+        "-EXECABORT Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'.\r\n"
+    );
+    assert_eq!(c.cmd(&["EXEC"]), "-ERR EXEC without MULTI\r\n");
+    // Under OOM even queueing a read is refused, which fails the EXEC.
+    assert_eq!(c.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["GET", "k:1"]), OOM);
+    assert_eq!(
+        c.cmd(&["EXEC"]),
+        "-EXECABORT Transaction discarded because of previous errors.\r\n"
+    );
+    // Outside a transaction reads still run.
+    assert!(c.cmd(&["GET", "k:1"]).starts_with("$1000\r\n"));
+    assert_eq!(c.cmd(&["EXISTS", "a"]), ":0\r\n");
+}

@@ -219,7 +219,7 @@ pub fn dispatch(
     out: &mut BytesMut,
 ) {
     let mark = out.len();
-    match check(srv, session, args) {
+    match check(srv, session, engine, args) {
         Err(e) => {
             Writer::new(out, session.proto).error_bytes(&e);
             // A rejected command inside MULTI makes EXEC fail.
@@ -252,10 +252,7 @@ pub fn dispatch(
             );
             Writer::new(out, session.proto).error(&msg);
         }
-        // OOM comes first, as in Redis's processCommand.
-        Ok(found) => match crate::maxmemory::refuse(srv, session, engine, found.flags())
-            .or_else(|| refuse(srv, session, found))
-        {
+        Ok(found) => match refuse(srv, session, found) {
             Some(e) => Writer::new(out, session.proto).error(e),
             None => run(
                 srv,
@@ -311,10 +308,18 @@ fn refuse(srv: &Shared, session: &Session, found: Resolved) -> Option<&'static s
 }
 
 /// The checks made before a command runs or is queued.
-fn check(srv: &Shared, session: &mut Session, args: &[Bytes]) -> Result<Resolved, Vec<u8>> {
+fn check(
+    srv: &Shared,
+    session: &mut Session,
+    engine: &mut EngineLock,
+    args: &[Bytes],
+) -> Result<Resolved, Vec<u8>> {
     let found = resolve(args)?;
     if session.auth_required(srv) && found.entry.flags() & flags::NO_AUTH == 0 {
         return Err(b"NOAUTH Authentication required.".to_vec());
+    }
+    if let Some(oom) = crate::maxmemory::refuse(srv, session, engine, found) {
+        return Err(oom.as_bytes().to_vec());
     }
     Ok(found)
 }

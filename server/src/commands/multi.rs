@@ -56,6 +56,14 @@ pub struct Transaction {
     pub failed: bool,
 }
 
+impl Transaction {
+    /// The flags of the queued commands together (EXEC is refused under
+    /// OOM if one of them is `denyoom`).
+    pub fn flags(&self) -> u32 {
+        self.commands.iter().fold(0, |f, (c, _)| f | c.flags())
+    }
+}
+
 /// A session's watched keys.
 #[derive(Default)]
 pub struct Watch {
