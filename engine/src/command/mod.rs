@@ -21,6 +21,7 @@ mod object;
 mod scan;
 mod sets;
 mod strings;
+pub(crate) mod strtod;
 #[cfg(test)]
 mod test_support;
 mod zsets;
