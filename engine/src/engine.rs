@@ -96,6 +96,8 @@ pub struct Engine {
     pub(crate) serving: Option<Bytes>,
     /// Encoding thresholds of collections; the server sets them from config.
     pub limits: crate::types::Limits,
+    /// `rdbcompression`: whether DUMP payloads LZF-compress long strings.
+    pub rdb_compression: bool,
 }
 
 impl Engine {
@@ -116,6 +118,7 @@ impl Engine {
             touched: Touched::default(),
             serving: None,
             limits: crate::types::Limits::default(),
+            rdb_compression: true,
         }
     }
 

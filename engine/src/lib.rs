@@ -11,6 +11,7 @@
 
 pub mod command;
 mod db;
+mod digest;
 mod engine;
 mod error;
 pub mod glob;

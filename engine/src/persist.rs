@@ -5,6 +5,8 @@ use std::io::{Read, Write};
 use bytes::Bytes;
 
 use crate::rdb::{self, AuxFields, Event, KeyMeta, Object, WriteOptions};
+use crate::types::list::End;
+use crate::types::{Entry, Hash, Limits, List, Set};
 use crate::{Engine, Value};
 
 /// What a load found.
@@ -75,8 +77,9 @@ impl Engine {
                         stats.keys_expired += 1;
                         continue;
                     }
+                    let value = value_of(e.object, &self.limits);
                     let db = &mut self.dbs[e.db as usize];
-                    db.set(&e.key, value_of(e.object), false);
+                    db.set(&e.key, value, false);
                     if let Some(at) = e.expire_ms {
                         db.set_expire(&e.key, at);
                     }
@@ -109,20 +112,31 @@ fn write_value<W: Write>(
 /// A value as an RDB object (for DUMP and saving).
 pub fn object_of(value: &Value) -> Object {
     let mut buf = itoa::Buffer::new();
+    let bytes = |e: Entry| Bytes::from(e.to_vec());
     match value {
         Value::Int(_) | Value::Str(_) | Value::Raw(_) => Object::String(Bytes::copy_from_slice(
             value.as_bytes(&mut buf).expect("string value"),
         )),
-        Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => {
-            unimplemented!("collections are converted once their types land")
-        }
+        Value::List(l) => Object::List(l.iter().map(Bytes::copy_from_slice).collect()),
+        Value::Hash(h) => Object::Hash(h.iter().map(|(f, v)| (bytes(f), bytes(v))).collect()),
+        Value::Set(s) => Object::Set(s.iter().map(bytes).collect()),
+        Value::ZSet(_) => unimplemented!("sorted sets are converted once their type lands"),
     }
 }
 
 /// An RDB object as a value (for RESTORE and loading).
-pub fn value_of(object: Object) -> Value {
+pub fn value_of(object: Object, limits: &Limits) -> Value {
     match object {
         Object::String(b) => Value::string(&b),
-        _ => unimplemented!("collections are converted once their types land"),
+        Object::List(items) => {
+            let mut list = List::new();
+            for item in &items {
+                list.push(End::Right, item);
+            }
+            Value::List(Box::new(list))
+        }
+        Object::Hash(pairs) => Value::Hash(Box::new(Hash::from_pairs(pairs, limits))),
+        Object::Set(members) => Value::Set(Box::new(Set::from_members(members, limits))),
+        Object::ZSet(_) => unimplemented!("sorted sets are converted once their type lands"),
     }
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::config::LogLevel;
+use crate::config::{LogLevel, Settings};
 use crate::log::{self, Level};
 use crate::state::Shared;
 
@@ -17,12 +17,35 @@ pub fn log_level(l: LogLevel) -> Option<Level> {
     }
 }
 
+/// The engine's encoding thresholds from the configuration.
+pub fn engine_limits(s: &Settings) -> engine::types::Limits {
+    engine::types::Limits {
+        hash_max_listpack_entries: s.hash_max_listpack_entries as usize,
+        hash_max_listpack_value: s.hash_max_listpack_value as usize,
+        set_max_intset_entries: s.set_max_intset_entries as usize,
+        zset_max_listpack_entries: s.zset_max_listpack_entries as usize,
+        zset_max_listpack_value: s.zset_max_listpack_value as usize,
+        list_max_listpack_size: i64::from(s.list_max_listpack_size),
+        list_compress_depth: s.list_compress_depth as usize,
+    }
+}
+
 /// Applies what the running server must do after `changed` directives took
-/// new values.
-pub fn config_changed(srv: &Arc<Shared>, changed: &[&str]) {
+/// new values. Called with the engine locked by the caller's `eng`.
+pub fn config_changed(srv: &Arc<Shared>, eng: &mut engine::Engine, changed: &[&str]) {
+    let cfg = srv.config.read();
+    let s = cfg.settings();
     for name in changed {
-        if *name == "loglevel" {
-            log::set_level(log_level(srv.config.read().settings().loglevel));
+        match *name {
+            "loglevel" => log::set_level(log_level(s.loglevel)),
+            "repl-backlog-size" => srv
+                .repl
+                .state
+                .lock()
+                .master
+                .resize_backlog(s.repl_backlog_size as usize),
+            n if n.contains("-max-") || n == "list-compress-depth" => eng.limits = engine_limits(s),
+            _ => {}
         }
     }
 }

@@ -61,6 +61,8 @@ pub enum Mail {
     Push(bytes::Bytes),
     /// The reply of this client's blocked command, served by another client.
     Served(bytes::Bytes),
+    /// Turn TCP_NODELAY on or off (repl-disable-tcp-nodelay on replicas).
+    NoDelay(bool),
 }
 
 impl Handle {
@@ -68,6 +70,7 @@ impl Handle {
     pub fn send(&self, mail: Mail) -> bool {
         let len = match &mail {
             Mail::Push(b) | Mail::Served(b) => b.len(),
+            Mail::NoDelay(_) => 0,
         };
         self.pending.fetch_add(len, Ordering::Relaxed);
         self.mailbox.send(mail).is_ok()

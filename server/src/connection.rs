@@ -24,6 +24,8 @@ const MAIL_BATCH: usize = 256 * 1024;
 /// What woke the connection up.
 enum Event {
     Read(std::io::Result<usize>),
+    /// A replica acknowledged, or a WAIT's recheck tick passed.
+    Acked,
     Mail(Option<Mail>),
     Timeout,
     Close,
@@ -62,7 +64,6 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
         authenticated,
         ..limits
     });
-    let mut shutdown = srv.shutdown.subscribe();
     let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
     let mut wbuf = BytesMut::with_capacity(READ_CHUNK);
     let idle = (timeout > 0).then(|| Duration::from_secs(u64::from(timeout)));
@@ -73,13 +74,14 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
             rbuf.reserve(READ_CHUNK);
         }
         let blocked = session.blocked.clone();
+        let waiting = session.wait;
         let event = tokio::select! {
-            r = stream.read_buf(&mut rbuf), if blocked.is_none() => Event::Read(r),
+            r = stream.read_buf(&mut rbuf) => Event::Read(r),
             m = mailbox.recv() => Event::Mail(m),
             _ = deadline(blocked.as_deref()) => Event::Timeout,
+            _ = wait_tick(&srv.repl.acked, waiting), if waiting.is_some() => Event::Acked,
             _ = handle.killed() => Event::Close,
-            _ = shutdown.changed() => Event::Close,
-            _ = idle_timer(idle), if blocked.is_none() && !session.subscribed() => {
+            _ = idle_timer(idle), if blocked.is_none() && !session.subscribed() && !session.repl.is_replica => {
                 log!(Verbose, "Closing idle client");
                 Event::Close
             }
@@ -96,9 +98,15 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
                 // Take what else is waiting too, so a flood costs few writes.
                 let mut next = Some(mail);
                 while let Some(mail) = next {
-                    let (Mail::Push(bytes) | Mail::Served(bytes)) = &mail;
-                    mail_bytes += bytes.len();
-                    wbuf.extend_from_slice(bytes);
+                    match &mail {
+                        Mail::Push(bytes) | Mail::Served(bytes) => {
+                            mail_bytes += bytes.len();
+                            wbuf.extend_from_slice(bytes);
+                        }
+                        Mail::NoDelay(on) => {
+                            let _ = stream.set_nodelay(*on);
+                        }
+                    }
                     if matches!(mail, Mail::Served(_)) {
                         session.blocked = None;
                         run_pending = true;
@@ -115,9 +123,19 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
                 }
                 run_pending = true;
             }
+            Event::Acked => {
+                if let Some(w) = session.wait {
+                    let acked = crate::replication::acked(&srv, w.offset);
+                    if acked >= w.replicas || w.deadline.is_some_and(|d| unix_ms() >= d) {
+                        Writer::new(&mut wbuf, session.proto).integer(acked as i64);
+                        session.wait = None;
+                        run_pending = true;
+                    }
+                }
+            }
         }
 
-        if run_pending && session.blocked.is_none() {
+        if run_pending && session.blocked.is_none() && session.wait.is_none() {
             let commands = run_batch(&srv, &mut session, &mut decoder, &mut rbuf, &mut wbuf);
             Counters::add(&srv.counters.commands_processed, commands);
         }
@@ -128,7 +146,6 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
             let written = tokio::select! {
                 r = stream.write_all(&wbuf) => r.is_ok(),
                 _ = handle.killed() => false,
-                _ = shutdown.changed() => false,
             };
             if !written {
                 break;
@@ -136,6 +153,11 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
             handle.written(mail_bytes);
             Counters::add(&srv.counters.net_output_bytes, wbuf.len() as u64);
             wbuf.clear();
+        }
+        if let Some(req) = session.repl.full_sync.take() {
+            if !crate::replication::full_sync(&srv, &mut stream, &session, req).await {
+                break;
+            }
         }
         if session.close_after_reply {
             break;
@@ -165,6 +187,9 @@ fn cleanup(srv: &Arc<Shared>, session: &mut Session) {
         crate::commands::multi::unwatch_all(srv, session, &mut srv.engine.lock());
     }
     crate::commands::pubsub::unsubscribe_all(srv, session);
+    if session.repl.is_replica {
+        crate::replication::forget_replica(srv, session.id());
+    }
     srv.clients.unregister(session.id());
 }
 
@@ -196,12 +221,17 @@ fn run_batch(
 ) -> u64 {
     let mut engine = EngineLock::new(&srv.engine);
     let mut commands = 0;
-    while session.blocked.is_none() {
+    while session.blocked.is_none() && session.wait.is_none() {
         match decoder.decode(rbuf) {
             Ok(Some(args)) => {
                 commands += 1;
                 let mark = wbuf.len();
+                let was_replica = session.repl.is_replica;
                 dispatch(srv, session, &mut engine, &args, wbuf);
+                if was_replica {
+                    // Replicas get the stream, never replies.
+                    wbuf.truncate(mark);
+                }
                 decoder.limits_mut().authenticated = session.authenticated;
                 apply_reply_mode(session, wbuf, mark);
                 if session.close_after_reply {
@@ -249,6 +279,18 @@ fn update_info(session: &Session, rbuf: &BytesMut, wbuf: &BytesMut) {
         resp::Protocol::Resp3 => 3,
     };
     info.last_cmd = session.last_cmd;
+}
+
+/// Wakes a WAIT when a replica acknowledges, or every 100 ms to recheck.
+async fn wait_tick(acked: &tokio::sync::Notify, waiting: Option<crate::replication::WaitFor>) {
+    let Some(w) = waiting else {
+        return std::future::pending().await;
+    };
+    let mut nap = Duration::from_millis(100);
+    if let Some(d) = w.deadline {
+        nap = nap.min(Duration::from_millis((d - unix_ms()).max(0) as u64));
+    }
+    let _ = tokio::time::timeout(nap, acked.notified()).await;
 }
 
 async fn idle_timer(idle: Option<Duration>) {

@@ -20,6 +20,7 @@ pub async fn run(srv: Arc<Shared>) {
         srv.engine.lock().active_expire_cycle(unix_ms(), budget);
         srv.memory_peak.observe(memstats::snapshot().used_memory());
         crate::persistence::check_save_points(&srv);
+        crate::replication::cron(&srv);
         let c = &srv.counters;
         srv.ops.sample(
             unix_ms(),

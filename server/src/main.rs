@@ -116,6 +116,10 @@ async fn run(config: config::Config) -> anyhow::Result<()> {
         tokio::spawn(listener::accept_loop(srv.clone(), l));
     }
     tokio::spawn(cron::run(srv.clone()));
+    let replicaof = srv.config.read().settings().replicaof.clone();
+    if let Some((host, port)) = replicaof {
+        replication::start_link(&srv, host, port);
+    }
     log!(Notice, "Ready to accept connections tcp");
 
     let mut shutdown = srv.shutdown.subscribe();

@@ -262,7 +262,9 @@ pub fn load_at_startup(srv: &Arc<Shared>) -> anyhow::Result<()> {
             String::from_utf8_lossy(ver)
         );
     }
-    crate::replication::restore_from_aux(srv, &stats);
+    if crate::replication::restore_from_aux(srv, &stats) {
+        eng.set_recording(true);
+    }
     log!(
         Notice,
         "Done loading RDB, keys loaded: {}, keys expired: {}.",

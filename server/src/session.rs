@@ -40,6 +40,11 @@ pub struct Session {
     pub blocked: Option<Arc<Waiter>>,
     /// Channels and patterns subscribed to.
     pub subs: Subscriptions,
+    /// What this connection is for replication: a normal client, one of
+    /// our replicas, or our master's link.
+    pub repl: crate::replication::Peer,
+    /// WAIT in progress: the connection answers when enough replicas ack.
+    pub wait: Option<crate::replication::WaitFor>,
 }
 
 impl Session {
@@ -56,6 +61,8 @@ impl Session {
             watch: Watch::default(),
             blocked: None,
             subs: Subscriptions::default(),
+            repl: crate::replication::Peer::default(),
+            wait: None,
         }
     }
 

@@ -67,6 +67,7 @@ pub struct Shared {
     pub watchers: crate::commands::multi::Watchers,
     pub blocking: crate::blocking::Blocking,
     pub persistence: crate::persistence::Persistence,
+    pub repl: crate::replication::Repl,
     pub pubsub: crate::commands::pubsub::Registry,
     /// Highest used memory seen (INFO used_memory_peak).
     pub memory_peak: memstats::Peak,
@@ -79,9 +80,14 @@ pub struct Shared {
 impl Shared {
     pub fn new(config: Config, tcp_port: u16) -> Arc<Shared> {
         let databases = config.settings().databases as usize;
+        let mut engine = Engine::new(databases);
+        engine.limits = crate::apply::engine_limits(config.settings());
+        let repl = crate::replication::Repl::default();
+        let s = config.settings();
+        repl.set_min_replicas(s.min_replicas_to_write, s.min_replicas_max_lag);
         let (shutdown, _) = tokio::sync::watch::channel(false);
         Arc::new(Shared {
-            engine: Mutex::new(Engine::new(databases)),
+            engine: Mutex::new(engine),
             config: RwLock::new(config),
             clients: Clients::default(),
             counters: Counters::default(),
@@ -95,6 +101,7 @@ impl Shared {
             watchers: Default::default(),
             blocking: Default::default(),
             persistence: Default::default(),
+            repl,
             pubsub: Default::default(),
             memory_peak: memstats::Peak::new(),
             memory_startup: memstats::snapshot().used_memory(),
@@ -117,6 +124,10 @@ impl Shared {
     pub fn request_shutdown(&self) {
         self.shutting_down.store(true, Ordering::SeqCst);
         let _ = self.shutdown.send(true);
+        // Connections watch only their own kill signal (cheaper per loop).
+        for client in self.clients.all() {
+            client.kill();
+        }
     }
 }
 

@@ -168,7 +168,6 @@ fn auth() {
 }
 
 #[test]
-#[ignore = "needs a non-string type (lists arrive with issue 3)"]
 fn types() {
     run_script("types.txt", &[]);
 }
@@ -223,4 +222,24 @@ fn multi() {
 #[test]
 fn pubsub() {
     run_script("pubsub.txt", &[]);
+}
+
+#[test]
+fn hashes() {
+    run_script("hashes.txt", &[]);
+}
+
+#[test]
+fn sets() {
+    run_script("sets.txt", &[]);
+}
+
+#[test]
+fn lists() {
+    run_script("lists.txt", &[]);
+}
+
+#[test]
+fn dump() {
+    run_script("dump.txt", &[]);
 }

@@ -8,6 +8,7 @@
 pub mod args;
 pub mod blocking;
 mod counters;
+mod dump;
 mod elements;
 mod expire;
 pub mod flags;
@@ -23,7 +24,7 @@ mod sets;
 mod strings;
 pub(crate) mod strtod;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 mod zsets;
 
 use bytes::Bytes;
@@ -340,6 +341,7 @@ pub fn table() -> &'static [CommandDef<Handler>] {
         all.extend(expire::commands());
         all.extend(scan::commands());
         all.extend(object::commands());
+        all.extend(dump::commands());
         all
     })
 }

@@ -104,7 +104,7 @@ fn set(call: &mut Call) -> Result<()> {
         .write()
         .set_with(&pairs, ctx)
         .map_err(Error::Other)?;
-    crate::apply::config_changed(call.srv, &changed);
+    crate::apply::config_changed(call.srv, call.engine.get(), &changed);
     call.w().ok();
     Ok(())
 }

@@ -287,9 +287,12 @@ fn stats(call: &mut Call, t: &mut String) {
         "rejected_connections",
         Counters::get(&c.rejected_connections),
     );
-    field(t, "sync_full", 0);
-    field(t, "sync_partial_ok", 0);
-    field(t, "sync_partial_err", 0);
+    {
+        let st = call.srv.repl.state.lock();
+        field(t, "sync_full", st.stats.sync_full);
+        field(t, "sync_partial_ok", st.stats.sync_partial_ok);
+        field(t, "sync_partial_err", st.stats.sync_partial_err);
+    }
     field(t, "expired_keys", es.expired_keys);
     field(
         t,
@@ -360,18 +363,7 @@ fn stats(call: &mut Call, t: &mut String) {
 }
 
 fn replication(call: &mut Call, t: &mut String) {
-    let backlog = call.srv.config.read().settings().repl_backlog_size;
-    field(t, "role", "master");
-    field(t, "connected_slaves", 0);
-    field(t, "master_failover_state", "no-failover");
-    field(t, "master_replid", &call.srv.run_id);
-    field(t, "master_replid2", "0".repeat(40));
-    field(t, "master_repl_offset", 0);
-    field(t, "second_repl_offset", -1);
-    field(t, "repl_backlog_active", 0);
-    field(t, "repl_backlog_size", backlog);
-    field(t, "repl_backlog_first_byte_offset", 0);
-    field(t, "repl_backlog_histlen", 0);
+    crate::replication::info(call, t);
 }
 
 fn cpu(_call: &mut Call, t: &mut String) {

@@ -87,14 +87,14 @@ impl Entry {
 
 /// Lower-case name to entry.
 pub struct Table {
-    map: HashMap<&'static str, Entry>,
+    map: HashMap<&'static str, Entry, foldhash::fast::FixedState>,
 }
 
 impl Table {
     pub fn get() -> &'static Table {
         static TABLE: OnceLock<Table> = OnceLock::new();
         TABLE.get_or_init(|| {
-            let mut map = HashMap::new();
+            let mut map = HashMap::with_hasher(foldhash::fast::FixedState::default());
             for def in engine::command::table() {
                 map.insert(def.name, Entry::Engine(def));
             }
@@ -136,6 +136,7 @@ fn server_table() -> &'static [CommandDef<ServerHandler>] {
         all.extend(server::commands());
         all.extend(multi::commands());
         all.extend(pubsub::commands());
+        all.extend(crate::replication::commands());
         all
     })
 }
@@ -157,6 +158,11 @@ impl<'a> EngineLock<'a> {
 
     pub fn is_locked(&self) -> bool {
         self.guard.is_some()
+    }
+
+    /// Lets go of the engine (before work that locks it by other means).
+    pub fn release(&mut self) {
+        self.guard = None;
     }
 }
 
@@ -244,21 +250,18 @@ pub fn dispatch(
             );
             Writer::new(out, session.proto).error(&msg);
         }
-        Ok(found)
-            if found.flags() & (flags::WRITE | flags::DENYOOM) != 0
-                && crate::persistence::writes_refused(srv) =>
-        {
-            Writer::new(out, session.proto).error(MISCONF);
-        }
-        Ok(found) => run(
-            srv,
-            session,
-            engine,
-            found,
-            args,
-            out,
-            ExecOptions::default(),
-        ),
+        Ok(found) => match refuse(srv, session, found) {
+            Some(e) => Writer::new(out, session.proto).error(e),
+            None => run(
+                srv,
+                session,
+                engine,
+                found,
+                args,
+                out,
+                ExecOptions::default(),
+            ),
+        },
     }
     if out.get(mark) == Some(&b'-') {
         srv.count_error(&out[mark + 1..]);
@@ -267,10 +270,40 @@ pub fn dispatch(
         let eng = engine.get();
         srv.blocking.serve_ready(eng);
         multi::invalidate_watchers(srv, eng);
+        crate::replication::feed(srv, eng);
     }
 }
 
 const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
+/// Why a command may not run now, for the state the server is in.
+fn refuse(srv: &Shared, session: &Session, found: Resolved) -> Option<&'static str> {
+    let bits = found.flags();
+    let write = bits & flags::WRITE != 0;
+    if session.repl.is_master {
+        return None;
+    }
+    if srv.repl.is_replica() {
+        if write && srv.config.read().settings().replica_read_only {
+            return Some("READONLY You can't write against a read only replica.");
+        }
+        if !srv.repl.link_up()
+            && bits & flags::STALE == 0
+            && !srv.config.read().settings().replica_serve_stale_data
+        {
+            return Some(
+                "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+            );
+        }
+    }
+    if (write || bits & flags::DENYOOM != 0) && crate::persistence::writes_refused(srv) {
+        return Some(MISCONF);
+    }
+    if write && !srv.repl.is_replica() && srv.repl.too_few_replicas() {
+        return Some("NOREPLICAS Not enough good replicas to write.");
+    }
+    None
+}
 
 /// The checks made before a command runs or is queued.
 fn check(srv: &Shared, session: &mut Session, args: &[Bytes]) -> Result<Resolved, Vec<u8>> {
@@ -292,6 +325,10 @@ pub(crate) fn run(
     opts: ExecOptions,
 ) {
     session.last_cmd = Some(found);
+    let opts = ExecOptions {
+        from_master: session.repl.is_master,
+        ..opts
+    };
     match found.entry {
         Entry::Engine(def) => {
             let eng = engine.get();

@@ -59,10 +59,20 @@ impl Server {
 
     /// Starts `bin` on a free port and returns once it answers PING.
     pub fn start(bin: &Path, extra_args: &[&str]) -> Server {
+        Server::start_with_config(bin, None, extra_args)
+    }
+
+    /// Like [`Server::start`], reading `config_file` first (redis-server
+    /// only accepts it as the first argument; options after it override it).
+    pub fn start_with_config(
+        bin: &Path,
+        config_file: Option<&Path>,
+        extra_args: &[&str],
+    ) -> Server {
         // The port is free when we pick it but another process may take it
         // before the server binds; that race is retried with a new port.
         for _ in 0..5 {
-            match Server::try_start(bin, free_port(), extra_args) {
+            match Server::try_start(bin, free_port(), config_file, extra_args) {
                 Ok(server) => return server,
                 Err(StartError::PortTaken) => continue,
                 Err(StartError::Failed(why)) => panic!("{why}"),
@@ -71,9 +81,31 @@ impl Server {
         panic!("{}: no free port after 5 attempts", bin.display());
     }
 
-    fn try_start(bin: &Path, port: u16, extra_args: &[&str]) -> Result<Server, StartError> {
+    /// Starts `bin` on a given port, e.g. to restart a killed server where
+    /// its peers expect it. Panics if the port is taken.
+    pub fn start_on(
+        bin: &Path,
+        port: u16,
+        config_file: Option<&Path>,
+        extra_args: &[&str],
+    ) -> Server {
+        match Server::try_start(bin, port, config_file, extra_args) {
+            Ok(server) => server,
+            Err(StartError::PortTaken) => panic!("{}: port {port} is taken", bin.display()),
+            Err(StartError::Failed(why)) => panic!("{why}"),
+        }
+    }
+
+    fn try_start(
+        bin: &Path,
+        port: u16,
+        config_file: Option<&Path>,
+        extra_args: &[&str],
+    ) -> Result<Server, StartError> {
         let port_arg = port.to_string();
-        let mut args = vec!["--port", &port_arg, "--bind", "127.0.0.1"];
+        let config_arg = config_file.map(|path| path.to_string_lossy().into_owned());
+        let mut args: Vec<&str> = config_arg.iter().map(String::as_str).collect();
+        args.extend(["--port", &port_arg, "--bind", "127.0.0.1"]);
         args.extend(["--save", "", "--appendonly", "no"]);
         args.extend(extra_args);
         let mut child = Command::new(bin)
@@ -123,6 +155,11 @@ impl Server {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The server's process id, e.g. to inspect its sockets under /proc.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Short name of the binary, for messages.

@@ -1,0 +1,192 @@
+//! The master side: answering PSYNC/SYNC, full syncs, acknowledgements.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{BufMut, BytesMut};
+use replication::PsyncAnswer;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+
+use super::{Replica, ReplicaState};
+use crate::clients::Kind;
+use crate::log::log;
+use crate::session::Session;
+use crate::state::Shared;
+
+/// A full sync requested by PSYNC/SYNC, run once the request's batch is
+/// answered.
+#[derive(Debug, Clone, Copy)]
+pub struct FullSync {
+    /// PSYNC (answer `+FULLRESYNC`) rather than the old SYNC.
+    pub psync: bool,
+}
+
+/// Answers `PSYNC replid offset` or `SYNC` inside the command handler:
+/// either continues from the backlog at once, or schedules a full sync.
+pub fn psync(
+    srv: &Shared,
+    session: &mut Session,
+    eng: &mut engine::Engine,
+    out: &mut BytesMut,
+    request: Option<(&str, i64)>,
+) {
+    let addr = session.handle.info.lock().addr;
+    let port = session.repl.listening_port;
+    let mut st = srv.repl.state.lock();
+    if let Some((replid, offset)) = request {
+        if let PsyncAnswer::Continue { replid: ours, data } = st.master.psync(replid, offset) {
+            if session.repl.capa_psync2 {
+                out.put_slice(format!("+CONTINUE {ours}\r\n").as_bytes());
+            } else {
+                out.put_slice(b"+CONTINUE\r\n");
+            }
+            log!(
+                Notice,
+                "Partial resynchronization request from {}:{port} accepted. Sending {} bytes of backlog starting from offset {offset}.",
+                addr.ip(),
+                data.len()
+            );
+            out.put_slice(&data);
+            st.stats.sync_partial_ok += 1;
+            register(&mut st, session, ReplicaState::Online);
+            return;
+        }
+        if replid != "?" {
+            st.stats.sync_partial_err += 1;
+            log!(Notice, "Partial resynchronization not accepted: Replication ID mismatch or offset out of range (Replica asked for '{replid}', offset {offset})");
+        } else {
+            log!(
+                Notice,
+                "Full resync requested by replica {}:{port}",
+                addr.ip()
+            );
+        }
+    }
+    st.stats.sync_full += 1;
+    // The first replica of a server without history gets a new id.
+    let fresh = !srv.repl.is_replica() && st.master.backlog().is_none();
+    let size = srv.config.read().settings().repl_backlog_size as usize;
+    st.master.ensure_backlog(size, fresh);
+    eng.set_recording(true);
+    register(&mut st, session, ReplicaState::WaitBgsave);
+    session.repl.full_sync = Some(FullSync {
+        psync: request.is_some(),
+    });
+}
+
+fn register(st: &mut super::State, session: &mut Session, state: ReplicaState) {
+    session.repl.is_replica = true;
+    let (ip, kind_addr) = {
+        let mut info = session.handle.info.lock();
+        info.kind = Kind::Replica;
+        (info.addr.ip().to_string(), info.addr)
+    };
+    let _ = kind_addr;
+    st.no_replicas_since = None;
+    st.replicas.push(Replica {
+        handle: session.handle.clone(),
+        ip: session.repl.announced_ip.clone().unwrap_or(ip),
+        port: session.repl.listening_port,
+        state,
+        ack_offset: 0,
+        ack_time: Instant::now(),
+    });
+}
+
+/// Runs a scheduled full sync on the replica's connection: waits
+/// `repl-diskless-sync-delay` (diskless only), snapshots the keyspace under
+/// the engine lock (the stream from that point on goes to this replica's
+/// mailbox), then sends `+FULLRESYNC` and the RDB. Returns false if the
+/// connection failed.
+pub async fn full_sync(
+    srv: &Arc<Shared>,
+    stream: &mut TcpStream,
+    session: &Session,
+    req: FullSync,
+) -> bool {
+    let (diskless, delay, nodelay_off) = {
+        let cfg = srv.config.read();
+        let s = cfg.settings();
+        (
+            s.repl_diskless_sync,
+            s.repl_diskless_sync_delay,
+            s.repl_disable_tcp_nodelay,
+        )
+    };
+    if diskless && delay > 0 {
+        tokio::time::sleep(Duration::from_secs(u64::from(delay))).await;
+    }
+    let id = session.id();
+    let (rdb, replid, offset) = {
+        let eng = srv.engine.lock();
+        let st = srv.repl.state.lock();
+        let replid = st.master.replid().to_string();
+        let offset = st.master.offset();
+        let aux = Some((replid.clone(), offset));
+        drop(st);
+        let rdb = match crate::persistence::snapshot(srv, &eng, aux) {
+            Ok(rdb) => rdb,
+            Err(e) => {
+                log!(Warning, "Can't produce the RDB for a replica: {e}");
+                return false;
+            }
+        };
+        let mut st = srv.repl.state.lock();
+        st.master.reset_stream_db();
+        if let Some(r) = st.replicas.iter_mut().find(|r| r.handle.id == id) {
+            r.state = ReplicaState::SendBulk;
+        }
+        (rdb, replid, offset)
+    };
+    log!(
+        Notice,
+        "Starting BGSAVE for SYNC with target: {}",
+        if diskless { "replicas sockets" } else { "disk" }
+    );
+    let mut head = BytesMut::new();
+    if req.psync {
+        head.put_slice(format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes());
+    }
+    let eof_mark = (diskless && session.repl.capa_eof).then(|| crate::state::random_hex(40));
+    match &eof_mark {
+        Some(mark) => head.put_slice(format!("$EOF:{mark}\r\n").as_bytes()),
+        None => head.put_slice(format!("${}\r\n", rdb.len()).as_bytes()),
+    }
+    let _ = stream.set_nodelay(!nodelay_off);
+    let sent = async {
+        stream.write_all(&head).await?;
+        stream.write_all(&rdb).await?;
+        if let Some(mark) = &eof_mark {
+            stream.write_all(mark.as_bytes()).await?;
+        }
+        std::io::Result::Ok(())
+    }
+    .await;
+    if sent.is_err() {
+        return false;
+    }
+    let mut st = srv.repl.state.lock();
+    if let Some(r) = st.replicas.iter_mut().find(|r| r.handle.id == id) {
+        r.state = ReplicaState::Online;
+        r.ack_time = Instant::now();
+        log!(
+            Notice,
+            "Synchronization with replica {}:{} succeeded",
+            r.ip,
+            r.port
+        );
+    }
+    true
+}
+
+/// `REPLCONF ACK <offset>` from a replica.
+pub fn ack(srv: &Shared, session: &Session, offset: i64) {
+    let mut st = srv.repl.state.lock();
+    if let Some(r) = st.replicas.iter_mut().find(|r| r.handle.id == session.id()) {
+        r.ack_offset = r.ack_offset.max(offset);
+        r.ack_time = Instant::now();
+    }
+    drop(st);
+    srv.repl.acked.notify_waiters();
+}

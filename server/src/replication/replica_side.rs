@@ -1,0 +1,340 @@
+//! The replica side: the link to our master. Connects, runs the handshake,
+//! loads a full sync or continues partially, then applies the master's
+//! stream as a client whose replies are not sent, relaying it byte for byte
+//! to our own replicas.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use replication::handshake::{self, Outcome};
+use resp::{Limits, RequestDecoder};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::{Link, LinkState};
+use crate::clients::{Info, Kind};
+use crate::commands::{dispatch, EngineLock};
+use crate::log::log;
+use crate::session::Session;
+use crate::state::{unix_ms, Shared};
+
+/// Makes us a replica of `host:port` (REPLICAOF, config, --slaveof). The
+/// previous link, if any, stops; our own history is offered to the new
+/// master for a partial resync.
+pub fn start_link(srv: &Arc<Shared>, host: String, port: u16) {
+    let generation = srv.repl.generation.fetch_add(1, Ordering::SeqCst) + 1;
+    {
+        let mut eng = srv.engine.lock();
+        eng.replica = true;
+        eng.set_recording(false);
+        let mut st = srv.repl.state.lock();
+        if let Some(old) = st.link.take() {
+            if let Some(c) = old.client {
+                c.kill();
+            }
+        }
+        st.link = Some(Link {
+            host: host.clone(),
+            port,
+            state: LinkState::Connect,
+            last_io: Instant::now(),
+            down_since: Instant::now(),
+            sync_total: None,
+            sync_read: 0,
+            client: None,
+        });
+    }
+    srv.repl.is_replica.store(true, Ordering::SeqCst);
+    srv.repl.set_link_up(false);
+    crate::log::set_role(b'S');
+    tokio::spawn(run_link(srv.clone(), host, port, generation));
+}
+
+/// Stops being a replica (REPLICAOF NO ONE): keeps the data and the
+/// history, under a new id (the old one stays valid as the secondary).
+pub fn stop_link(srv: &Arc<Shared>) {
+    srv.repl.generation.fetch_add(1, Ordering::SeqCst);
+    let mut eng = srv.engine.lock();
+    eng.replica = false;
+    let mut st = srv.repl.state.lock();
+    if let Some(link) = st.link.take() {
+        if let Some(c) = link.client {
+            c.kill();
+        }
+    }
+    st.master.shift_replid();
+    if st.master.backlog().is_some() {
+        eng.set_recording(true);
+    }
+    srv.repl.is_replica.store(false, Ordering::SeqCst);
+    srv.repl.set_link_up(false);
+    crate::log::set_role(b'M');
+}
+
+fn current(srv: &Shared, generation: u64) -> bool {
+    srv.repl.generation.load(Ordering::SeqCst) == generation
+}
+
+fn set_state(srv: &Shared, state: LinkState) {
+    if let Some(link) = srv.repl.state.lock().link.as_mut() {
+        if state != LinkState::Connected && link.state == LinkState::Connected {
+            link.down_since = Instant::now();
+        }
+        link.state = state;
+    }
+}
+
+async fn run_link(srv: Arc<Shared>, host: String, port: u16, generation: u64) {
+    log!(Notice, "Connecting to MASTER {host}:{port}");
+    while current(&srv, generation) {
+        set_state(&srv, LinkState::Connecting);
+        match connect_and_sync(&srv, &host, port, generation).await {
+            Ok(()) => {}
+            Err(e) => log!(Warning, "{e}"),
+        }
+        srv.repl.set_link_up(false);
+        if !current(&srv, generation) {
+            return;
+        }
+        set_state(&srv, LinkState::Connect);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if current(&srv, generation) {
+            log!(Notice, "Connecting to MASTER {host}:{port}");
+        }
+    }
+}
+
+async fn connect_and_sync(
+    srv: &Arc<Shared>,
+    host: &str,
+    port: u16,
+    generation: u64,
+) -> Result<(), String> {
+    let (timeout, cfg) = {
+        let c = srv.config.read();
+        let s = c.settings();
+        let auth = s.masterauth.clone().map(|p| (s.masteruser.clone(), p));
+        let listening_port = if s.replica_announce_port != 0 {
+            s.replica_announce_port
+        } else {
+            srv.tcp_port
+        };
+        let cached = {
+            let st = srv.repl.state.lock();
+            st.master
+                .backlog()
+                .map(|_| (st.master.replid().to_string(), st.master.offset()))
+        };
+        let cfg = handshake::Config {
+            auth,
+            listening_port,
+            announce_ip: s.replica_announce_ip.clone(),
+            cached,
+        };
+        (Duration::from_secs(u64::from(s.repl_timeout.max(1))), cfg)
+    };
+    let mut stream = tokio::time::timeout(timeout, TcpStream::connect((host, port)))
+        .await
+        .map_err(|_| format!("Timeout connecting to the MASTER {host}:{port}"))?
+        .map_err(|e| format!("Error condition on socket for SYNC: {e}"))?;
+    let _ = stream.set_nodelay(true);
+    log!(Notice, "MASTER <-> REPLICA sync started");
+    log!(Notice, "Non blocking connect for SYNC fired the event.");
+    let mut buf = BytesMut::new();
+    let outcome = tokio::time::timeout(timeout, handshake::handshake(&mut stream, &mut buf, &cfg))
+        .await
+        .map_err(|_| "Timeout during the handshake with the MASTER".to_string())?
+        .map_err(|e| e.to_string())?;
+    if !current(srv, generation) {
+        return Ok(());
+    }
+    match outcome {
+        Outcome::Full { replid, offset } => {
+            log!(Notice, "Full resync from master: {replid}:{offset}");
+            set_state(srv, LinkState::Sync);
+            let rdb = handshake::read_rdb(&mut stream, &mut buf, |n| {
+                if let Some(l) = srv.repl.state.lock().link.as_mut() {
+                    l.sync_read = n;
+                    l.last_io = Instant::now();
+                }
+            })
+            .await
+            .map_err(|e| format!("I/O error trying to sync with MASTER: {e}"))?;
+            log!(
+                Notice,
+                "MASTER <-> REPLICA sync: receiving {} bytes from master to memory",
+                rdb.len()
+            );
+            load_full_sync(srv, &rdb, &replid, offset)?;
+        }
+        Outcome::Continue { replid } => {
+            log!(Notice, "Successful partial resynchronization with master.");
+            if let Some(id) = replid {
+                srv.repl.state.lock().master.continue_as(&id);
+            }
+            log!(
+                Notice,
+                "MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization."
+            );
+        }
+    }
+    stream_from_master(srv, stream, buf, generation).await
+}
+
+/// Replaces our data with the master's snapshot and adopts its history.
+fn load_full_sync(srv: &Arc<Shared>, rdb: &[u8], replid: &str, offset: i64) -> Result<(), String> {
+    let backlog = srv.config.read().settings().repl_backlog_size as usize;
+    let mut eng = srv.engine.lock();
+    log!(Notice, "MASTER <-> REPLICA sync: Flushing old data");
+    eng.flush_all();
+    log!(Notice, "MASTER <-> REPLICA sync: Loading DB in memory");
+    let stats = eng.load_rdb(rdb, unix_ms(), true).map_err(|e| {
+        format!("Failed trying to load the MASTER synchronization DB from socket: {e}")
+    })?;
+    log!(
+        Notice,
+        "Done loading RDB, keys loaded: {}, keys expired: {}.",
+        stats.keys_loaded,
+        stats.keys_expired
+    );
+    let mut st = srv.repl.state.lock();
+    st.master.adopt(replid, offset, backlog);
+    // Our own replicas hold another history now: make them resync.
+    for r in st.replicas.drain(..) {
+        r.handle.kill();
+    }
+    log!(Notice, "MASTER <-> REPLICA sync: Finished with success");
+    Ok(())
+}
+
+/// Applies the master's stream until the link breaks or REPLICAOF changes.
+async fn stream_from_master(
+    srv: &Arc<Shared>,
+    mut stream: TcpStream,
+    mut buf: BytesMut,
+    generation: u64,
+) -> Result<(), String> {
+    let addr = stream.peer_addr().map_err(|e| e.to_string())?;
+    let laddr = stream.local_addr().map_err(|e| e.to_string())?;
+    let (handle, _mailbox) = srv.clients.register(Info {
+        addr,
+        laddr,
+        fd: -1,
+        name: String::new(),
+        db: 0,
+        resp: 2,
+        last_cmd: None,
+        last_interaction: Instant::now(),
+        qbuf: 0,
+        obuf: 0,
+        multi: -1,
+        kind: Kind::Master,
+        no_evict: false,
+        user: "default".into(),
+    });
+    let mut session = Session::new(handle.clone(), true);
+    session.repl.is_master = true;
+    {
+        let mut st = srv.repl.state.lock();
+        if let Some(l) = st.link.as_mut() {
+            l.state = LinkState::Connected;
+            l.client = Some(handle.clone());
+            l.last_io = Instant::now();
+        }
+    }
+    srv.repl.set_link_up(true);
+    let timeout = Duration::from_secs(u64::from(srv.config.read().settings().repl_timeout.max(1)));
+    let mut decoder = RequestDecoder::new(Limits::default());
+    // Raw stream bytes not yet applied: relayed command by command.
+    let mut raw = buf.clone();
+    let mut ack_tick = tokio::time::interval(Duration::from_secs(1));
+    let result = loop {
+        let mut acks = Vec::new();
+        apply(
+            srv,
+            &mut session,
+            &mut decoder,
+            &mut buf,
+            &mut raw,
+            &mut acks,
+        );
+        for offset in acks {
+            let mut out = BytesMut::new();
+            replication::encode_command(&mut out, &["REPLCONF", "ACK", &offset.to_string()]);
+            if stream.write_all(&out).await.is_err() {
+                break;
+            }
+        }
+        if session.close_after_reply || !current(srv, generation) {
+            break Ok(());
+        }
+        tokio::select! {
+            r = tokio::time::timeout(timeout, stream.read_buf(&mut buf)) => match r {
+                Err(_) => break Err("MASTER timeout: no data nor PING received...".to_string()),
+                Ok(Ok(0)) | Ok(Err(_)) => break Err("Connection with master lost.".to_string()),
+                Ok(Ok(n)) => {
+                    raw.extend_from_slice(&buf[buf.len() - n..]);
+                    if let Some(l) = srv.repl.state.lock().link.as_mut() {
+                        l.last_io = Instant::now();
+                    }
+                }
+            },
+            _ = ack_tick.tick() => {
+                let offset = srv.repl.state.lock().master.offset();
+                let mut out = BytesMut::new();
+                replication::encode_command(&mut out, &["REPLCONF", "ACK", &offset.to_string()]);
+                if stream.write_all(&out).await.is_err() {
+                    break Err("Connection with master lost.".to_string());
+                }
+            }
+            _ = handle.killed() => break Ok(()),
+        }
+    };
+    srv.clients.unregister(handle.id);
+    if let Some(l) = srv.repl.state.lock().link.as_mut() {
+        l.client = None;
+    }
+    result
+}
+
+/// Applies every complete command in `buf`. Each applied command's exact
+/// bytes are appended to our backlog and relayed to our replicas, so our
+/// offset counts exactly what we applied. `REPLCONF GETACK` answers with
+/// the offset before its own bytes, as Redis does.
+fn apply(
+    srv: &Arc<Shared>,
+    session: &mut Session,
+    decoder: &mut RequestDecoder,
+    buf: &mut BytesMut,
+    raw: &mut BytesMut,
+    acks: &mut Vec<i64>,
+) {
+    let mut engine = EngineLock::new(&srv.engine);
+    let mut scratch = BytesMut::new();
+    loop {
+        let before = decoder.bytes_consumed();
+        let args = match decoder.decode(buf) {
+            Ok(Some(args)) => args,
+            Ok(None) => break,
+            Err(e) => {
+                log!(Warning, "Protocol error from MASTER: {e}");
+                session.close_after_reply = true;
+                break;
+            }
+        };
+        let len = (decoder.bytes_consumed() - before) as usize;
+        let bytes = raw.split_to(len.min(raw.len())).freeze();
+        let getack = args.len() >= 2
+            && args[0].eq_ignore_ascii_case(b"replconf")
+            && args[1].eq_ignore_ascii_case(b"getack");
+        if getack {
+            acks.push(srv.repl.state.lock().master.offset());
+        } else {
+            scratch.clear();
+            dispatch(srv, session, &mut engine, &args, &mut scratch);
+        }
+        super::feed_raw(srv, bytes);
+    }
+}

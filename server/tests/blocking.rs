@@ -1,0 +1,104 @@
+//! Blocking list pops across connections, on Redust and real Redis: the
+//! same replies, served in the order clients blocked.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::{redis_available, Client, Server};
+
+/// Waits until `n` clients are blocked (INFO clients: blocked_clients).
+fn wait_blocked(c: &mut Client, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let info = c.cmd(&["INFO", "clients"]);
+        if info.contains(&format!("blocked_clients:{n}\r\n")) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never saw {n} blocked clients: {info}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Runs the scenario and returns every reply the blocked clients got.
+fn scenario(server: &Server) -> Vec<Vec<u8>> {
+    let mut admin = server.client();
+    let mut a = server.client();
+    let mut b = server.client();
+    let mut seen = Vec::new();
+
+    // Two clients block on the same list: the first to block is served first.
+    a.send(&["BLPOP", "q", "0"]).unwrap();
+    wait_blocked(&mut admin, 1);
+    b.send(&["BRPOP", "other", "q", "0"]).unwrap();
+    wait_blocked(&mut admin, 2);
+    seen.push(admin.call(&["RPUSH", "q", "x", "y", "z"]).unwrap());
+    seen.push(a.read_reply().unwrap());
+    seen.push(b.read_reply().unwrap());
+    seen.push(admin.call(&["LRANGE", "q", "0", "-1"]).unwrap());
+
+    // A timeout answers null.
+    seen.push(a.call(&["BLPOP", "empty", "0.05"]).unwrap());
+
+    // BLMOVE moves the pushed element to the destination.
+    a.send(&["BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"])
+        .unwrap();
+    wait_blocked(&mut admin, 1);
+    seen.push(admin.call(&["LPUSH", "src", "v"]).unwrap());
+    seen.push(a.read_reply().unwrap());
+    seen.push(admin.call(&["LRANGE", "dst", "0", "-1"]).unwrap());
+
+    // Inside MULTI a blocking pop does not block.
+    seen.push(a.call(&["MULTI"]).unwrap());
+    seen.push(a.call(&["BLPOP", "empty", "0"]).unwrap());
+    seen.push(a.call(&["EXEC"]).unwrap());
+
+    // Pipelined commands after a blocking one wait for it.
+    a.send_raw(
+        &[
+            Client::encode(&["BLPOP", "p", "0"]),
+            Client::encode(&["PING"]),
+        ]
+        .concat(),
+    )
+    .unwrap();
+    wait_blocked(&mut admin, 1);
+    seen.push(admin.call(&["LPUSH", "p", "1"]).unwrap());
+    seen.push(a.read_reply().unwrap());
+    seen.push(a.read_reply().unwrap());
+    seen
+}
+
+#[test]
+fn blocked_clients_are_served_in_order_like_redis() {
+    let ours = scenario(&Server::redust(&[]));
+    if redis_available() {
+        let theirs = scenario(&Server::redis(&[]));
+        assert_eq!(
+            ours.iter()
+                .map(|r| String::from_utf8_lossy(r).into_owned())
+                .collect::<Vec<_>>(),
+            theirs
+                .iter()
+                .map(|r| String::from_utf8_lossy(r).into_owned())
+                .collect::<Vec<_>>()
+        );
+    }
+}
+
+#[test]
+fn a_client_that_leaves_while_blocked_is_forgotten() {
+    let server = Server::redust(&[]);
+    let mut admin = server.client();
+    {
+        let mut a = server.client();
+        a.send(&["BLPOP", "gone", "0"]).unwrap();
+        wait_blocked(&mut admin, 1);
+    }
+    wait_blocked(&mut admin, 0);
+    assert_eq!(admin.cmd(&["LPUSH", "gone", "v"]), ":1\r\n");
+    assert_eq!(admin.cmd(&["LLEN", "gone"]), ":1\r\n");
+}
