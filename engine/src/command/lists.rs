@@ -4,9 +4,11 @@ use bytes::Bytes;
 use resp::Writer;
 
 use super::blocking::{self, park};
+use super::elements::write_entry;
 use super::flags::*;
 use super::{args, cmd, CommandDef, Ctx, Group, Handler};
 use crate::types::list::{End, List};
+use crate::types::Entry;
 use crate::{Error, Result, Str, Value};
 
 pub(super) fn commands() -> Vec<CommandDef<Handler>> {
@@ -77,9 +79,19 @@ fn end_arg(arg: &[u8]) -> Result<End> {
     End::parse(arg).ok_or(Error::Syntax)
 }
 
-fn write_bulks<'a>(out: &mut Writer, items: impl ExactSizeIterator<Item = &'a [u8]>) {
+/// `list-max-listpack-size`, the fill of list nodes.
+fn fill(ctx: &Ctx) -> i64 {
+    ctx.eng.limits.list_max_listpack_size
+}
+
+fn write_bulks(out: &mut Writer, items: &[Str]) {
     out.array(items.len());
-    items.for_each(|s| out.bulk(s));
+    items.iter().for_each(|s| out.bulk(s));
+}
+
+fn write_entries<'a>(out: &mut Writer, n: usize, items: impl Iterator<Item = Entry<'a>>) {
+    out.array(n);
+    items.for_each(|e| write_entry(out, e));
 }
 
 // ---- Pushes ----
@@ -103,9 +115,10 @@ fn rpushx(ctx: &mut Ctx) -> Result<()> {
 /// LPUSH RPUSH LPUSHX RPUSHX; `existing`: only push onto an existing list.
 fn push(ctx: &mut Ctx, end: End, existing: bool) -> Result<()> {
     let (key, values) = (ctx.arg(1), &ctx.args[2..]);
+    let fill = fill(ctx);
     let len = match write_list(ctx, key)? {
         Some(list) => {
-            values.iter().for_each(|v| list.push(end, v));
+            values.iter().for_each(|v| list.push(end, v, fill));
             list.len()
         }
         None if existing => {
@@ -114,7 +127,7 @@ fn push(ctx: &mut Ctx, end: End, existing: bool) -> Result<()> {
         }
         None => {
             let mut list = List::new();
-            values.iter().for_each(|v| list.push(end, v));
+            values.iter().for_each(|v| list.push(end, v, fill));
             let len = list.len();
             create_list(ctx, key, list);
             len
@@ -170,7 +183,7 @@ fn pop(ctx: &mut Ctx, end: End) -> Result<()> {
         Some(0) => ctx.out.array(0),
         Some(n) => {
             let popped = pop_n(ctx, key, end, n);
-            write_bulks(&mut ctx.out, popped.iter().map(|s| &s[..]));
+            write_bulks(&mut ctx.out, &popped);
         }
         None => {
             let popped = pop_n(ctx, key, end, 1);
@@ -227,7 +240,7 @@ fn mpop_from(ctx: &mut Ctx, keys: &[Bytes], end: End, count: usize, serving: boo
         let popped = pop_n(ctx, key, end, count);
         ctx.out.array(2);
         ctx.out.bulk(key);
-        write_bulks(&mut ctx.out, popped.iter().map(|s| &s[..]));
+        write_bulks(&mut ctx.out, &popped);
         let name = match end {
             End::Left => "LPOP",
             End::Right => "RPOP",
@@ -374,6 +387,7 @@ fn bmove(ctx: &mut Ctx, from: End, to: End, deadline: Option<i64>) -> Result<()>
 /// pushes onto `to` of the destination, replying the element.
 fn move_element(ctx: &mut Ctx, from: End, to: End) -> Result<()> {
     let (src, dst) = (ctx.arg(1), ctx.arg(2));
+    let fill = fill(ctx);
     if write_list(ctx, src)?.is_none() {
         ctx.out.null();
         return Ok(());
@@ -381,7 +395,7 @@ fn move_element(ctx: &mut Ctx, from: End, to: End) -> Result<()> {
     if src == dst {
         let list = write_list(ctx, src)?.expect("checked above");
         let value = list.pop(from).expect("lists are never empty");
-        list.push(to, &value);
+        list.push(to, &value, fill);
         ctx.dirty(1);
         ctx.out.bulk(&value);
         return Ok(());
@@ -393,10 +407,10 @@ fn move_element(ctx: &mut Ctx, from: End, to: End) -> Result<()> {
     if dst_exists {
         write_list(ctx, dst)?
             .expect("checked above")
-            .push(to, &value);
+            .push(to, &value, fill);
     } else {
         let mut list = List::new();
-        list.push(to, &value);
+        list.push(to, &value, fill);
         create_list(ctx, dst, list);
     }
     ctx.out.bulk(&value);
@@ -422,7 +436,7 @@ fn lindex(ctx: &mut Ctx) -> Result<()> {
     let len = list.len() as i64;
     let index = if index < 0 { len + index } else { index };
     match usize::try_from(index).ok().and_then(|i| list.get(i)) {
-        Some(element) => out.bulk(element),
+        Some(element) => write_entry(out, element),
         None => out.null(),
     }
     Ok(())
@@ -438,7 +452,7 @@ fn lrange(ctx: &mut Ctx) -> Result<()> {
         return Ok(());
     };
     match args::index_range(start, end, list.len()) {
-        Some(range) => write_bulks(out, list.range(range)),
+        Some(range) => write_entries(out, range.len(), list.range(range)),
         None => out.array(0),
     }
     Ok(())
@@ -519,7 +533,7 @@ fn lpos(ctx: &mut Ctx) -> Result<()> {
     let matches: Vec<i64> = if o.rank > 0 {
         let found = list.iter().take(scan).enumerate();
         found
-            .filter(|(_, e)| *e == element)
+            .filter(|(_, e)| e.eq_bytes(element))
             .map(|(i, _)| i as i64)
             .skip(skip)
             .take(wanted)
@@ -527,7 +541,7 @@ fn lpos(ctx: &mut Ctx) -> Result<()> {
     } else {
         let found = list.iter().rev().take(scan).enumerate();
         found
-            .filter(|(_, e)| *e == element)
+            .filter(|(_, e)| e.eq_bytes(element))
             .map(|(i, _)| (len - 1 - i) as i64)
             .skip(skip)
             .take(wanted)
@@ -551,11 +565,12 @@ fn lpos(ctx: &mut Ctx) -> Result<()> {
 fn lset(ctx: &mut Ctx) -> Result<()> {
     let (key, value) = (ctx.arg(1), ctx.arg(3));
     let index = ctx.arg(2);
+    let fill = fill(ctx);
     let list = write_list(ctx, key)?.ok_or(Error::NoSuchKey)?;
     let index = args::int(index)?;
     let len = list.len() as i64;
     let index = if index < 0 { len + index } else { index };
-    let replaced = usize::try_from(index).is_ok_and(|i| list.set(i, value));
+    let replaced = usize::try_from(index).is_ok_and(|i| list.set(i, value, fill));
     if !replaced {
         return Err(Error::err("index out of range"));
     }
@@ -573,6 +588,7 @@ fn linsert(ctx: &mut Ctx) -> Result<()> {
         return Err(Error::Syntax);
     };
     let (key, pivot, value) = (ctx.arg(1), ctx.arg(3), ctx.arg(4));
+    let fill = fill(ctx);
     let Some(list) = write_list(ctx, key)? else {
         ctx.out.integer(0);
         return Ok(());
@@ -581,7 +597,7 @@ fn linsert(ctx: &mut Ctx) -> Result<()> {
         ctx.out.integer(-1);
         return Ok(());
     };
-    list.insert(at + usize::from(after), value);
+    list.insert(at + usize::from(after), value, fill);
     let len = list.len();
     ctx.dirty(1);
     ctx.out.integer(len as i64);
