@@ -175,16 +175,24 @@ impl List {
         }
     }
 
-    /// Records `delta` elements added (or removed) and drops empty nodes;
-    /// a single node left becomes a plain listpack again.
-    fn adjust(&mut self, added: usize, removed: usize) {
-        if let List::Quick(q) = self {
-            q.len = q.len + added - removed;
-            q.nodes.retain(|lp| !lp.is_empty());
-            if q.nodes.len() <= 1 {
-                let lp = q.nodes.pop_front().unwrap_or_default();
-                *self = List::Packed(lp);
+    /// Records `removed` elements gone from node `node` (every node when
+    /// `None`) and drops the nodes that emptied; a single node left becomes
+    /// a plain listpack again.
+    fn removed(&mut self, removed: usize, node: Option<usize>) {
+        let List::Quick(q) = self else {
+            return;
+        };
+        q.len -= removed;
+        match node {
+            Some(i) if q.nodes[i].is_empty() => {
+                q.nodes.remove(i);
             }
+            Some(_) => {}
+            None => q.nodes.retain(|lp| !lp.is_empty()),
+        }
+        if q.nodes.len() <= 1 {
+            let lp = q.nodes.pop_front().unwrap_or_default();
+            *self = List::Packed(lp);
         }
     }
 
@@ -255,7 +263,7 @@ impl List {
         };
         let value = Str::new(lp.get(p).bytes(&mut itoa::Buffer::new()));
         lp.delete(p);
-        self.adjust(0, 1);
+        self.removed(1, Some(edge));
         Some(value)
     }
 
@@ -338,10 +346,7 @@ impl List {
             left -= before - lp.len();
             i += 1;
         }
-        if let List::Quick(q) = self {
-            q.len -= range.len() - left;
-        }
-        self.adjust(0, 0);
+        self.removed(range.len() - left, None);
     }
 
     /// Removes up to `limit` elements equal to `value` (0: all), scanning
@@ -379,7 +384,7 @@ impl List {
                 };
             }
         }
-        self.adjust(0, removed);
+        self.removed(removed, None);
         removed
     }
 
