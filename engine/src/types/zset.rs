@@ -401,8 +401,8 @@ impl ZSet {
                 (lo, hi)
             }
             ZSet::Tree(t) => (
-                t.count_while(|s, _| !range.above_min(s)),
-                t.count_while(|s, _| range.below_max(s)),
+                t.count_scores_while(|s| !range.above_min(s)),
+                t.count_scores_while(|s| range.below_max(s)),
             ),
         };
         lo..hi.max(lo)

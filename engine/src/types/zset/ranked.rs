@@ -1,20 +1,22 @@
 //! The big sorted set encoding: members ordered by (score, member) with
 //! O(log n) insert, delete, rank and select, plus O(1) member lookup.
 //!
-//! Redis uses a skip list with spans next to a dict. Here one
-//! insertion-ordered hash map (`IndexMap`) holds each member once, with its
-//! score and its node in a treap (a binary search tree kept balanced by
-//! random priorities) whose links are positions in that map and whose nodes
-//! count their subtree. A member costs one map entry: no second copy, no
-//! per-node allocation, and any member can be picked at random in O(1).
+//! Redis uses a skip list with spans next to a dict. Here an
+//! insertion-ordered hash set (`IndexSet`) holds each member once, and a
+//! parallel vector holds, at the same position, its score and its node in a
+//! treap (a binary search tree kept balanced by random priorities) whose
+//! links are positions and whose nodes count their subtree. A member costs
+//! one set entry and one 24-byte node: no second copy, no per-node
+//! allocation, dense nodes for the tree walks (members are only read to
+//! break score ties), and any member can be picked at random in O(1).
 //!
-//! Removing a map entry moves the last entry into its place
-//! (`swap_remove`), so the one tree link pointing at the moved node is
-//! rewritten; it is found by searching for the moved node's key.
+//! Removing an entry moves the last one into its place (`swap_remove`), so
+//! the one tree link pointing at the moved node is rewritten; it is found
+//! by searching for the moved node's key.
 
 use std::cmp::Ordering;
 
-use indexmap::IndexMap;
+use indexmap::IndexSet;
 
 use crate::Str;
 
@@ -34,7 +36,9 @@ struct Node {
 /// Members with scores, in Redis's order: by score, then by member bytes.
 #[derive(Clone, Debug)]
 pub struct Ranked {
-    map: IndexMap<Str, Node, foldhash::fast::RandomState>,
+    members: IndexSet<Str, foldhash::fast::RandomState>,
+    /// `nodes[i]` belongs to `members[i]`.
+    nodes: Vec<Node>,
     root: u32,
     /// xorshift state for node priorities.
     seed: u32,
@@ -43,7 +47,8 @@ pub struct Ranked {
 impl Default for Ranked {
     fn default() -> Ranked {
         Ranked {
-            map: IndexMap::default(),
+            members: IndexSet::default(),
+            nodes: Vec::new(),
             root: NIL,
             seed: 0x9E37_79B9,
         }
@@ -65,26 +70,28 @@ fn cmp_score(a: f64, b: f64) -> Ordering {
 impl Ranked {
     pub fn with_capacity(n: usize) -> Ranked {
         Ranked {
-            map: IndexMap::with_capacity_and_hasher(n, Default::default()),
+            members: IndexSet::with_capacity_and_hasher(n, Default::default()),
+            nodes: Vec::with_capacity(n),
             ..Ranked::default()
         }
     }
 
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.nodes.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.nodes.is_empty()
     }
 
     pub fn score(&self, member: &[u8]) -> Option<f64> {
-        self.map.get(member).map(|n| n.score)
+        let i = self.members.get_index_of(member)?;
+        Some(self.nodes[i].score)
     }
 
     /// Adds `member` or changes its score; returns the previous score.
     pub fn insert(&mut self, member: &[u8], score: f64) -> Option<f64> {
-        if let Some(i) = self.map.get_index_of(member) {
+        if let Some(i) = self.members.get_index_of(member) {
             let i = i as u32;
             let old = self.node(i).score;
             if old != score {
@@ -96,7 +103,7 @@ impl Ranked {
             return Some(old);
         }
         let priority = self.next_priority();
-        let i = u32::try_from(self.map.len()).expect("fewer than 2^32 members");
+        let i = u32::try_from(self.nodes.len()).expect("fewer than 2^32 members");
         assert!(i != NIL, "fewer than 2^32 - 1 members");
         let node = Node {
             score,
@@ -105,14 +112,15 @@ impl Ranked {
             size: 1,
             priority,
         };
-        self.map.insert(Str::new(member), node);
+        self.members.insert(Str::new(member));
+        self.nodes.push(node);
         self.root = self.attach(self.root, i);
         None
     }
 
     /// Removes `member`; returns its score.
     pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
-        let i = self.map.get_index_of(member)? as u32;
+        let i = self.members.get_index_of(member)? as u32;
         let score = self.node(i).score;
         self.remove_node(i);
         Some(score)
@@ -120,7 +128,7 @@ impl Ranked {
 
     /// The 0-based position of `member` in score order.
     pub fn rank(&self, member: &[u8]) -> Option<usize> {
-        let target = self.map.get_index_of(member)? as u32;
+        let target = self.members.get_index_of(member)? as u32;
         let mut rank = 0;
         let mut t = self.root;
         while t != target {
@@ -152,6 +160,23 @@ impl Ranked {
                 t = self.node(t).right;
             } else {
                 t = self.node(t).left;
+            }
+        }
+        count as usize
+    }
+
+    /// Like [`Ranked::count_while`] for a test of the score alone (which
+    /// spares reading members).
+    pub fn count_scores_while(&self, before: impl Fn(f64) -> bool) -> usize {
+        let mut count = 0;
+        let mut t = self.root;
+        while t != NIL {
+            let n = self.node(t);
+            if before(n.score) {
+                count += self.size(n.left) + 1;
+                t = n.right;
+            } else {
+                t = n.left;
             }
         }
         count as usize
@@ -207,13 +232,16 @@ impl Ranked {
     /// The member and score at map position `index` (any order; for
     /// random picks and SCAN).
     pub fn at(&self, index: usize) -> Option<(&[u8], f64)> {
-        self.map.get_index(index).map(|(m, n)| (&m[..], n.score))
+        let member = self.members.get_index(index)?;
+        Some((member, self.nodes[index].score))
     }
 
     /// Heap bytes owned (for memory accounting).
     pub fn heap_size(&self) -> usize {
-        let entry = std::mem::size_of::<(u64, Str, Node)>() + std::mem::size_of::<usize>() + 1;
-        self.map.capacity() * entry + self.map.keys().map(Str::heap_size).sum::<usize>()
+        let entry = std::mem::size_of::<(u64, Str)>() + std::mem::size_of::<usize>() + 1;
+        self.members.capacity() * entry
+            + self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.members.iter().map(Str::heap_size).sum::<usize>()
     }
 
     fn next_priority(&mut self) -> u32 {
@@ -226,16 +254,16 @@ impl Ranked {
     }
 
     fn node(&self, i: u32) -> &Node {
-        &self.map[i as usize]
+        &self.nodes[i as usize]
     }
 
     fn node_mut(&mut self, i: u32) -> &mut Node {
-        &mut self.map[i as usize]
+        &mut self.nodes[i as usize]
     }
 
     fn entry(&self, i: u32) -> (&[u8], f64) {
-        let (member, node) = self.map.get_index(i as usize).expect("node in map");
-        (member, node.score)
+        let member = self.members.get_index(i as usize).expect("member of node");
+        (member, self.nodes[i as usize].score)
     }
 
     fn size(&self, i: u32) -> u32 {
@@ -253,9 +281,9 @@ impl Ranked {
 
     /// Whether node `a` orders before node `b`.
     fn less(&self, a: u32, b: u32) -> bool {
-        let (ma, sa) = self.entry(a);
-        let (mb, sb) = self.entry(b);
-        cmp_score(sa, sb).then_with(|| ma.cmp(mb)) == Ordering::Less
+        let order = cmp_score(self.node(a).score, self.node(b).score)
+            .then_with(|| self.entry(a).0.cmp(self.entry(b).0));
+        order == Ordering::Less
     }
 
     fn select(&self, rank: usize) -> Option<u32> {
@@ -358,7 +386,7 @@ impl Ranked {
     /// Removes node `i` from the tree and the map.
     fn remove_node(&mut self, i: u32) {
         self.root = self.detach(self.root, i);
-        let last = (self.map.len() - 1) as u32;
+        let last = (self.nodes.len() - 1) as u32;
         if i != last {
             // `swap_remove` moves the last entry to `i`: repoint its parent.
             if self.root == last {
@@ -380,7 +408,8 @@ impl Ranked {
                 }
             }
         }
-        self.map.swap_remove_index(i as usize);
+        self.members.swap_remove_index(i as usize);
+        self.nodes.swap_remove(i as usize);
     }
 }
 
