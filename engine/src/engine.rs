@@ -345,12 +345,17 @@ impl Engine {
         true
     }
 
-    fn delete_expired(&mut self, db: usize, key: &[u8]) {
-        self.dbs[db].remove(key);
-        self.stats.expired_keys += 1;
+    /// Records `key` as changed, for WATCH.
+    pub(crate) fn touch_key(&mut self, db: usize, key: &[u8]) {
         if self.track_touched {
             self.touched.keys.push((db, Bytes::copy_from_slice(key)));
         }
+    }
+
+    fn delete_expired(&mut self, db: usize, key: &[u8]) {
+        self.dbs[db].remove(key);
+        self.stats.expired_keys += 1;
+        self.touch_key(db, key);
         // Not counted in `dirty`, like Redis: only the DEL is propagated.
         self.propagate(
             db,

@@ -238,6 +238,7 @@ fn mpop_from(ctx: &mut Ctx, keys: &[Bytes], end: End, count: usize, serving: boo
             Err(e) => return Err(e),
         }
         let popped = pop_n(ctx, key, end, count);
+        ctx.touch(key);
         ctx.out.array(2);
         ctx.out.bulk(key);
         write_bulks(&mut ctx.out, &popped);
@@ -770,6 +771,22 @@ mod tests {
             resp::Protocol::Resp3,
         ));
         assert_eq!(&out[..], b"_\r\n");
+    }
+
+    #[test]
+    fn mpop_marks_its_key_for_watch() {
+        let mut t = TestEngine::new();
+        t.run("RPUSH l a");
+        t.eng.track_touched(true);
+        t.run("LMPOP 2 none l LEFT");
+        let keys: Vec<_> = t
+            .eng
+            .take_touched()
+            .keys
+            .into_iter()
+            .map(|(_, k)| k)
+            .collect();
+        assert_eq!(keys, ["l"]);
     }
 
     #[test]

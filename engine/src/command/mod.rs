@@ -265,6 +265,14 @@ impl<'a> Ctx<'a> {
         self.eng.serving.as_ref()
     }
 
+    /// Marks `key` as changed for WATCH when the command table cannot tell
+    /// (a key after a count, as in LMPOP); keys at the command's key
+    /// positions are marked already.
+    pub fn touch(&mut self, key: &[u8]) {
+        let db = *self.db;
+        self.eng.touch_key(db, key);
+    }
+
     /// Marks `key` as having received data that blocked clients may want
     /// (Redis's `signalKeyAsReady`).
     pub fn signal_ready(&mut self, key: &[u8]) {

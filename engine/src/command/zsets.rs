@@ -499,6 +499,23 @@ mod tests {
     }
 
     #[test]
+    fn mpop_marks_its_key_for_watch() {
+        let mut t = TestEngine::new();
+        t.run("ZADD z 1 a 2 b");
+        t.eng.track_touched(true);
+        t.run("ZMPOP 2 none z MIN");
+        t.run("BZMPOP 0 1 z MIN");
+        let keys: Vec<_> = t
+            .eng
+            .take_touched()
+            .keys
+            .into_iter()
+            .map(|(_, k)| k)
+            .collect();
+        assert_eq!(keys, ["z", "z"]);
+    }
+
+    #[test]
     fn dirty_counts_members_changed() {
         let mut t = TestEngine::new();
         t.run("ZADD z 1 a 2 b 3 c");

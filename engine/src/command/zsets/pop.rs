@@ -98,6 +98,10 @@ fn pop_from(
     let popped: Vec<_> = (0..n).filter_map(|_| zset.pop(end == End::Max)).collect();
     remove_if_empty(ctx, key);
     ctx.dirty(n as u64);
+    if shape.with_key {
+        // ZMPOP's keys follow a count, out of the command table's sight.
+        ctx.touch(key);
+    }
     let out = &mut ctx.out;
     match (shape.with_key, shape.nested) {
         (false, false) => out.array(2 * n),
