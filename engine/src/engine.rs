@@ -98,6 +98,10 @@ pub struct Engine {
     pub limits: crate::types::Limits,
     /// `rdbcompression`: whether DUMP payloads LZF-compress long strings.
     pub rdb_compression: bool,
+    /// maxmemory policy settings and the eviction pool.
+    pub(crate) eviction: crate::evict::Eviction,
+    /// The second the databases' access clocks were last set to.
+    clock_secs: i64,
 }
 
 impl Engine {
@@ -119,6 +123,20 @@ impl Engine {
             serving: None,
             limits: crate::types::Limits::default(),
             rdb_compression: true,
+            eviction: Default::default(),
+            clock_secs: -1,
+        }
+    }
+
+    /// Brings the access clocks of the databases to `now_ms` (they tick
+    /// once a second, like Redis's LRU clock).
+    pub(crate) fn tick(&mut self, now_ms: i64) {
+        let secs = now_ms.div_euclid(1000);
+        if secs != self.clock_secs {
+            self.clock_secs = secs;
+            for db in &mut self.dbs {
+                db.clock_mut().set_time(now_ms);
+            }
         }
     }
 
@@ -241,6 +259,7 @@ impl Engine {
         let Some(handler) = def.handler else {
             return false;
         };
+        self.tick(now_ms);
         let dirty_before = self.dirty;
         let start_db = *db;
         self.for_master = opts.from_master;
@@ -281,6 +300,13 @@ impl Engine {
     /// Keys written, expired or flushed since the last call.
     pub fn take_touched(&mut self) -> Touched {
         std::mem::take(&mut self.touched)
+    }
+
+    /// Records a key changed outside a command (eviction), for WATCH.
+    pub(crate) fn touch_key(&mut self, db: usize, key: &Bytes) {
+        if self.track_touched {
+            self.touched.keys.push((db, key.clone()));
+        }
     }
 
     /// Records that a whole database was emptied or replaced.
@@ -345,17 +371,12 @@ impl Engine {
         true
     }
 
-    /// Records `key` as changed, for WATCH.
-    pub(crate) fn touch_key(&mut self, db: usize, key: &[u8]) {
-        if self.track_touched {
-            self.touched.keys.push((db, Bytes::copy_from_slice(key)));
-        }
-    }
-
     fn delete_expired(&mut self, db: usize, key: &[u8]) {
         self.dbs[db].remove(key);
         self.stats.expired_keys += 1;
-        self.touch_key(db, key);
+        if self.track_touched {
+            self.touched.keys.push((db, Bytes::copy_from_slice(key)));
+        }
         // Not counted in `dirty`, like Redis: only the DEL is propagated.
         self.propagate(
             db,
@@ -369,6 +390,8 @@ impl Engine {
     /// Returns the number of keys deleted.
     pub fn active_expire_cycle(&mut self, now_ms: i64, budget: std::time::Duration) -> usize {
         const SAMPLE: usize = 20;
+        // The cron keeps the access clocks current between commands too.
+        self.tick(now_ms);
         if self.replica {
             return 0;
         }

@@ -9,12 +9,15 @@
 //! It does not own connections, configuration files, authentication or
 //! replication links: a server wires those around it.
 
+pub mod access;
 pub mod command;
 mod db;
 mod digest;
 mod engine;
 mod error;
+pub mod evict;
 pub mod glob;
+pub mod memory;
 pub mod persist;
 pub mod rdb;
 mod str;
@@ -25,5 +28,6 @@ pub use command::{CommandDef, Ctx, Handler};
 pub use db::Db;
 pub use engine::{BlockOn, Engine, ExecOptions, Propagated, Stats, Touched};
 pub use error::{Error, Result};
+pub use evict::{EvictOutcome, EvictionConfig, Policy};
 pub use str::Str;
 pub use value::{parse_canonical_i64, Kind, Value};

@@ -6,7 +6,7 @@ use bytes::Bytes;
 
 use crate::rdb::{self, AuxFields, Event, KeyMeta, Object, WriteOptions};
 use crate::types::{Entry, Hash, Limits, List, Set, ZSet};
-use crate::{Engine, Value};
+use crate::{Db, Engine, Policy, Value};
 
 /// What a load found.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -40,10 +40,13 @@ impl Engine {
                 continue;
             }
             w.select_db(index as u32, db.len() as u64, db.volatile_len() as u64)?;
-            for (key, value) in db.iter() {
+            for i in 0..db.len() {
+                let (key, value, access) = db.entry_at(i).expect("in range");
+                let (lru_idle, lfu_freq) = access_hints(self.eviction_config().policy, db, access);
                 let meta = KeyMeta {
                     expire_ms: db.expire_at(key),
-                    ..KeyMeta::default()
+                    lru_idle,
+                    lfu_freq,
                 };
                 write_value(&mut w, key, &meta, value)?;
             }
@@ -62,6 +65,7 @@ impl Engine {
     ) -> rdb::Result<LoadStats> {
         let mut reader = rdb::Reader::new(input)?;
         let mut stats = LoadStats::default();
+        self.tick(now_ms);
         while let Some(event) = reader.next_event()? {
             match event {
                 Event::Aux { key, value } => stats.aux.push((key, value)),
@@ -79,6 +83,9 @@ impl Engine {
                     let value = value_of(e.object, &self.limits);
                     let db = &mut self.dbs[e.db as usize];
                     db.set(&e.key, value, false);
+                    if let Some(access) = db.clock().restored(e.lru_idle, e.lfu_freq) {
+                        db.set_access(&e.key, access);
+                    }
                     if let Some(at) = e.expire_ms {
                         db.set_expire(&e.key, at);
                     }
@@ -89,6 +96,17 @@ impl Engine {
             }
         }
         Ok(stats)
+    }
+}
+
+/// What Redis saves of a key's access metadata: its idle seconds under an
+/// LRU policy, its LFU counter under an LFU one, nothing otherwise.
+fn access_hints(policy: Policy, db: &Db, access: u32) -> (Option<u64>, Option<u8>) {
+    let clock = db.clock();
+    match policy {
+        Policy::AllkeysLru | Policy::VolatileLru => (Some(clock.idle_ms(access) / 1000), None),
+        Policy::AllkeysLfu | Policy::VolatileLfu => (None, Some(clock.lfu_decayed(access))),
+        _ => (None, None),
     }
 }
 
@@ -135,8 +153,8 @@ pub fn value_of(object: Object, limits: &Limits) -> Value {
             items,
             limits.list_max_listpack_size,
         ))),
-        Object::Hash(pairs) => Value::Hash(Box::new(Hash::from_pairs(pairs, limits))),
-        Object::Set(members) => Value::Set(Box::new(Set::from_members(members, limits))),
+        Object::Hash(pairs) => Value::Hash(Hash::from_pairs(pairs, limits)),
+        Object::Set(members) => Value::Set(Set::from_members(members, limits)),
         Object::ZSet(pairs) => Value::ZSet(Box::new(ZSet::from_pairs(pairs, limits))),
     }
 }

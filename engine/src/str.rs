@@ -16,6 +16,9 @@ pub enum Str {
 }
 
 impl Str {
+    /// Longest string stored without a heap allocation.
+    pub const INLINE: usize = INLINE;
+
     pub fn new(bytes: &[u8]) -> Str {
         if bytes.len() <= INLINE {
             let mut buf = [0; INLINE];

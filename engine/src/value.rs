@@ -19,8 +19,10 @@ pub enum Value {
     /// spare capacity so repeated appends are amortized O(1).
     Raw(Box<Vec<u8>>),
     List(Box<List>),
-    Hash(Box<Hash>),
-    Set(Box<Set>),
+    /// Inline: a small hash is just its listpack pointer.
+    Hash(Hash),
+    /// Inline: a small set is just its intset pointer.
+    Set(Set),
     ZSet(Box<ZSet>),
 }
 

@@ -5,7 +5,7 @@ use std::ptr;
 use std::sync::OnceLock;
 
 use tikv_jemalloc_ctl::stats_print::{self, Options};
-use tikv_jemalloc_ctl::{epoch, stats, thread, version};
+use tikv_jemalloc_ctl::{epoch, epoch_mib, stats, thread, version};
 
 /// jemalloc's `MALLCTL_ARENAS_ALL`: the arena index meaning "every arena".
 const ARENAS_ALL: u32 = 4096;
@@ -80,6 +80,20 @@ pub(crate) fn read_stats() -> AllocatorStats {
         mapped: read(stats::mapped::read()),
         retained: read(stats::retained::read()),
         metadata: read(stats::metadata::read()),
+    }
+}
+
+/// `stats.allocated` alone, through MIBs looked up once (no name
+/// parsing): the refresh of [`crate::used_memory_recent`].
+pub(crate) fn read_allocated() -> u64 {
+    static MIBS: OnceLock<Option<(epoch_mib, stats::allocated_mib)>> = OnceLock::new();
+    if !jemalloc_is_global() {
+        return 0;
+    }
+    let mibs = MIBS.get_or_init(|| epoch::mib().ok().zip(stats::allocated::mib().ok()));
+    match mibs {
+        Some((e, a)) if e.advance().is_ok() => a.read().map_or(0, |v| v as u64),
+        _ => 0,
     }
 }
 

@@ -42,6 +42,7 @@
 //! [`purge`] does nothing. RSS and total system memory are still read. Nothing
 //! here panics; a figure that cannot be read is zero.
 
+mod gauge;
 mod human;
 mod info;
 mod jemalloc;
@@ -50,6 +51,7 @@ mod peak;
 mod process;
 mod snapshot;
 
+pub use gauge::{refresh_used_memory, used_memory_recent};
 pub use human::bytes_to_human;
 pub use info::{info_memory, InfoInputs};
 pub use jemalloc::{allocator_name, jemalloc_is_global, malloc_stats, purge, PurgeError};

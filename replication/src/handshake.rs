@@ -174,13 +174,18 @@ pub async fn read_rdb<S: AsyncRead + Unpin>(
         if mark.len() != 40 {
             return Err(Error::Protocol("bad EOF mark".into()));
         }
-        let mut payload = Vec::new();
+        let mut payload: Vec<u8> = Vec::new();
         loop {
+            // The mark may straddle reads, and the stream may follow it in
+            // the same read: search the new bytes plus the mark's length.
+            let from = payload.len().saturating_sub(mark.len() - 1);
             payload.extend_from_slice(buf);
             buf.clear();
             progress(payload.len());
-            if payload.ends_with(&mark) {
-                payload.truncate(payload.len() - mark.len());
+            if let Some(at) = payload[from..].windows(mark.len()).position(|w| w == mark) {
+                let end = from + at;
+                buf.extend_from_slice(&payload[end + mark.len()..]);
+                payload.truncate(end);
                 return Ok(payload);
             }
             if s.read_buf(buf).await? == 0 {
@@ -275,5 +280,24 @@ mod tests {
             read_rdb(&mut replica, &mut buf, |_| {}).await.unwrap(),
             b"DATA"
         );
+    }
+
+    #[tokio::test]
+    async fn stream_after_the_mark_is_kept() {
+        let (mut replica, mut master) = tokio::io::duplex(4096);
+        let mark = "m".repeat(40);
+        let data = format!("$EOF:{mark}\r\nDATA{mark}*1\r\n$4\r\nPING\r\n");
+        master.write_all(data.as_bytes()).await.unwrap();
+        let mut buf = BytesMut::new();
+        assert_eq!(
+            read_rdb(&mut replica, &mut buf, |_| {}).await.unwrap(),
+            b"DATA"
+        );
+        // What follows the mark stays for the stream reader.
+        let want = b"*1\r\n$4\r\nPING\r\n";
+        while buf.len() < want.len() {
+            replica.read_buf(&mut buf).await.unwrap();
+        }
+        assert_eq!(&buf[..], want);
     }
 }

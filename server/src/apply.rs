@@ -38,12 +38,24 @@ pub fn config_changed(srv: &Arc<Shared>, eng: &mut engine::Engine, changed: &[&s
     for name in changed {
         match *name {
             "loglevel" => log::set_level(log_level(s.loglevel)),
+            "rdbcompression" => eng.rdb_compression = s.rdbcompression,
+            "repl-disable-tcp-nodelay" => {
+                for r in &srv.repl.state.lock().replicas {
+                    r.handle.send(crate::clients::Mail::NoDelay(!s.repl_disable_tcp_nodelay));
+                }
+            }
+            "min-replicas-to-write" | "min-replicas-max-lag" => {
+                srv.repl.set_min_replicas(s.min_replicas_to_write, s.min_replicas_max_lag);
+            }
             "repl-backlog-size" => srv
                 .repl
                 .state
                 .lock()
                 .master
                 .resize_backlog(s.repl_backlog_size as usize),
+            n if crate::maxmemory::is_memory_directive(n) => {
+                crate::maxmemory::configure(&srv.maxmemory, &cfg, eng)
+            }
             n if n.contains("-max-") || n == "list-compress-depth" => eng.limits = engine_limits(s),
             _ => {}
         }

@@ -221,9 +221,11 @@ fn run_batch(
 ) -> u64 {
     let mut engine = EngineLock::new(&srv.engine);
     let mut commands = 0;
+    session.now = unix_ms();
+    let mut args = Vec::new();
     while session.blocked.is_none() && session.wait.is_none() {
-        match decoder.decode(rbuf) {
-            Ok(Some(args)) => {
+        match decoder.decode_into(rbuf, &mut args) {
+            Ok(true) => {
                 commands += 1;
                 let mark = wbuf.len();
                 let was_replica = session.repl.is_replica;
@@ -238,7 +240,7 @@ fn run_batch(
                     break;
                 }
             }
-            Ok(None) => break,
+            Ok(false) => break,
             Err(e) => {
                 let peer = session.handle.info.lock().addr;
                 log!(

@@ -18,6 +18,7 @@ pub async fn run(srv: Arc<Shared>) {
         // Redis spends at most 25% of each 1/hz period expiring keys.
         let budget = Duration::from_micros(1_000_000 / hz / 4);
         srv.engine.lock().active_expire_cycle(unix_ms(), budget);
+        crate::maxmemory::cron(&srv);
         srv.memory_peak.observe(memstats::snapshot().used_memory());
         crate::persistence::check_save_points(&srv);
         crate::replication::cron(&srv);

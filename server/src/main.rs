@@ -13,6 +13,7 @@ mod connection;
 mod cron;
 mod listener;
 mod log;
+mod maxmemory;
 mod ops;
 mod persistence;
 mod replication;
@@ -109,6 +110,7 @@ async fn run(config: config::Config) -> anyhow::Result<()> {
     };
     let listeners = listener::bind(&bind, port).await?;
     let srv = state::Shared::new(config, port);
+    maxmemory::configure(&srv.maxmemory, &srv.config.read(), &mut srv.engine.lock());
     persistence::load_at_startup(&srv)?;
     log!(Notice, "Running mode=standalone, port={port}.");
     log!(Warning, "Server initialized");

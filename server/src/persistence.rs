@@ -232,6 +232,22 @@ pub fn writes_refused(srv: &Shared) -> bool {
         && !srv.persistence.status.lock().last_bgsave_ok
 }
 
+/// Loads `dir/dbfilename` into `eng` (DEBUG RELOAD).
+pub fn load_into(srv: &Shared, eng: &mut Engine) -> Result<(), String> {
+    let file = std::fs::File::open(dump_path(srv)).map_err(|e| e.to_string())?;
+    let stats = eng
+        .load_rdb(
+            std::io::BufReader::with_capacity(1 << 16, file),
+            crate::state::unix_ms(),
+            false,
+        )
+        .map_err(|e| e.to_string())?;
+    let mut st = srv.persistence.status.lock();
+    st.loaded_keys = stats.keys_loaded;
+    st.expired_on_load = stats.keys_expired;
+    Ok(())
+}
+
 /// Loads `dir/dbfilename` at start-up, if present. An unreadable or corrupt
 /// file stops the server (the file is left as it is).
 pub fn load_at_startup(srv: &Arc<Shared>) -> anyhow::Result<()> {

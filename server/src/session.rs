@@ -45,6 +45,9 @@ pub struct Session {
     pub repl: crate::replication::Peer,
     /// WAIT in progress: the connection answers when enough replicas ack.
     pub wait: Option<crate::replication::WaitFor>,
+    /// Unix ms when the current batch started: the time commands see
+    /// (one clock read per batch instead of per command).
+    pub now: i64,
 }
 
 impl Session {
@@ -63,6 +66,7 @@ impl Session {
             subs: Subscriptions::default(),
             repl: crate::replication::Peer::default(),
             wait: None,
+            now: crate::state::unix_ms(),
         }
     }
 

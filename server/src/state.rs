@@ -73,6 +73,8 @@ pub struct Shared {
     pub memory_peak: memstats::Peak,
     /// Used memory once initialised, before any client (used_memory_startup).
     pub memory_startup: u64,
+    /// maxmemory settings read before every command.
+    pub maxmemory: crate::maxmemory::Limits,
     /// Error replies by code, for INFO errorstats.
     pub errorstats: parking_lot::Mutex<std::collections::BTreeMap<String, u64>>,
 }
@@ -82,6 +84,7 @@ impl Shared {
         let databases = config.settings().databases as usize;
         let mut engine = Engine::new(databases);
         engine.limits = crate::apply::engine_limits(config.settings());
+        engine.rdb_compression = config.settings().rdbcompression;
         let repl = crate::replication::Repl::default();
         let s = config.settings();
         repl.set_min_replicas(s.min_replicas_to_write, s.min_replicas_max_lag);
@@ -106,6 +109,7 @@ impl Shared {
             memory_peak: memstats::Peak::new(),
             memory_startup: memstats::snapshot().used_memory(),
             errorstats: Default::default(),
+            maxmemory: Default::default(),
         })
     }
 

@@ -505,6 +505,8 @@ fn wait_counts_acknowledging_replicas(mix: Mix) {
     let a = Node::replica_of(mix.replica, "replica-a", master.port(), &[]);
     let b = Node::replica_of(mix.replica, "replica-b", master.port(), &[]);
     wait_in_sync(&master, &[&a, &b]);
+    // Both online on the master's side too, not only linked on theirs.
+    assert_attached(&master, &[&a, &b]);
     assert_eq!(c.cmd(&["SET", "k", "2"]), OK);
     assert_eq!(c.cmd(&["WAIT", "2", "1000"]), ":2\r\n");
     // Acknowledged means applied.

@@ -10,11 +10,16 @@ usage: cargo xtask <task>
 
 tasks:
   ci       run fmt --check, clippy -D warnings and the workspace tests, as CI does
-  bench    compare redust-server with redis-server (throughput and memory)
+  bench    compare redust-server with redis-server: throughput, data types,
+           memory, RDB save/load, replication (sync, writes, lag)
            [--quick]          1 round of 50000 requests per test
            [--rounds N]       rounds per test, interleaved Redust/Redis (default 3)
            [--requests N]     requests per redis-benchmark run (default 200000)
-           [--only a,b,...]   redis-benchmark tests (default set,get,incr,mset,lpush)
+           [--only a,b,...]   throughput scenario's redis-benchmark tests
+                              (default set,get,incr,mset,lpush)
+           [--only-scenario a,b,...]
+                              scenarios to run: throughput, datatypes, memory,
+                              rdb, repl-sync, repl-writes, repl-lag (default all)
            [--redust PATH]    server to measure instead of building redust-server
            [--redis PATH]     baseline server (default /usr/bin/redis-server)
            [--write-docs]     put the results into docs/benchmarks.md";
@@ -31,6 +36,8 @@ pub struct BenchOptions {
     pub rounds: usize,
     pub requests: u64,
     pub tests: Vec<String>,
+    /// `None` means every scenario.
+    pub scenarios: Option<Vec<String>>,
     /// `None` means: build and use this workspace's redust-server.
     pub redust: Option<PathBuf>,
     pub redis: PathBuf,
@@ -54,6 +61,7 @@ fn parse_bench(args: &[String]) -> Result<BenchOptions> {
     let mut rounds = None;
     let mut requests = None;
     let mut tests = None;
+    let mut scenarios = None;
     let mut redust = None;
     let mut redis = PathBuf::from("/usr/bin/redis-server");
     let mut write_docs = false;
@@ -66,17 +74,8 @@ fn parse_bench(args: &[String]) -> Result<BenchOptions> {
             "--write-docs" => write_docs = true,
             "--rounds" => rounds = Some(positive(flag, value()?)?),
             "--requests" => requests = Some(positive(flag, value()?)? as u64),
-            "--only" => {
-                let list: Vec<String> = value()?
-                    .split(',')
-                    .map(|t| t.trim().to_lowercase())
-                    .filter(|t| !t.is_empty())
-                    .collect();
-                if list.is_empty() {
-                    bail!("--only needs at least one test");
-                }
-                tests = Some(list);
-            }
+            "--only" => tests = Some(list(flag, value()?)?),
+            "--only-scenario" => scenarios = Some(list(flag, value()?)?),
             "--redust" => redust = Some(PathBuf::from(value()?)),
             "--redis" => redis = PathBuf::from(value()?),
             _ => bail!("unknown bench option {flag:?}\n\n{USAGE}"),
@@ -89,10 +88,24 @@ fn parse_bench(args: &[String]) -> Result<BenchOptions> {
         rounds: rounds.unwrap_or(default_rounds),
         requests: requests.unwrap_or(default_requests),
         tests: tests.unwrap_or_else(|| DEFAULT_TESTS.map(String::from).to_vec()),
+        scenarios,
         redust,
         redis,
         write_docs,
     })
+}
+
+/// A comma-separated, lower-cased, non-empty list of names.
+fn list(flag: &str, value: &str) -> Result<Vec<String>> {
+    let list: Vec<String> = value
+        .split(',')
+        .map(|t| t.trim().to_lowercase())
+        .filter(|t| !t.is_empty())
+        .collect();
+    if list.is_empty() {
+        bail!("{flag} needs at least one name");
+    }
+    Ok(list)
 }
 
 fn positive(flag: &str, value: &str) -> Result<usize> {
@@ -121,6 +134,7 @@ mod tests {
         assert_eq!((options.rounds, options.requests), (3, 200_000));
         assert_eq!(options.tests, DEFAULT_TESTS);
         assert_eq!(options.redust, None);
+        assert_eq!(options.scenarios, None);
         assert_eq!(options.redis, PathBuf::from("/usr/bin/redis-server"));
     }
 
@@ -142,8 +156,11 @@ mod tests {
             "--redis",
             "/b",
             "--write-docs",
+            "--only-scenario",
+            "memory,RDB",
         ])
         .unwrap();
+        assert_eq!(options.scenarios, Some(vec!["memory".into(), "rdb".into()]));
         assert_eq!(options.rounds, 5);
         assert_eq!(options.tests, ["set", "get"]);
         assert_eq!(options.redust, Some(PathBuf::from("/a")));
@@ -156,6 +173,7 @@ mod tests {
         assert!(bench(&["--rounds"]).is_err());
         assert!(bench(&["--rounds", "0"]).is_err());
         assert!(bench(&["--only", ","]).is_err());
+        assert!(bench(&["--only-scenario", ""]).is_err());
         assert!(bench(&["--bogus"]).is_err());
         assert!(parse(&["nope".to_owned()]).is_err());
     }

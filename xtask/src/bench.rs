@@ -3,6 +3,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::{bail, Context as _, Result};
 
@@ -24,6 +25,7 @@ pub fn run(root: &Path, options: &BenchOptions, raw_args: &[String]) -> Result<(
             bail!("server binary {} not found", binary.display());
         }
     }
+    let scenarios = scenario::selected(options.scenarios.as_deref())?;
     let log_dir = target_dir(root).join("xtask");
     // Logs are named by port; drop the previous run's so the directory only
     // ever shows the run that just failed.
@@ -35,7 +37,8 @@ pub fn run(root: &Path, options: &BenchOptions, raw_args: &[String]) -> Result<(
     };
 
     let mut sections: Vec<Section> = Vec::new();
-    for scenario in scenario::all() {
+    for scenario in scenarios {
+        let start = Instant::now();
         eprintln!("== {} ==", scenario.name());
         let section = scenario.run(&ctx).with_context(|| {
             format!(
@@ -44,6 +47,11 @@ pub fn run(root: &Path, options: &BenchOptions, raw_args: &[String]) -> Result<(
                 log_dir.display()
             )
         })?;
+        eprintln!(
+            "== {} took {:.0}s ==",
+            scenario.name(),
+            start.elapsed().as_secs_f64()
+        );
         sections.push(section);
     }
 

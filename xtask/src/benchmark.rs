@@ -1,9 +1,9 @@
-//! The throughput scenario: redis-benchmark against both servers, rounds
-//! interleaved Redust/Redis per test so machine noise hits both alike.
+//! Running redis-benchmark, and the throughput scenario built on it: the
+//! classic string tests against both servers, interleaved per test so
+//! machine noise hits both alike.
 
-use std::collections::HashMap;
 use std::io::Read;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -11,13 +11,13 @@ use anyhow::{bail, Context as _, Result};
 
 use crate::client::Reply;
 use crate::report::{self, Section, Table};
-use crate::scenario::{Context, Scenario};
+use crate::scenario::{self, Context, Pair, Scenario};
 use crate::servers::Server;
 
 const REDIS_BENCHMARK: &str = "/usr/bin/redis-benchmark";
-const CLIENTS: u32 = 50;
+pub const CLIENTS: u32 = 50;
 /// Without pipelining, then with 16 requests in flight per client.
-const PIPELINES: [u32; 2] = [1, 16];
+pub const PIPELINES: [u32; 2] = [1, 16];
 
 pub struct Throughput;
 
@@ -29,6 +29,50 @@ pub struct Sample {
     pub rps: f64,
     pub p50_ms: f64,
     pub p99_ms: f64,
+}
+
+/// What one redis-benchmark run sends.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Load {
+    /// A built-in test (`-t name`); with a keyspace, `-r` spreads it over
+    /// that many random keys/members instead of one.
+    Test { name: String, keyspace: Option<u64> },
+    /// A custom command line, sent as is.
+    Command(Vec<String>),
+}
+
+impl Load {
+    pub fn test(name: &str) -> Load {
+        Load::Test {
+            name: name.to_owned(),
+            keyspace: None,
+        }
+    }
+
+    fn args(&self) -> Vec<String> {
+        match self {
+            Load::Test { name, keyspace } => {
+                let mut args = vec!["-t".to_owned(), name.clone()];
+                if let Some(n) = keyspace {
+                    args.extend(["-r".to_owned(), n.to_string()]);
+                }
+                args
+            }
+            Load::Command(words) => words.clone(),
+        }
+    }
+
+    fn describe(&self) -> String {
+        self.args().join(" ")
+    }
+}
+
+/// One row of a throughput table: a test at one pipeline depth, with the
+/// `[Redust, Redis]` samples of every round.
+pub struct Row {
+    pub test: String,
+    pub pipeline: u32,
+    pub runs: [Vec<Sample>; 2],
 }
 
 impl Scenario for Throughput {
@@ -47,130 +91,157 @@ impl Scenario for Throughput {
                     "{} skipped: Redust does not support it yet ({error}).",
                     test.to_uppercase()
                 )),
-                None => tests.push(test.as_str()),
+                None => tests.push(Load::test(test)),
             }
         }
-
-        // samples[(test, pipeline)] = (redust runs, redis runs)
-        let mut samples: HashMap<(&str, u32), [Vec<Sample>; 2]> = HashMap::new();
-        for round in 1..=options.rounds {
-            for &test in &tests {
-                for pipeline in PIPELINES {
-                    let runs = samples.entry((test, pipeline)).or_default();
-                    for (side, server) in pair.both().into_iter().enumerate() {
-                        let sample = run_one(server, test, options.requests, pipeline)?;
-                        eprintln!(
-                            "round {round}/{}: {:<16} P={pipeline:<2} {:<6} {:>9.0} ops/s",
-                            options.rounds, sample.test, server.label, sample.rps
-                        );
-                        runs[side].push(sample);
-                    }
-                }
-            }
-        }
-
-        let mut table = Table::new(&[
-            "test",
-            "pipeline",
-            "Redust ops/s",
-            "Redis ops/s",
-            "Redust/Redis",
-            "Redust p50 ms",
-            "Redis p50 ms",
-            "Redust p99 ms",
-            "Redis p99 ms",
-        ]);
-        for &test in &tests {
-            for pipeline in PIPELINES {
-                let [redust, redis] = &samples[&(test, pipeline)];
-                let med = |runs: &[Sample], field: fn(&Sample) -> f64| {
-                    report::median(&runs.iter().map(field).collect::<Vec<_>>())
-                };
-                let (a_rps, b_rps) = (med(redust, |s| s.rps), med(redis, |s| s.rps));
-                let ms = |runs: &[Sample], field: fn(&Sample) -> f64| {
-                    report::fmt_opt(med(runs, field), report::millis)
-                };
-                table.push(vec![
-                    redis[0].test.clone(),
-                    pipeline.to_string(),
-                    report::fmt_opt(a_rps, report::ops),
-                    report::fmt_opt(b_rps, report::ops),
-                    report::ratio(a_rps, b_rps),
-                    ms(redust, |s| s.p50_ms),
-                    ms(redis, |s| s.p50_ms),
-                    ms(redust, |s| s.p99_ms),
-                    ms(redis, |s| s.p99_ms),
-                ]);
-            }
-        }
+        let rows = measure(ctx, &pair, &tests, options.requests)?;
         notes.push(format!(
             "redis-benchmark, {CLIENTS} clients, {} requests per run, median of {} interleaved round(s).",
             options.requests, options.rounds
         ));
         Ok(Section {
             title: "Throughput".to_owned(),
-            table,
+            table: table(&rows),
             notes,
         })
     }
 }
 
+/// Every load at every pipeline depth against both servers of `pair`,
+/// interleaved, one [`Row`] per (load, pipeline) in that order.
+pub fn measure(ctx: &Context, pair: &Pair, loads: &[Load], requests: u64) -> Result<Vec<Row>> {
+    let cases: Vec<(&Load, u32)> = loads
+        .iter()
+        .flat_map(|load| PIPELINES.map(|pipeline| (load, pipeline)))
+        .collect();
+    let rounds = ctx.options.rounds;
+    let samples = scenario::interleaved(rounds, &cases, |round, &(load, pipeline), kind| {
+        let server = pair.both()[scenario::side(kind)];
+        let sample = run(server, load, requests, pipeline)?;
+        eprintln!(
+            "round {}/{rounds}: {:<24} P={pipeline:<2} {:<6} {:>9.0} ops/s",
+            round + 1,
+            sample.test,
+            server.label,
+            sample.rps
+        );
+        Ok(sample)
+    })?;
+    Ok(cases
+        .iter()
+        .zip(samples)
+        .map(|(&(_, pipeline), runs)| Row {
+            test: runs[1][0].test.clone(),
+            pipeline,
+            runs,
+        })
+        .collect())
+}
+
+/// The throughput table: medians of ops/s and latency percentiles per row.
+pub fn table(rows: &[Row]) -> Table {
+    let mut table = Table::new(&[
+        "test",
+        "pipeline",
+        "Redust ops/s",
+        "Redis ops/s",
+        "Redust/Redis",
+        "Redust p50 ms",
+        "Redis p50 ms",
+        "Redust p99 ms",
+        "Redis p99 ms",
+    ]);
+    for row in rows {
+        let [redust, redis] = &row.runs;
+        let med = |runs: &[Sample], field: fn(&Sample) -> f64| {
+            report::median(&runs.iter().map(field).collect::<Vec<_>>())
+        };
+        let (a_rps, b_rps) = (med(redust, |s| s.rps), med(redis, |s| s.rps));
+        let ms = |runs: &[Sample], field: fn(&Sample) -> f64| {
+            report::fmt_opt(med(runs, field), report::millis)
+        };
+        table.push(vec![
+            row.test.clone(),
+            row.pipeline.to_string(),
+            report::fmt_opt(a_rps, report::ops),
+            report::fmt_opt(b_rps, report::ops),
+            report::ratio(a_rps, b_rps),
+            ms(redust, |s| s.p50_ms),
+            ms(redis, |s| s.p50_ms),
+            ms(redust, |s| s.p99_ms),
+            ms(redis, |s| s.p99_ms),
+        ]);
+    }
+    table
+}
+
 /// Probes whether `server` implements the command behind a redis-benchmark
 /// test; returns the error it replied with if not. Tests without a known
 /// probe are assumed supported.
-fn unsupported(server: &Server, test: &str) -> Result<Option<String>> {
-    let probe: &[&[u8]] = match test {
-        "set" => &[b"SET", b"xtask:probe", b"y"],
-        "get" => &[b"GET", b"xtask:probe"],
-        "incr" => &[b"INCR", b"xtask:probe:counter"],
-        "mset" => &[b"MSET", b"xtask:probe:a", b"y", b"xtask:probe:b", b"y"],
-        "lpush" => &[b"LPUSH", b"xtask:probe:list", b"y"],
+pub fn unsupported(server: &Server, test: &str) -> Result<Option<String>> {
+    let probe: &[&str] = match test {
+        "set" => &["SET", "xtask:probe", "y"],
+        "get" => &["GET", "xtask:probe"],
+        "incr" => &["INCR", "xtask:probe:counter"],
+        "mset" => &["MSET", "xtask:probe:a", "y", "xtask:probe:b", "y"],
+        "lpush" | "lpop" => &["LPUSH", "xtask:probe:list", "y"],
+        "sadd" => &["SADD", "xtask:probe:set", "y"],
+        "hset" => &["HSET", "xtask:probe:hash", "f", "y"],
+        "zadd" => &["ZADD", "xtask:probe:zset", "1", "y"],
         _ => return Ok(None),
     };
-    // A fresh connection per probe: a server may drop the client on an
-    // unknown command, which must not affect the next probe.
-    Ok(match server.client()?.call(probe) {
-        Ok(Reply::Error(error)) => Some(error),
+    rejects(server, probe)
+}
+
+/// The error `server` answers `command` with, if any. A fresh connection per
+/// probe: a server may drop the client on an unknown command, which must not
+/// affect the next probe.
+pub fn rejects(server: &Server, command: &[&str]) -> Result<Option<String>> {
+    Ok(match server.client()?.call_str(command) {
+        // "ERR unknown command 'X', with args beginning with: ..." is
+        // mostly an echo of the probe; keep the part that says what failed.
+        Ok(Reply::Error(error)) => Some(match error.split_once(", with args") {
+            Some((head, _)) => head.to_owned(),
+            None => error,
+        }),
         Ok(_) => None,
         Err(error) => Some(error.to_string()),
     })
 }
 
-fn run_one(server: &Server, test: &str, requests: u64, pipeline: u32) -> Result<Sample> {
+/// One redis-benchmark run of `load` against `server`, waited for.
+pub fn run(server: &Server, load: &Load, requests: u64, pipeline: u32) -> Result<Sample> {
+    spawn(server, load, requests, pipeline)?.finish()
+}
+
+/// A redis-benchmark run in the background.
+pub struct Running {
+    child: Child,
+    /// Threads draining the pipes, taken when the run is finished.
+    output: Option<[thread::JoinHandle<Vec<u8>>; 2]>,
+    deadline: Instant,
+    what: String,
+}
+
+/// Starts redis-benchmark with `load` against `server` without waiting.
+pub fn spawn(server: &Server, load: &Load, requests: u64, pipeline: u32) -> Result<Running> {
+    let what = format!(
+        "redis-benchmark {} -P {pipeline} against {}",
+        load.describe(),
+        server.label
+    );
     let mut command = Command::new(REDIS_BENCHMARK);
     command
         .args(["-h", "127.0.0.1", "-p", &server.port.to_string()])
         .args(["-c", &CLIENTS.to_string(), "-n", &requests.to_string()])
-        .args(["-P", &pipeline.to_string(), "-t", test, "--csv"]);
-    // redis-benchmark waits forever for a reply that never comes; bound it by
-    // a rate far below anything a working server does (1000 requests/s).
-    let timeout = Duration::from_secs(60 + requests / 1_000);
-    let output = output_within(&mut command, timeout).with_context(|| {
-        format!(
-            "redis-benchmark -t {test} -P {pipeline} against {}",
-            server.label
-        )
-    })?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let parsed = parse_csv(&stdout);
-    match parsed.as_deref() {
-        Ok([sample]) if output.status.success() => Ok(sample.clone()),
-        _ => bail!(
-            "redis-benchmark -t {test} -P {pipeline} against {} failed ({}):\n{stdout}{}",
-            server.label,
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        ),
-    }
-}
-
-/// Like `Command::output`, but kills the child once `timeout` has passed.
-fn output_within(command: &mut Command, timeout: Duration) -> Result<Output> {
-    let mut child = command
+        .args(["-P", &pipeline.to_string(), "--csv"])
+        .args(load.args())
+        .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command
         .spawn()
-        .with_context(|| format!("starting {:?}", command.get_program()))?;
+        .with_context(|| format!("starting {REDIS_BENCHMARK}"))?;
     // Drain both pipes on threads so a chatty child cannot block on a full pipe.
     let drain = |pipe: Option<Box<dyn Read + Send>>| {
         thread::spawn(move || {
@@ -183,23 +254,59 @@ fn output_within(command: &mut Command, timeout: Duration) -> Result<Output> {
     };
     let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
     let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            bail!("no result after {timeout:?}; is the server stuck?");
-        }
-        thread::sleep(Duration::from_millis(20));
-    };
-    Ok(Output {
-        status,
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
+    // redis-benchmark waits forever for a reply that never comes; bound it by
+    // a rate far below anything a working server does (1000 requests/s).
+    let deadline = Instant::now() + Duration::from_secs(60 + requests / 1_000);
+    Ok(Running {
+        child,
+        output: Some([stdout, stderr]),
+        deadline,
+        what,
     })
+}
+
+impl Running {
+    /// Whether redis-benchmark has exited.
+    pub fn done(&mut self) -> Result<bool> {
+        Ok(self.child.try_wait()?.is_some())
+    }
+
+    /// Waits for the run (killing it past its deadline) and parses its result.
+    pub fn finish(mut self) -> Result<Sample> {
+        let status = loop {
+            if let Some(status) = self.child.try_wait()? {
+                break status;
+            }
+            if Instant::now() >= self.deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                bail!("{}: no result in time; is the server stuck?", self.what);
+            }
+            thread::sleep(Duration::from_millis(20));
+        };
+        let [stdout, stderr] = self
+            .output
+            .take()
+            .map(|pipes| pipes.map(|p| p.join().unwrap_or_default()))
+            .unwrap_or_default();
+        let stdout = String::from_utf8_lossy(&stdout);
+        match parse_csv(&stdout).as_deref() {
+            Ok([sample]) if status.success() => Ok(sample.clone()),
+            _ => bail!(
+                "{} failed ({status}):\n{stdout}{}",
+                self.what,
+                String::from_utf8_lossy(&stderr)
+            ),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // Only reached with the child still running on an error path.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// Parses redis-benchmark 7.x `--csv` output, locating columns by the header.

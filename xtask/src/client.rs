@@ -1,10 +1,11 @@
-//! A minimal blocking RESP2 client over `std::net::TcpStream`.
+//! A minimal RESP2 client: a slice parser shared by the blocking [`Client`]
+//! and the async transaction load generator.
 //!
 //! Deliberately self-contained instead of using the workspace `resp` crate:
 //! the harness measures Redust against Redis, so it must not depend on the
 //! code under test (a decoder bug would skew both sides of the comparison).
 
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io::{self, Read as _, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::time::Duration;
 
@@ -32,8 +33,11 @@ impl Reply {
 }
 
 pub struct Client {
-    reader: BufReader<TcpStream>,
-    writer: BufWriter<TcpStream>,
+    stream: TcpStream,
+    /// Bytes read; replies are parsed only once complete, from `parsed` on.
+    input: Vec<u8>,
+    parsed: usize,
+    output: Vec<u8>,
 }
 
 impl Client {
@@ -45,22 +49,40 @@ impl Client {
         stream.set_read_timeout(Some(timeout))?;
         stream.set_nodelay(true)?;
         Ok(Client {
-            reader: BufReader::new(stream.try_clone()?),
-            writer: BufWriter::with_capacity(64 * 1024, stream),
+            stream,
+            input: Vec::with_capacity(64 * 1024),
+            parsed: 0,
+            output: Vec::with_capacity(64 * 1024),
         })
     }
 
     /// Buffers a command without sending it (for pipelining).
     pub fn queue(&mut self, args: &[&[u8]]) -> io::Result<()> {
-        encode_command(&mut self.writer, args)
+        encode_command(&mut self.output, args)
     }
 
     pub fn flush(&mut self) -> io::Result<()> {
-        self.writer.flush()
+        self.stream.write_all(&self.output)?;
+        self.output.clear();
+        Ok(())
     }
 
     pub fn read_reply(&mut self) -> Result<Reply> {
-        read_reply(&mut self.reader)
+        loop {
+            if let Some((reply, used)) = parse_reply(&self.input[self.parsed..])? {
+                self.parsed += used;
+                return Ok(reply);
+            }
+            // Compact only when refilling, so a pipelined batch of replies
+            // is not shifted once per reply.
+            self.input.drain(..self.parsed);
+            self.parsed = 0;
+            let mut chunk = [0; 64 * 1024];
+            match self.stream.read(&mut chunk)? {
+                0 => bail!("connection closed by server"),
+                n => self.input.extend_from_slice(&chunk[..n]),
+            }
+        }
     }
 
     /// Sends one command and waits for its reply.
@@ -68,6 +90,12 @@ impl Client {
         self.queue(args)?;
         self.flush()?;
         self.read_reply()
+    }
+
+    /// `call` for commands whose arguments are all text.
+    pub fn call_str(&mut self, args: &[&str]) -> Result<Reply> {
+        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        self.call(&args)
     }
 }
 
@@ -82,49 +110,66 @@ pub fn encode_command(out: &mut impl Write, args: &[&[u8]]) -> io::Result<()> {
     Ok(())
 }
 
-pub fn read_reply(input: &mut impl BufRead) -> Result<Reply> {
-    let line = read_line(input)?;
+/// Parses the first reply in `buf`: `Ok(None)` while it is incomplete,
+/// otherwise the reply and the number of bytes it took.
+pub fn parse_reply(buf: &[u8]) -> Result<Option<(Reply, usize)>> {
+    let Some((line, mut used)) = header(buf)? else {
+        return Ok(None);
+    };
     let (kind, rest) = line.split_at(1);
-    Ok(match kind {
+    let reply = match kind {
         "+" => Reply::Simple(rest.to_owned()),
         "-" => Reply::Error(rest.to_owned()),
         ":" => Reply::Integer(parse_int(rest)?),
         "$" => match parse_int(rest)? {
             -1 => Reply::Bulk(None),
             len if len >= 0 => {
-                let mut data = vec![0; len as usize + 2];
-                input.read_exact(&mut data)?;
+                let end = used + len as usize;
+                let Some(data) = buf.get(used..end + 2) else {
+                    return Ok(None);
+                };
                 if !data.ends_with(b"\r\n") {
                     bail!("bulk string of length {len} not terminated by CRLF");
                 }
-                data.truncate(len as usize);
-                Reply::Bulk(Some(data))
+                used = end + 2;
+                Reply::Bulk(Some(data[..len as usize].to_vec()))
             }
             len => bail!("invalid bulk length {len}"),
         },
         "*" => match parse_int(rest)? {
             -1 => Reply::Array(None),
             len if len >= 0 => {
-                let items = (0..len).map(|_| read_reply(input)).collect::<Result<_>>()?;
+                let mut items = Vec::with_capacity(len as usize);
+                for _ in 0..len {
+                    let Some((item, n)) = parse_reply(&buf[used..])? else {
+                        return Ok(None);
+                    };
+                    items.push(item);
+                    used += n;
+                }
                 Reply::Array(Some(items))
             }
             len => bail!("invalid array length {len}"),
         },
         _ => bail!("unexpected reply type in line {line:?}"),
-    })
+    };
+    Ok(Some((reply, used)))
 }
 
-/// Reads one CRLF-terminated header line, without the CRLF.
-fn read_line(input: &mut impl BufRead) -> Result<String> {
-    let mut line = Vec::new();
-    if input.read_until(b'\n', &mut line)? == 0 {
-        bail!("connection closed by server");
+/// The first CRLF-terminated line (without the CRLF) and the bytes up to
+/// and including its CRLF, or `None` if the CRLF has not arrived yet.
+fn header(buf: &[u8]) -> Result<Option<(&str, usize)>> {
+    let Some(lf) = buf.iter().position(|&b| b == b'\n') else {
+        return Ok(None);
+    };
+    let line = &buf[..lf];
+    match line.strip_suffix(b"\r") {
+        Some(line) if !line.is_empty() => {
+            let line = std::str::from_utf8(line).context("reply line is not UTF-8")?;
+            Ok(Some((line, lf + 1)))
+        }
+        _ => bail!("malformed reply line {:?}", String::from_utf8_lossy(line)),
     }
-    if !line.ends_with(b"\r\n") || line.len() < 3 {
-        bail!("malformed reply line {:?}", String::from_utf8_lossy(&line));
-    }
-    line.truncate(line.len() - 2);
-    String::from_utf8(line).context("reply line is not UTF-8")
 }
 
 fn parse_int(text: &str) -> Result<i64> {
@@ -136,8 +181,8 @@ fn parse_int(text: &str) -> Result<i64> {
 mod tests {
     use super::*;
 
-    fn parse(bytes: &[u8]) -> Result<Reply> {
-        read_reply(&mut &bytes[..])
+    fn parse(bytes: &[u8]) -> Result<Option<Reply>> {
+        Ok(parse_reply(bytes)?.map(|(reply, _)| reply))
     }
 
     #[test]
@@ -149,23 +194,24 @@ mod tests {
 
     #[test]
     fn parses_scalar_replies() {
-        assert_eq!(parse(b"+PONG\r\n").unwrap(), Reply::Simple("PONG".into()));
+        let parsed = |bytes| parse(bytes).unwrap().unwrap();
+        assert_eq!(parsed(b"+PONG\r\n"), Reply::Simple("PONG".into()));
         assert_eq!(
-            parse(b"-ERR unknown command\r\n").unwrap(),
+            parsed(b"-ERR unknown command\r\n"),
             Reply::Error("ERR unknown command".into())
         );
-        assert_eq!(parse(b":-42\r\n").unwrap(), Reply::Integer(-42));
-        assert_eq!(parse(b"$-1\r\n").unwrap(), Reply::Bulk(None));
+        assert_eq!(parsed(b":-42\r\n"), Reply::Integer(-42));
+        assert_eq!(parsed(b"$-1\r\n"), Reply::Bulk(None));
         assert_eq!(
-            parse(b"$4\r\na\r\nb\r\n").unwrap(),
+            parsed(b"$4\r\na\r\nb\r\n"),
             Reply::Bulk(Some(b"a\r\nb".to_vec()))
         );
     }
 
     #[test]
-    fn parses_nested_arrays_and_consumes_only_one_reply() {
-        let mut input: &[u8] = b"*2\r\n:1\r\n*1\r\n$1\r\nx\r\n+next\r\n";
-        let reply = read_reply(&mut input).unwrap();
+    fn parses_nested_arrays_and_reports_only_one_reply_used() {
+        let input = b"*2\r\n:1\r\n*1\r\n$1\r\nx\r\n+next\r\n";
+        let (reply, used) = parse_reply(input).unwrap().unwrap();
         assert_eq!(
             reply,
             Reply::Array(Some(vec![
@@ -173,15 +219,23 @@ mod tests {
                 Reply::Array(Some(vec![Reply::Bulk(Some(b"x".to_vec()))])),
             ]))
         );
-        assert_eq!(input, b"+next\r\n");
+        assert_eq!(&input[used..], b"+next\r\n");
     }
 
     #[test]
-    fn rejects_truncated_and_malformed_input() {
-        assert!(parse(b"").is_err());
-        assert!(parse(b"+OK").is_err());
-        assert!(parse(b"$5\r\nab\r\n").is_err());
+    fn every_proper_prefix_is_incomplete() {
+        let input = b"*3\r\n$3\r\nabc\r\n:7\r\n*-1\r\n";
+        for cut in 0..input.len() {
+            assert_eq!(parse(&input[..cut]).unwrap(), None, "cut at {cut}");
+        }
+        assert!(parse(input).unwrap().is_some());
+    }
+
+    #[test]
+    fn rejects_malformed_input() {
+        assert!(parse(b"$2\r\nabc\r\n").is_err());
         assert!(parse(b"?what\r\n").is_err());
         assert!(parse(b":abc\r\n").is_err());
+        assert!(parse(b"+OK\n").is_err());
     }
 }

@@ -20,6 +20,8 @@ pub struct RunInfo {
     pub command: String,
     pub cpus: usize,
     pub cpu_model: String,
+    pub memory: String,
+    pub kernel: String,
     pub redis_version: String,
     pub redust_commit: String,
 }
@@ -27,30 +29,37 @@ pub struct RunInfo {
 impl RunInfo {
     pub fn collect(root: &Path, redis: &Path, args: &[String]) -> RunInfo {
         let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let meminfo = fs::read_to_string("/proc/meminfo").unwrap_or_default();
         RunInfo {
             date: utc_date(SystemTime::now()),
             command: format!("cargo xtask {}", shell_words(args)),
             cpus: thread::available_parallelism().map_or(1, |n| n.get()),
             cpu_model: cpu_model(&cpuinfo).unwrap_or("unknown CPU").to_owned(),
+            memory: mem_total(&meminfo).unwrap_or_else(|| "unknown".to_owned()),
+            kernel: stdout_of(Command::new("uname").args(["-sr"]))
+                .unwrap_or_else(|| "unknown kernel".to_owned()),
             redis_version: stdout_of(Command::new(redis).arg("--version"))
                 .map(|v| redis_version(&v))
                 .unwrap_or_else(|| "unknown".to_owned()),
-            redust_commit: stdout_of(Command::new("git").current_dir(root).args([
-                "rev-parse",
-                "--short",
-                "HEAD",
-            ]))
+            // "-dirty" when the working tree (the build measured) differs.
+            redust_commit: stdout_of(
+                Command::new("git")
+                    .current_dir(root)
+                    .args(["describe", "--always", "--dirty"]),
+            )
             .unwrap_or_else(|| "unknown".to_owned()),
         }
     }
 
     pub fn to_markdown(&self) -> String {
         format!(
-            "Run on {}: {} CPU(s), {}; redis-server {}; Redust at commit {}.\n\n\
+            "Run on {}: {} CPU(s), {}, {} RAM, {}; redis-server {}; Redust at commit {}.\n\n\
              ```\n{}\n```\n",
             self.date,
             self.cpus,
             self.cpu_model,
+            self.memory,
+            self.kernel,
             self.redis_version,
             self.redust_commit,
             self.command
@@ -87,6 +96,13 @@ fn cpu_model(cpuinfo: &str) -> Option<&str> {
         let (name, value) = line.split_once(':')?;
         (name.trim() == "model name").then(|| value.trim())
     })
+}
+
+/// MemTotal of /proc/meminfo in GiB.
+fn mem_total(meminfo: &str) -> Option<String> {
+    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(format!("{:.0} GiB", kib / (1024.0 * 1024.0)))
 }
 
 /// "7.0.15" out of `redis-server --version`.
@@ -179,6 +195,8 @@ mod tests {
         let args = ["bench", "--only", "set,get", "--redust", "/a b"].map(String::from);
         let cpuinfo = "processor\t: 0\nmodel name\t: AMD EPYC 7B13\nflags\t: fpu\n";
         assert_eq!(cpu_model(cpuinfo), Some("AMD EPYC 7B13"));
+        let meminfo = "MemTotal:       24684092 kB\nMemFree: 1 kB\n";
+        assert_eq!(mem_total(meminfo).as_deref(), Some("24 GiB"));
         assert_eq!(shell_words(&args), "bench --only set,get --redust '/a b'");
     }
 }

@@ -7,11 +7,16 @@ mod benchmark;
 mod cargo;
 mod ci;
 mod client;
+mod dataset;
+mod datatypes;
 mod docs;
 mod memory;
+mod rdb;
+mod replication;
 mod report;
 mod scenario;
 mod servers;
+mod transactions;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

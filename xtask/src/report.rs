@@ -103,9 +103,19 @@ pub fn median(values: &[f64]) -> Option<f64> {
     }
 }
 
+/// The nearest-rank `p`th percentile (0 < p <= 100) of the values.
+pub fn percentile(values: &[f64], p: f64) -> Option<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = (p / 100.0 * sorted.len() as f64).ceil() as usize;
+    sorted.get(rank.max(1) - 1).copied()
+}
+
 /// `redust / redis` to two decimals, "n/a" when either side is missing.
 pub fn ratio(redust: Option<f64>, redis: Option<f64>) -> String {
     match (redust, redis) {
+        // Three decimals for tiny ratios, which two would show as 0.00.
+        (Some(a), Some(b)) if b != 0.0 && a / b < 0.095 => format!("{:.3}", a / b),
         (Some(a), Some(b)) if b != 0.0 => format!("{:.2}", a / b),
         _ => "n/a".to_owned(),
     }
@@ -121,6 +131,20 @@ pub fn ops(value: f64) -> String {
 
 pub fn millis(value: f64) -> String {
     format!("{value:.3}")
+}
+
+pub fn seconds(value: f64) -> String {
+    format!("{value:.2} s")
+}
+
+/// Bytes in the unit that keeps the figure short.
+pub fn bytes(value: f64) -> String {
+    const KIB: f64 = 1024.0;
+    match value {
+        v if v < 10.0 * KIB => format!("{v:.0} B"),
+        v if v < 10.0 * KIB * KIB => format!("{:.1} KiB", v / KIB),
+        v => mebibytes(v),
+    }
 }
 
 pub fn mebibytes(bytes: f64) -> String {
@@ -139,10 +163,28 @@ mod tests {
     }
 
     #[test]
+    fn nearest_rank_percentiles() {
+        let values: Vec<f64> = (1..=100).rev().map(f64::from).collect();
+        assert_eq!(percentile(&values, 50.0), Some(50.0));
+        assert_eq!(percentile(&values, 99.0), Some(99.0));
+        assert_eq!(percentile(&values, 100.0), Some(100.0));
+        assert_eq!(percentile(&[7.0], 99.0), Some(7.0));
+        assert_eq!(percentile(&[], 50.0), None);
+    }
+
+    #[test]
     fn ratio_handles_missing_and_zero() {
         assert_eq!(ratio(Some(1.0), Some(4.0)), "0.25");
+        assert_eq!(ratio(Some(1.0), Some(250.0)), "0.004");
         assert_eq!(ratio(None, Some(4.0)), "n/a");
         assert_eq!(ratio(Some(1.0), Some(0.0)), "n/a");
+    }
+
+    #[test]
+    fn byte_units() {
+        assert_eq!(bytes(832.0), "832 B");
+        assert_eq!(bytes(302_040.0), "295.0 KiB");
+        assert_eq!(bytes(13_690_350.0), "13.1 MiB");
     }
 
     #[test]

@@ -1,18 +1,17 @@
 //! What a benchmark scenario is and what it gets to work with.
 //!
-//! Each scenario (throughput, memory, and later data types, replication,
-//! RDB save/load) starts the servers it needs through [`Context`] and returns
+//! Each scenario starts the servers it needs through [`Context`] and returns
 //! one [`Section`] of the shared report. Scenarios get fresh servers so one
 //! cannot skew another (e.g. benchmark keys inflating the memory figures).
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 
 use crate::args::BenchOptions;
 use crate::report::Section;
-use crate::servers::Server;
-use crate::{benchmark, memory};
+use crate::servers::{DataDir, Kind, Launch, Server};
+use crate::{benchmark, datatypes, memory, rdb, replication};
 
 pub trait Scenario {
     fn name(&self) -> &'static str;
@@ -21,7 +20,34 @@ pub trait Scenario {
 
 /// Every scenario of a `cargo xtask bench` run, in report order.
 pub fn all() -> Vec<Box<dyn Scenario>> {
-    vec![Box::new(benchmark::Throughput), Box::new(memory::Memory)]
+    vec![
+        Box::new(benchmark::Throughput),
+        Box::new(datatypes::DataTypes),
+        Box::new(memory::Memory),
+        Box::new(rdb::Rdb),
+        Box::new(replication::FullSync),
+        Box::new(replication::Writes),
+        Box::new(replication::Lag),
+    ]
+}
+
+/// The scenarios named in `only` (all when `None`), in report order.
+pub fn selected(only: Option<&[String]>) -> Result<Vec<Box<dyn Scenario>>> {
+    let all = all();
+    let Some(only) = only else {
+        return Ok(all);
+    };
+    let names: Vec<&str> = all.iter().map(|s| s.name()).collect();
+    if let Some(unknown) = only.iter().find(|n| !names.contains(&n.as_str())) {
+        bail!(
+            "unknown scenario {unknown:?}; scenarios are {}",
+            names.join(", ")
+        );
+    }
+    Ok(all
+        .into_iter()
+        .filter(|s| only.iter().any(|n| n == s.name()))
+        .collect())
 }
 
 pub struct Binaries {
@@ -49,18 +75,118 @@ impl Pair {
 }
 
 impl Context<'_> {
-    pub fn start_redust(&self) -> Result<Server> {
-        Server::start("Redust", &self.binaries.redust, self.log_dir)
+    /// A server of `kind` in a fresh data directory, with extra arguments.
+    pub fn start(&self, kind: Kind, args: &[String]) -> Result<Server> {
+        self.launch(kind, None, args).start()
     }
 
-    pub fn start_redis(&self) -> Result<Server> {
-        Server::start("Redis", &self.binaries.redis, self.log_dir)
+    /// A server of `kind` whose `--dir` is `dir` (to share RDB files).
+    pub fn start_in(&self, kind: Kind, dir: &Path, args: &[String]) -> Result<Server> {
+        self.launch(kind, Some(dir), args).start()
     }
 
     pub fn start_pair(&self) -> Result<Pair> {
         Ok(Pair {
-            redust: self.start_redust()?,
-            redis: self.start_redis()?,
+            redust: self.start(Kind::Redust, &[])?,
+            redis: self.start(Kind::Redis, &[])?,
         })
+    }
+
+    pub fn data_dir(&self, name: &str) -> Result<DataDir> {
+        DataDir::create(self.log_dir, name)
+    }
+
+    fn launch<'a>(&'a self, kind: Kind, dir: Option<&'a Path>, args: &'a [String]) -> Launch<'a> {
+        let binary = match kind {
+            Kind::Redust => &self.binaries.redust,
+            Kind::Redis => &self.binaries.redis,
+        };
+        Launch {
+            kind,
+            binary,
+            log_dir: self.log_dir,
+            dir,
+            args,
+        }
+    }
+}
+
+/// Runs `measure` for every round, case and kind, Redust and Redis back to
+/// back for each case so machine noise hits both alike; which kind goes first
+/// alternates by round. Returns, per case, the `[Redust, Redis]` samples.
+pub fn interleaved<C, S>(
+    rounds: usize,
+    cases: &[C],
+    mut measure: impl FnMut(usize, &C, Kind) -> Result<S>,
+) -> Result<Vec<[Vec<S>; 2]>> {
+    let mut samples: Vec<[Vec<S>; 2]> = cases.iter().map(|_| [Vec::new(), Vec::new()]).collect();
+    for round in 0..rounds {
+        for (case, runs) in cases.iter().zip(&mut samples) {
+            let mut order = Kind::BOTH;
+            if round % 2 == 1 {
+                order.reverse();
+            }
+            for kind in order {
+                let sample = measure(round, case, kind)?;
+                runs[side(kind)].push(sample);
+            }
+        }
+    }
+    Ok(samples)
+}
+
+/// `[f(Redust), f(Redis)]`, stopping at the first error.
+pub fn for_both<T>(mut f: impl FnMut(Kind) -> Result<T>) -> Result<[T; 2]> {
+    Ok([f(Kind::Redust)?, f(Kind::Redis)?])
+}
+
+/// Index of `kind` in a `[Redust, Redis]` array.
+pub fn side(kind: Kind) -> usize {
+    match kind {
+        Kind::Redust => 0,
+        Kind::Redis => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interleaves_kinds_alternating_first() {
+        let mut calls = Vec::new();
+        let samples = interleaved(2, &["a", "b"], |round, case, kind| {
+            calls.push((round, *case, kind));
+            Ok(format!("{case}{round}"))
+        })
+        .unwrap();
+        use Kind::{Redis, Redust};
+        assert_eq!(
+            calls,
+            [
+                (0, "a", Redust),
+                (0, "a", Redis),
+                (0, "b", Redust),
+                (0, "b", Redis),
+                (1, "a", Redis),
+                (1, "a", Redust),
+                (1, "b", Redis),
+                (1, "b", Redust),
+            ]
+        );
+        assert_eq!(samples[1], [vec!["b0", "b1"], vec!["b0", "b1"]]);
+    }
+
+    #[test]
+    fn selects_scenarios_by_name_in_report_order() {
+        let only = ["memory".to_owned(), "throughput".to_owned()];
+        let names: Vec<_> = selected(Some(&only))
+            .unwrap()
+            .iter()
+            .map(|s| s.name())
+            .collect();
+        assert_eq!(names, ["throughput", "memory"]);
+        assert!(selected(Some(&["nope".to_owned()])).is_err());
+        assert_eq!(selected(None).unwrap().len(), all().len());
     }
 }

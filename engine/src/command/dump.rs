@@ -88,6 +88,10 @@ fn rdb_limits(eng: &Engine) -> rdb::Limits {
 struct RestoreOptions {
     replace: bool,
     absttl: bool,
+    /// IDLETIME seconds.
+    idle: Option<u64>,
+    /// FREQ counter.
+    freq: Option<u8>,
 }
 
 impl RestoreOptions {
@@ -96,7 +100,6 @@ impl RestoreOptions {
     /// exclusive (the second one is a syntax error).
     fn parse(opts: &[Bytes]) -> Result<RestoreOptions> {
         let mut parsed = RestoreOptions::default();
-        let (mut idle, mut freq) = (false, false);
         let mut rest = opts.iter();
         while let Some(opt) = rest.next() {
             let has_value = rest.len() >= 1;
@@ -104,24 +107,20 @@ impl RestoreOptions {
                 parsed.replace = true;
             } else if args::is(opt, "absttl") {
                 parsed.absttl = true;
-            } else if args::is(opt, "idletime") && has_value && !freq {
-                if args::int(rest.next().expect("counted"))? < 0 {
-                    return Err(Error::err("Invalid IDLETIME value, must be >= 0"));
-                }
-                idle = true;
-            } else if args::is(opt, "freq") && has_value && !idle {
+            } else if args::is(opt, "idletime") && has_value && parsed.freq.is_none() {
                 let n = args::int(rest.next().expect("counted"))?;
-                if !(0..=255).contains(&n) {
-                    return Err(Error::err("Invalid FREQ value, must be >= 0 and <= 255"));
-                }
-                freq = true;
+                let n = u64::try_from(n)
+                    .map_err(|_| Error::err("Invalid IDLETIME value, must be >= 0"))?;
+                parsed.idle = Some(n);
+            } else if args::is(opt, "freq") && has_value && parsed.idle.is_none() {
+                let n = args::int(rest.next().expect("counted"))?;
+                let n = u8::try_from(n)
+                    .map_err(|_| Error::err("Invalid FREQ value, must be >= 0 and <= 255"))?;
+                parsed.freq = Some(n);
             } else {
                 return Err(Error::Syntax);
             }
         }
-        // The engine keeps no access times or LFU counters yet, so the
-        // IDLETIME and FREQ values are checked and then dropped, as Redis
-        // drops them under a maxmemory policy that does not use them.
         Ok(parsed)
     }
 }
@@ -160,6 +159,11 @@ fn restore(ctx: &mut Ctx) -> Result<()> {
     let kind = value.kind();
     let db = ctx.db();
     db.set(key, value, false);
+    // IDLETIME applies under LRU policies, FREQ under LFU ones; the other
+    // is ignored, as in Redis.
+    if let Some(access) = db.clock().restored(opts.idle, opts.freq) {
+        db.set_access(key, access);
+    }
     if let Some(at) = expire_at {
         db.set_expire(key, at);
         if !opts.absttl {

@@ -122,7 +122,7 @@ fn hash_mut<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c mut Hash>> {
 /// `hashTypeLookupWriteOrCreate` when the key is missing). Callers make sure
 /// it does not stay empty.
 fn create<'c>(ctx: &'c mut Ctx, key: &[u8]) -> &'c mut Hash {
-    ctx.db().set(key, Value::Hash(Box::default()), false);
+    ctx.db().set(key, Value::Hash(Hash::default()), false);
     match ctx.db().get_mut(key) {
         Some(Value::Hash(h)) => h,
         _ => unreachable!("hash just stored"),

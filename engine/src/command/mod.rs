@@ -270,7 +270,7 @@ impl<'a> Ctx<'a> {
     /// positions are marked already.
     pub fn touch(&mut self, key: &[u8]) {
         let db = *self.db;
-        self.eng.touch_key(db, key);
+        self.eng.touch_key(db, &Bytes::copy_from_slice(key));
     }
 
     /// Marks `key` as having received data that blocked clients may want
@@ -296,18 +296,35 @@ impl<'a> Ctx<'a> {
     /// Like [`Ctx::lookup_read`], also handing out the reply writer so a
     /// value can be written without copying it first.
     pub fn read(&mut self, key: &[u8]) -> (Option<&Value>, &mut Writer<'a>) {
+        let found = self.count_lookup(key);
+        let value = if found {
+            self.eng.dbs[*self.db].get_touched(key)
+        } else {
+            None
+        };
+        (value, &mut self.out)
+    }
+
+    /// Looks a key up for reading without counting as an access for
+    /// LRU/LFU (Redis's `LOOKUP_NOTOUCH`: EXISTS, TYPE, OBJECT), still
+    /// counting keyspace hits and misses.
+    pub fn peek(&mut self, key: &[u8]) -> Option<&Value> {
+        if self.count_lookup(key) {
+            self.eng.dbs[*self.db].get(key)
+        } else {
+            None
+        }
+    }
+
+    /// Whether `key` exists, counted as a keyspace hit or miss.
+    fn count_lookup(&mut self, key: &[u8]) -> bool {
         let found = self.exists(key);
         if found {
             self.eng.stats.keyspace_hits += 1;
         } else {
             self.eng.stats.keyspace_misses += 1;
         }
-        let value = if found {
-            self.eng.dbs[*self.db].get(key)
-        } else {
-            None
-        };
-        (value, &mut self.out)
+        found
     }
 
     /// Looks a key up for writing.

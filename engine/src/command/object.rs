@@ -2,6 +2,7 @@
 
 use super::flags::*;
 use super::{CommandDef, Ctx, Group, Handler};
+use crate::access::{Clock, Tracking};
 use crate::{Error, Result, Value};
 
 /// Redis shares the objects for the integers 0..10000 and reports them with
@@ -78,46 +79,58 @@ pub(super) fn commands() -> Vec<CommandDef<Handler>> {
     )]
 }
 
-/// Answers with `f(value)` for the key in `OBJECT <sub> key`, or nil. The
-/// lookup counts as a keyspace hit or miss, as in Redis.
-fn with_value(ctx: &mut Ctx, f: impl FnOnce(&Value) -> Result<i64>) -> Result<()> {
-    match ctx.lookup_read(ctx.arg(2)) {
-        Some(v) => {
-            let n = f(v)?;
-            ctx.out.integer(n);
-        }
+/// Answers with `f(value, access metadata)` for the key in
+/// `OBJECT <sub> key`, or nil. The lookup counts as a keyspace hit or miss
+/// but not as an access, as in Redis.
+fn with_value(ctx: &mut Ctx, f: impl FnOnce(&Value, u32, &Clock) -> Result<i64>) -> Result<()> {
+    let key = ctx.arg(2);
+    if ctx.peek(key).is_none() {
+        ctx.out.null();
+        return Ok(());
+    }
+    let db = ctx.eng.db(*ctx.db);
+    let (value, access) = (db.get(key).expect("found"), db.access(key).expect("found"));
+    let n = f(value, access, db.clock())?;
+    ctx.out.integer(n);
+    Ok(())
+}
+
+fn encoding(ctx: &mut Ctx) -> Result<()> {
+    let key = ctx.arg(2);
+    let encoding = ctx.peek(key).map(Value::encoding);
+    match encoding {
+        Some(e) => ctx.out.bulk(e.as_bytes()),
         None => ctx.out.null(),
     }
     Ok(())
 }
 
-fn encoding(ctx: &mut Ctx) -> Result<()> {
-    match ctx.read(ctx.arg(2)) {
-        (Some(v), out) => out.bulk(v.encoding().as_bytes()),
-        (None, out) => out.null(),
-    }
-    Ok(())
-}
-
-/// No maxmemory policy is configured in the engine, so like Redis under
-/// the default (non-LFU) policy this is an error for existing keys.
+/// The logarithmic access counter, after the decay due (LFU policies only).
 fn freq(ctx: &mut Ctx) -> Result<()> {
-    with_value(ctx, |_| {
-        Err(Error::err(
+    with_value(ctx, |_, access, clock| match clock.tracking {
+        Tracking::Lfu => Ok(i64::from(clock.lfu_decayed(access))),
+        Tracking::Lru => Err(Error::err(
             "An LFU maxmemory policy is not selected, access frequency not tracked. \
              Please note that when switching between policies at runtime LRU and LFU \
              data will take some time to adjust.",
-        ))
+        )),
     })
 }
 
-/// Access times are not tracked yet: every key looks just used.
+/// Seconds since the last access (not under LFU policies).
 fn idletime(ctx: &mut Ctx) -> Result<()> {
-    with_value(ctx, |_| Ok(0))
+    with_value(ctx, |_, access, clock| match clock.tracking {
+        Tracking::Lru => Ok((clock.idle_ms(access) / 1000) as i64),
+        Tracking::Lfu => Err(Error::err(
+            "An LFU maxmemory policy is selected, idle time not tracked. \
+             Please note that when switching between policies at runtime LRU and LFU \
+             data will take some time to adjust.",
+        )),
+    })
 }
 
 fn refcount(ctx: &mut Ctx) -> Result<()> {
-    with_value(ctx, |v| {
+    with_value(ctx, |v, _, _| {
         Ok(match v {
             Value::Int(n) if (0..SHARED_INTEGERS).contains(n) => SHARED_REFCOUNT,
             _ => 1,
@@ -179,6 +192,46 @@ mod tests {
             "-ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please"
         ));
         assert_eq!(t.eng.stats.keyspace_misses, 3);
+    }
+
+    #[test]
+    fn idle_time_and_frequency() {
+        let mut t = TestEngine::new();
+        t.run("SET k v");
+        t.now += 42_000;
+        assert_eq!(t.run("OBJECT IDLETIME k"), int(42));
+        // Neither OBJECT, EXISTS nor TYPE count as an access; GET and TOUCH do.
+        t.run("EXISTS k");
+        t.run("TYPE k");
+        assert_eq!(t.run("OBJECT IDLETIME k"), int(42));
+        t.run("TOUCH k");
+        assert_eq!(t.run("OBJECT IDLETIME k"), int(0));
+        t.now += 5_000;
+        t.run("GET k");
+        assert_eq!(t.run("OBJECT IDLETIME k"), int(0));
+
+        t.eng.configure_eviction(crate::EvictionConfig {
+            policy: crate::Policy::AllkeysLfu,
+            ..Default::default()
+        });
+        t.run("SET f v");
+        assert_eq!(t.run("OBJECT FREQ f"), int(5));
+        for _ in 0..5 {
+            t.run("GET f");
+        }
+        // The first access past the initial 5 always counts, later ones
+        // ever more rarely.
+        let freq = t.run("OBJECT FREQ f");
+        assert!([int(6), int(7)].contains(&freq), "{freq}");
+        // Two minutes idle decay it by two (lfu-decay-time 1).
+        t.now += 120_000;
+        assert_eq!(
+            t.run("OBJECT FREQ f"),
+            int(if freq == int(6) { 4 } else { 5 })
+        );
+        assert!(t.run("OBJECT IDLETIME f").starts_with(
+            "-ERR An LFU maxmemory policy is selected, idle time not tracked. Please note"
+        ));
     }
 
     #[test]

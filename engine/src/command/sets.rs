@@ -126,8 +126,7 @@ fn set_mut<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c mut Set>> {
 /// Stores a new set at `key`, in the encoding suited to its first member,
 /// and returns it (the caller adds that member).
 fn create<'c>(ctx: &'c mut Ctx, key: &[u8], first: &[u8]) -> &'c mut Set {
-    ctx.db()
-        .set(key, Value::Set(Box::new(Set::for_member(first))), false);
+    ctx.db().set(key, Value::Set(Set::for_member(first)), false);
     match ctx.db().get_mut(key) {
         Some(Value::Set(s)) => s,
         _ => unreachable!("set just stored"),
@@ -313,7 +312,7 @@ fn spop_count(ctx: &mut Ctx) -> Result<()> {
         }
         let popped = set.iter().map(bytes_of).collect();
         let kept = kept.expect("at least one member is kept");
-        ctx.db().set(key, Value::Set(Box::new(kept)), true);
+        ctx.db().set(key, Value::Set(kept), true);
         popped
     };
     ctx.dirty(1);
@@ -381,7 +380,7 @@ fn gather<'d>(db: &'d crate::Db, keys: &[Bytes], found: &[bool]) -> Vec<Option<&
     keys.iter()
         .zip(found)
         .map(|(k, &f)| match db.get(k) {
-            Some(Value::Set(s)) if f => Some(&**s),
+            Some(Value::Set(s)) if f => Some(s),
             _ => None,
         })
         .collect()
@@ -445,7 +444,7 @@ fn inter(ctx: &mut Ctx, keys: &[Bytes], mode: Inter<'_>) -> Result<()> {
 fn store(ctx: &mut Ctx, dst: &[u8], result: Set) {
     let len = result.len();
     if len > 0 {
-        ctx.db().set(dst, Value::Set(Box::new(result)), false);
+        ctx.db().set(dst, Value::Set(result), false);
         ctx.dirty(1);
     } else if ctx.db().remove(dst).is_some() {
         ctx.dirty(1);

@@ -388,17 +388,14 @@ impl List {
         removed
     }
 
-    /// Heap bytes owned by the list (for memory accounting).
-    pub fn heap_size(&self) -> usize {
-        let nodes: usize = self.nodes().map(Listpack::bytes_len).sum();
-        match self {
-            List::Packed(_) => nodes,
-            List::Quick(q) => {
-                std::mem::size_of::<Quick>()
-                    + q.nodes.capacity() * std::mem::size_of::<Listpack>()
-                    + nodes
-            }
+    /// Calls `f` with the size of each heap block the list owns (for
+    /// MEMORY USAGE).
+    pub fn allocations(&self, mut f: impl FnMut(usize)) {
+        if let List::Quick(q) = self {
+            f(std::mem::size_of::<Quick>());
+            f(q.nodes.capacity() * std::mem::size_of::<Listpack>());
         }
+        self.nodes().for_each(|lp| f(lp.bytes_len()));
     }
 }
 

@@ -493,14 +493,6 @@ impl ZSet {
             }
         }
     }
-
-    /// Heap bytes owned (for memory accounting).
-    pub fn heap_size(&self) -> usize {
-        match self {
-            ZSet::Listpack(lp) => lp.bytes_len(),
-            ZSet::Tree(t) => std::mem::size_of::<Ranked>() + t.heap_size(),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -36,6 +36,9 @@ pub struct RequestDecoder {
     /// vain, so a long line arriving slowly is scanned once.
     scanned: usize,
     partial: Partial,
+    /// An emptied argument vector handed back by the caller, reused for
+    /// the next request ([`RequestDecoder::decode_into`]).
+    spare: Vec<Bytes>,
 }
 
 /// A multibulk request whose arguments are still arriving.
@@ -91,6 +94,27 @@ impl RequestDecoder {
         self.bulks(buf)
     }
 
+    /// Like [`RequestDecoder::decode`], reusing `out`'s allocation: `out` is
+    /// cleared, and on `Ok(true)` holds the next request's arguments. A
+    /// server decoding many small requests saves an allocation per request.
+    pub fn decode_into(
+        &mut self,
+        buf: &mut BytesMut,
+        out: &mut Vec<Bytes>,
+    ) -> Result<bool, DecodeError> {
+        out.clear();
+        if self.spare.capacity() == 0 {
+            self.spare = mem::take(out);
+        }
+        match self.decode(buf)? {
+            Some(args) => {
+                *out = args;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
     /// Total bytes of all requests returned (or skipped) so far; a replica
     /// uses it to count the replication offset per applied command.
     pub fn bytes_consumed(&self) -> u64 {
@@ -143,7 +167,10 @@ impl RequestDecoder {
         let n = usize::try_from(n).map_err(|_| DecodeError::InvalidMultibulkLength)?;
         self.partial.remaining = n;
         // Redis also caps the first allocation: the count is only a promise.
-        self.partial.args = Vec::with_capacity(n.min(1024));
+        let mut args = mem::take(&mut self.spare);
+        args.clear();
+        args.reserve(n.min(1024));
+        self.partial.args = args;
         Ok(Start::Multibulk)
     }
 

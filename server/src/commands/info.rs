@@ -165,22 +165,17 @@ pub fn memory_inputs(call: &mut Call, snap: &memstats::Snapshot) -> memstats::In
     let dataset_overhead = (0..eng.databases())
         .map(|i| eng.db(i).table_overhead() as u64)
         .sum();
-    let clients: u64 = srv
-        .clients
-        .all()
-        .iter()
-        .map(|h| {
-            let i = h.info.lock();
-            (i.qbuf + i.obuf) as u64
-        })
-        .sum();
+    let (backlog, replicas) = crate::maxmemory::replication_memory(srv);
     memstats::InfoInputs {
         used_memory_startup: srv.memory_startup,
         peak: srv.memory_peak.observe(snap.used_memory()),
         maxmemory,
         maxmemory_policy: policy,
         dataset_overhead,
-        mem_clients_normal: clients,
+        mem_replication_backlog: backlog,
+        mem_clients_slaves: replicas,
+        mem_total_replication_buffers: backlog + replicas,
+        mem_clients_normal: crate::maxmemory::normal_clients_memory(srv),
         ..memstats::InfoInputs::default()
     }
 }

@@ -6,6 +6,7 @@ mod command;
 mod config;
 mod connection;
 mod info;
+mod memory;
 pub(crate) mod multi;
 pub(crate) mod pubsub;
 mod server;
@@ -20,7 +21,7 @@ use parking_lot::{Mutex, MutexGuard};
 use resp::Writer;
 
 use crate::session::Session;
-use crate::state::{unix_ms, Shared};
+use crate::state::Shared;
 
 /// A server command: it sees the connection and shared state too.
 pub type ServerHandler = fn(&mut Call) -> Result<()>;
@@ -132,6 +133,7 @@ fn server_table() -> &'static [CommandDef<ServerHandler>] {
         all.extend(client::commands());
         all.extend(config::commands());
         all.extend(info::commands());
+        all.extend(memory::commands());
         all.extend(command::commands());
         all.extend(server::commands());
         all.extend(multi::commands());
@@ -250,7 +252,10 @@ pub fn dispatch(
             );
             Writer::new(out, session.proto).error(&msg);
         }
-        Ok(found) => match refuse(srv, session, found) {
+        // OOM comes first, as in Redis's processCommand.
+        Ok(found) => match crate::maxmemory::refuse(srv, session, engine, found.flags())
+            .or_else(|| refuse(srv, session, found))
+        {
             Some(e) => Writer::new(out, session.proto).error(e),
             None => run(
                 srv,
@@ -338,7 +343,7 @@ pub(crate) fn run(
                 args,
                 out,
                 session.proto,
-                unix_ms(),
+                session.now,
                 opts,
             );
             if let Some(block) = eng.take_block() {

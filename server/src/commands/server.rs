@@ -135,13 +135,50 @@ fn lastsave(call: &mut Call) -> Result<()> {
     Ok(())
 }
 
+/// `enable-debug-command`: no (Redis 7's default), local, or yes.
+fn debug_allowed(call: &Call) -> bool {
+    let setting = call
+        .srv
+        .config
+        .read()
+        .get(&[b"enable-debug-command"])
+        .pop()
+        .map(|(_, v)| v);
+    match setting.as_deref() {
+        Some("yes") => true,
+        Some("local") => call.session.handle.info.lock().addr.ip().is_loopback(),
+        _ => false,
+    }
+}
+
 fn debug(call: &mut Call) -> Result<()> {
+    if !debug_allowed(call) {
+        return Err(Error::err("DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."));
+    }
     let sub = String::from_utf8_lossy(call.arg(1)).to_lowercase();
     match sub.as_str() {
         "sleep" if call.args.len() == 3 => {
             let secs = args::float(call.arg(2))?;
             std::thread::sleep(std::time::Duration::from_secs_f64(secs.max(0.0)));
         }
+        "digest" if call.args.len() == 2 => {
+            let digest = call.engine.get().digest();
+            call.w().simple(digest.as_bytes());
+            return Ok(());
+        }
+        "digest-value" => {
+            let db = call.session.db;
+            let keys = call.args[2..].to_vec();
+            let digests: Vec<String> = keys
+                .iter()
+                .map(|k| call.engine.get().digest_value(db, k))
+                .collect();
+            let mut w = call.w();
+            w.array(digests.len());
+            digests.iter().for_each(|d| w.simple(d.as_bytes()));
+            return Ok(());
+        }
+        "reload" => reload(call)?,
         "set-active-expire" if call.args.len() == 3 => {}
         "quicklist-packed-threshold" | "stringmatch-len" => {}
         _ => {
@@ -152,5 +189,33 @@ fn debug(call: &mut Call) -> Result<()> {
         }
     }
     call.w().ok();
+    Ok(())
+}
+
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty, load back.
+fn reload(call: &mut Call) -> Result<()> {
+    let opts: Vec<String> = call.args[2..]
+        .iter()
+        .map(|a| String::from_utf8_lossy(a).to_lowercase())
+        .collect();
+    if opts
+        .iter()
+        .any(|o| !matches!(o.as_str(), "merge" | "noflush" | "nosave"))
+    {
+        return Err(Error::err(
+            "DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
+        ));
+    }
+    let has = |o: &str| opts.iter().any(|x| x == o);
+    let eng = call.engine.get();
+    if !has("nosave") {
+        crate::persistence::save(call.srv, eng).map_err(|_| Error::Other("ERR".into()))?;
+    }
+    if !has("noflush") {
+        eng.flush_all();
+    }
+    crate::persistence::load_into(call.srv, eng)
+        .map_err(|e| Error::err(format!("Error trying to load the RDB dump: {e}")))?;
+    log!(Notice, "DB reloaded by DEBUG RELOAD");
     Ok(())
 }

@@ -61,6 +61,13 @@ pub const IMPLEMENTED: &[&str] = &[
     "min-replicas-to-write",
     "min-replicas-max-lag",
     "hz",
+    "maxmemory",
+    "maxmemory-policy",
+    "maxmemory-samples",
+    "maxmemory-eviction-tenacity",
+    "lfu-log-factor",
+    "lfu-decay-time",
+    "replica-ignore-maxmemory",
 ];
 
 /// How a numeric directive's text is read and printed.

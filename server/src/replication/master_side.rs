@@ -68,7 +68,11 @@ pub fn psync(
     let fresh = !srv.repl.is_replica() && st.master.backlog().is_none();
     let size = srv.config.read().settings().repl_backlog_size as usize;
     st.master.ensure_backlog(size, fresh);
-    eng.set_recording(true);
+    // A replica relays its master's stream as it is; only a master records
+    // its own writes.
+    if !srv.repl.is_replica() {
+        eng.set_recording(true);
+    }
     register(&mut st, session, ReplicaState::WaitBgsave);
     session.repl.full_sync = Some(FullSync {
         psync: request.is_some(),

@@ -313,6 +313,7 @@ fn apply(
 ) {
     let mut engine = EngineLock::new(&srv.engine);
     let mut scratch = BytesMut::new();
+    session.now = unix_ms();
     loop {
         let before = decoder.bytes_consumed();
         let args = match decoder.decode(buf) {

@@ -236,12 +236,14 @@ impl Ranked {
         Some((member, self.nodes[index].score))
     }
 
-    /// Heap bytes owned (for memory accounting).
-    pub fn heap_size(&self) -> usize {
-        let entry = std::mem::size_of::<(u64, Str)>() + std::mem::size_of::<usize>() + 1;
-        self.members.capacity() * entry
-            + self.nodes.capacity() * std::mem::size_of::<Node>()
-            + self.members.iter().map(Str::heap_size).sum::<usize>()
+    /// Capacity of the member table (for MEMORY USAGE).
+    pub fn capacity(&self) -> usize {
+        self.members.capacity()
+    }
+
+    /// Bytes of the node vector (for MEMORY USAGE).
+    pub fn nodes_bytes(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<Node>()
     }
 
     fn next_priority(&mut self) -> u32 {

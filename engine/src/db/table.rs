@@ -1,0 +1,299 @@
+//! A compact insertion-ordered hash table for keyspaces of millions of keys.
+//!
+//! Entries live in fixed-size chunks addressed by position, and a
+//! `hashbrown` table of `u32` positions indexes them by key. Compared with
+//! an `IndexMap` this stores no hash per entry (8 bytes), never doubles a
+//! huge entry vector (up to 2x the entries, plus a copy while it grows),
+//! and spends 5 bytes per index bucket instead of 9. Positions keep what
+//! the keyspace needs from `IndexMap`: O(1) access by position and
+//! `swap_remove`, which moves the last entry into the hole.
+//!
+//! Hashes are computed by the caller (one hash serves both of a database's
+//! tables) and recomputed from keys when the index grows or an entry moves.
+
+use hashbrown::HashTable;
+
+use crate::Str;
+
+const CHUNK_BITS: u32 = 12;
+/// Entries per chunk: 4096 entries of 56 bytes are exactly a jemalloc size
+/// class (224 KiB), so chunks waste nothing.
+const CHUNK: usize = 1 << CHUNK_BITS;
+
+/// Positions are `u32`: a database holds at most 2^32 - 1 keys.
+pub const MAX_LEN: usize = u32::MAX as usize;
+
+/// One entry: a key and what it maps to.
+#[derive(Clone, Debug)]
+pub struct Slot<V> {
+    pub key: Str,
+    pub value: V,
+}
+
+pub struct Table<V> {
+    index: HashTable<u32>,
+    /// Every chunk but the first is allocated with room for exactly
+    /// `CHUNK` slots; the first grows like a `Vec` up to `CHUNK`, so small
+    /// tables stay small. At most one empty chunk is kept past the end.
+    chunks: Vec<Vec<Slot<V>>>,
+    len: usize,
+}
+
+impl<V> Default for Table<V> {
+    fn default() -> Self {
+        Table {
+            index: HashTable::new(),
+            chunks: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<V: Clone> Clone for Table<V> {
+    fn clone(&self) -> Self {
+        let chunks = self
+            .chunks
+            .iter()
+            .map(|c| {
+                let mut copy = Vec::with_capacity(c.capacity());
+                copy.extend_from_slice(c);
+                copy
+            })
+            .collect();
+        Table {
+            index: self.index.clone(),
+            chunks,
+            len: self.len,
+        }
+    }
+}
+
+fn at<V>(chunks: &[Vec<Slot<V>>], pos: usize) -> &Slot<V> {
+    &chunks[pos >> CHUNK_BITS][pos & (CHUNK - 1)]
+}
+
+impl<V> Table<V> {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The entry at a position in `0..len()`.
+    pub fn slot(&self, pos: usize) -> &Slot<V> {
+        at(&self.chunks, pos)
+    }
+
+    pub fn slot_mut(&mut self, pos: usize) -> &mut Slot<V> {
+        &mut self.chunks[pos >> CHUNK_BITS][pos & (CHUNK - 1)]
+    }
+
+    /// The position of `key`, whose hash is `hash`.
+    pub fn find(&self, hash: u64, key: &[u8]) -> Option<usize> {
+        let chunks = &self.chunks;
+        self.index
+            .find(hash, |&p| at(chunks, p as usize).key.as_bytes() == key)
+            .map(|&p| p as usize)
+    }
+
+    /// The position of `key`, inserting `make()` for it at the end if it is
+    /// absent. Returns the position and whether it was inserted. `rehash`
+    /// gives the hash of any key (for growing the index).
+    pub fn find_or_insert(
+        &mut self,
+        hash: u64,
+        key: &[u8],
+        make: impl FnOnce() -> V,
+        rehash: impl Fn(&[u8]) -> u64,
+    ) -> (usize, bool) {
+        let chunks = &self.chunks;
+        let entry = self.index.entry(
+            hash,
+            |&p| at(chunks, p as usize).key.as_bytes() == key,
+            |&p| rehash(&at(chunks, p as usize).key),
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(e) => (*e.get() as usize, false),
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                let pos = self.len;
+                assert!(pos < MAX_LEN, "too many keys in one table");
+                e.insert(pos as u32);
+                self.push(Slot {
+                    key: Str::new(key),
+                    value: make(),
+                });
+                (pos, true)
+            }
+        }
+    }
+
+    /// Removes `key`, moving the last entry into its place. Returns the
+    /// removed entry.
+    pub fn swap_remove(
+        &mut self,
+        hash: u64,
+        key: &[u8],
+        rehash: impl Fn(&[u8]) -> u64,
+    ) -> Option<Slot<V>> {
+        let chunks = &self.chunks;
+        let found = self
+            .index
+            .find_entry(hash, |&p| at(chunks, p as usize).key.as_bytes() == key)
+            .ok()?;
+        let pos = found.remove().0 as usize;
+        let last = self.len - 1;
+        if pos != last {
+            let moved = rehash(&at(&self.chunks, last).key);
+            let p = self
+                .index
+                .find_mut(moved, |&p| p as usize == last)
+                .expect("every position is indexed");
+            *p = pos as u32;
+        }
+        let tail = self.pop();
+        let removed = if pos == last {
+            tail
+        } else {
+            std::mem::replace(self.slot_mut(pos), tail)
+        };
+        self.shrink_if_sparse(&rehash);
+        Some(removed)
+    }
+
+    fn push(&mut self, slot: Slot<V>) {
+        let chunk = self.len >> CHUNK_BITS;
+        if chunk == self.chunks.len() {
+            let room = if chunk == 0 { 0 } else { CHUNK };
+            self.chunks.push(Vec::with_capacity(room));
+        }
+        self.chunks[chunk].push(slot);
+        self.len += 1;
+    }
+
+    fn pop(&mut self) -> Slot<V> {
+        self.len -= 1;
+        let slot = self.chunks[self.len >> CHUNK_BITS]
+            .pop()
+            .expect("len counts the slots");
+        // Keep one empty chunk past the end so a table oscillating around
+        // a chunk boundary does not allocate and free a chunk every time.
+        // Below half a chunk only the first stays, and it shrinks by half
+        // once a quarter full, as a `Vec` would be sized.
+        let needed = self.len.div_ceil(CHUNK).max(1);
+        let keep = if self.len < CHUNK / 2 { 1 } else { needed + 1 };
+        if self.chunks.len() > keep {
+            self.chunks.truncate(keep);
+        }
+        let first = &mut self.chunks[0];
+        if self.len < CHUNK / 2 && first.capacity() > 4 * self.len.max(4) {
+            first.shrink_to(2 * self.len);
+        }
+        slot
+    }
+
+    /// Gives memory back after mass removals, as Redis resizes a dict that
+    /// is less than 10% full.
+    fn shrink_if_sparse(&mut self, rehash: &impl Fn(&[u8]) -> u64) {
+        if self.index.num_buckets() > 64 && self.len * 10 < self.index.num_buckets() {
+            let chunks = &self.chunks;
+            self.index
+                .shrink_to(self.len, |&p| rehash(&at(chunks, p as usize).key));
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Slot<V>> {
+        self.chunks.iter().flatten()
+    }
+
+    /// Bytes allocated by the index and the chunks.
+    pub fn allocated_bytes(&self) -> usize {
+        let slots: usize = self.chunks.iter().map(Vec::capacity).sum();
+        self.index.allocation_size()
+            + slots * std::mem::size_of::<Slot<V>>()
+            + self.chunks.capacity() * std::mem::size_of::<Vec<Slot<V>>>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::hash::BuildHasher;
+
+    fn hasher() -> impl Fn(&[u8]) -> u64 {
+        let state = foldhash::fast::FixedState::with_seed(7);
+        move |k: &[u8]| state.hash_one(k)
+    }
+
+    #[test]
+    fn insert_find_remove_across_chunks() {
+        let h = hasher();
+        let mut t: Table<usize> = Table::default();
+        let n = CHUNK * 3 + 17;
+        for i in 0..n {
+            let key = format!("key:{i}");
+            let (pos, new) = t.find_or_insert(h(key.as_bytes()), key.as_bytes(), || i, &h);
+            assert!(new);
+            assert_eq!(pos, i);
+        }
+        assert_eq!(t.len(), n);
+        assert!(t.chunks[1..].iter().all(|c| c.capacity() == CHUNK));
+        assert_eq!(t.chunks[0].capacity(), CHUNK);
+        let (pos, new) = t.find_or_insert(h(b"key:5"), b"key:5", || 0, &h);
+        assert_eq!((pos, new), (5, false));
+        // Remove every other key; the rest stay findable at their positions.
+        for i in (0..n).step_by(2) {
+            let key = format!("key:{i}");
+            let slot = t
+                .swap_remove(h(key.as_bytes()), key.as_bytes(), &h)
+                .unwrap();
+            assert_eq!(slot.value, i);
+        }
+        assert!(t.swap_remove(h(b"key:0"), b"key:0", &h).is_none());
+        for i in 0..n {
+            let key = format!("key:{i}");
+            let found = t.find(h(key.as_bytes()), key.as_bytes());
+            match found {
+                Some(p) => {
+                    assert_eq!(i % 2, 1);
+                    assert_eq!(t.slot(p).value, i);
+                }
+                None => assert_eq!(i % 2, 0),
+            }
+        }
+        assert_eq!(t.iter().count(), t.len());
+        // At most one spare chunk past the ones in use.
+        assert!(t.chunks.len() <= t.len().div_ceil(CHUNK) + 1);
+        let copy = t.clone();
+        assert_eq!(copy.iter().count(), t.len());
+        assert!(copy.chunks[1..].iter().all(|c| c.capacity() == CHUNK));
+    }
+
+    #[test]
+    fn shrinks_after_mass_removal() {
+        let h = hasher();
+        let mut t: Table<()> = Table::default();
+        for i in 0..10_000 {
+            let key = i.to_string();
+            t.find_or_insert(h(key.as_bytes()), key.as_bytes(), || (), &h);
+        }
+        let big = t.allocated_bytes();
+        for i in 0..9_990 {
+            let key = i.to_string();
+            t.swap_remove(h(key.as_bytes()), key.as_bytes(), &h);
+        }
+        assert!(
+            t.allocated_bytes() < big / 10,
+            "{} vs {big}",
+            t.allocated_bytes()
+        );
+        for i in 9_990..10_000 {
+            let key = i.to_string();
+            assert!(t.find(h(key.as_bytes()), key.as_bytes()).is_some());
+        }
+    }
+
+    #[test]
+    fn entry_sizes() {
+        // The keyspace entry: key, value and 4 bytes of access metadata.
+        assert_eq!(std::mem::size_of::<Slot<(crate::Value, u32)>>(), 56);
+        assert_eq!(std::mem::size_of::<Slot<i64>>(), 32);
+    }
+}
