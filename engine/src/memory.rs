@@ -53,10 +53,10 @@ pub fn value_heap(value: &Value, samples: usize) -> usize {
         Value::Int(_) => 0,
         Value::Str(s) => str_heap(s.len()),
         Value::Raw(v) => alloc_size(size_of::<Vec<u8>>()) + alloc_size(v.capacity()),
-        Value::List(l) => alloc_size(size_of::<List>()) + list_heap(l),
+        Value::List(l) => list_heap(l),
         Value::Hash(h) => hash_heap(h, samples),
         Value::Set(s) => set_heap(s, samples),
-        Value::ZSet(z) => alloc_size(size_of::<ZSet>()) + zset_heap(z, samples),
+        Value::ZSet(z) => zset_heap(z, samples),
     }
 }
 
@@ -183,10 +183,10 @@ mod tests {
     fn lists_and_sorted_sets() {
         let limits = Limits::default();
         // A listpack of 3 one-byte strings: 6 + 3 * 3 + 1 = 16 bytes.
-        let list = Value::List(Box::new(List::from_elements(["a", "b", "c"], -2)));
-        assert_eq!(value_heap(&list, 5), 16 + 16);
-        let zset = Value::ZSet(Box::new(ZSet::from_pairs([("a", 1.0)], &limits)));
-        assert_eq!(value_heap(&zset, 5), 16 + 16);
+        let list = Value::List(List::from_elements(["a", "b", "c"], -2));
+        assert_eq!(value_heap(&list, 5), 16);
+        let zset = Value::ZSet(ZSet::from_pairs([("a", 1.0)], &limits));
+        assert_eq!(value_heap(&zset, 5), 16);
         let long = vec![[b'x'; 100]; 1000];
         let big = ZSet::from_pairs(
             long.iter()
@@ -194,6 +194,6 @@ mod tests {
                 .map(|(i, m)| (&m[..i % 100 + 1], 0.0)),
             &limits,
         );
-        assert!(value_heap(&Value::ZSet(Box::new(big)), 5) > 100 * (32 + 24));
+        assert!(value_heap(&Value::ZSet(big), 5) > 100 * (32 + 24));
     }
 }

@@ -149,12 +149,11 @@ pub fn object_of(value: &Value) -> Object {
 pub fn value_of(object: Object, limits: &Limits) -> Value {
     match object {
         Object::String(b) => Value::string(&b),
-        Object::List(items) => Value::List(Box::new(List::from_elements(
-            items,
-            limits.list_max_listpack_size,
-        ))),
+        Object::List(items) => {
+            Value::List(List::from_elements(items, limits.list_max_listpack_size))
+        }
         Object::Hash(pairs) => Value::Hash(Hash::from_pairs(pairs, limits)),
         Object::Set(members) => Value::Set(Set::from_members(members, limits)),
-        Object::ZSet(pairs) => Value::ZSet(Box::new(ZSet::from_pairs(pairs, limits))),
+        Object::ZSet(pairs) => Value::ZSet(ZSet::from_pairs(pairs, limits)),
     }
 }

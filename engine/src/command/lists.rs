@@ -63,7 +63,7 @@ fn write_list<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c mut List>> 
 /// Stores a new list under `key` and wakes clients waiting for it (Redis
 /// signals blocked clients when a list key is created).
 fn create_list(ctx: &mut Ctx, key: &[u8], list: List) {
-    ctx.db().set(key, Value::List(Box::new(list)), false);
+    ctx.db().set(key, Value::List(list), false);
     ctx.signal_ready(key);
 }
 

@@ -119,7 +119,7 @@ fn store(ctx: &mut Ctx, dst: &[u8], zset: ZSet) {
         return;
     }
     let len = zset.len();
-    ctx.db().set(dst, Value::ZSet(Box::new(zset)), false);
+    ctx.db().set(dst, Value::ZSet(zset), false);
     if !existed {
         ctx.signal_ready(dst);
     }
@@ -246,7 +246,7 @@ fn zadd_generic(ctx: &mut Ctx, incr: bool) -> Result<()> {
             return Ok(());
         }
         let first = ZSet::for_first_member(rest[1].len(), &limits);
-        ctx.db().set(key, Value::ZSet(Box::new(first)), false);
+        ctx.db().set(key, Value::ZSet(first), false);
         ctx.signal_ready(key);
     }
     let zset = write_zset(ctx, key)?.expect("present");
