@@ -352,35 +352,21 @@ fn bmove(ctx: &mut Ctx, from: End, to: End, deadline: Option<i64>) -> Result<()>
         }
     }
     move_element(ctx, from, to)?;
-    {
-        let args = ctx.args;
-        let rewritten = if args::is(ctx.arg(0), "brpoplpush") {
-            vec![
-                Bytes::from_static(b"RPOPLPUSH"),
-                args[1].clone(),
-                args[2].clone(),
-            ]
-        } else if serving {
-            // Redis names the ends itself when it serves a parked client.
-            let name = |e: End| Bytes::from_static(e.name().as_bytes());
-            vec![
-                Bytes::from_static(b"LMOVE"),
-                args[1].clone(),
-                args[2].clone(),
-                name(from),
-                name(to),
-            ]
-        } else {
-            vec![
-                Bytes::from_static(b"LMOVE"),
-                args[1].clone(),
-                args[2].clone(),
-                args[3].clone(),
-                args[4].clone(),
-            ]
-        };
-        ctx.propagate_as(rewritten);
+    let args = ctx.args;
+    let mut rewritten = vec![
+        Bytes::from_static(b"LMOVE"),
+        args[1].clone(),
+        args[2].clone(),
+    ];
+    if args::is(&args[0], "brpoplpush") {
+        rewritten[0] = Bytes::from_static(b"RPOPLPUSH");
+    } else if serving {
+        // Redis names the ends itself when it serves a parked client.
+        rewritten.extend([from, to].map(|e| Bytes::from_static(e.name().as_bytes())));
+    } else {
+        rewritten.extend_from_slice(&args[3..5]);
     }
+    ctx.propagate_as(rewritten);
     Ok(())
 }
 
