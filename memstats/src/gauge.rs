@@ -70,7 +70,7 @@ pub fn used_memory_recent(max_age: Duration) -> u64 {
 /// Reads the allocator now (the slow path of [`used_memory_recent`]), e.g.
 /// after freeing memory on another thread.
 pub fn refresh_used_memory() -> u64 {
-    let used = jemalloc::read_allocated();
+    let used = jemalloc::read_used();
     let net = thread_net();
     let gen = GENERATION.fetch_add(1, Ordering::AcqRel) + 1;
     USED.store(used, Ordering::Relaxed);

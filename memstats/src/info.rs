@@ -135,7 +135,7 @@ impl Display for CPercent {
 
 /// Builds the `# Memory` INFO section: `"# Memory\r\n"` then one
 /// `name:value\r\n` line per field, in Redis 7.0.15's order and formats.
-/// `used_memory` is `snap.allocated`; the derived figures come from
+/// `used_memory` is [`Snapshot::used_memory`]; the derived figures come from
 /// [`MemoryOverhead::compute`]. The peak shown is never below current usage.
 pub fn info_memory(inputs: &InfoInputs, snap: &Snapshot) -> String {
     let mh = MemoryOverhead::compute(inputs, snap);

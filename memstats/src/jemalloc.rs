@@ -5,7 +5,7 @@ use std::ptr;
 use std::sync::OnceLock;
 
 use tikv_jemalloc_ctl::stats_print::{self, Options};
-use tikv_jemalloc_ctl::{epoch, epoch_mib, stats, thread, version};
+use tikv_jemalloc_ctl::{epoch, epoch_mib, raw, stats, thread, version};
 
 /// jemalloc's `MALLCTL_ARENAS_ALL`: the arena index meaning "every arena".
 const ARENAS_ALL: u32 = 4096;
@@ -64,7 +64,13 @@ pub(crate) struct AllocatorStats {
     pub mapped: u64,
     pub retained: u64,
     pub metadata: u64,
+    /// `stats.arenas.<all>.tcache_bytes`: freed blocks parked in thread
+    /// caches, which `allocated` still counts.
+    pub tcache: u64,
 }
+
+/// `stats.arenas.<all>.tcache_bytes`.
+const TCACHE_BYTES: &[u8] = b"stats.arenas.4096.tcache_bytes\0";
 
 /// Reads the allocator counters; all zero when jemalloc is not the global
 /// allocator (they would describe an idle jemalloc, not this process).
@@ -80,21 +86,33 @@ pub(crate) fn read_stats() -> AllocatorStats {
         mapped: read(stats::mapped::read()),
         retained: read(stats::retained::read()),
         metadata: read(stats::metadata::read()),
+        // SAFETY: the name is NUL-terminated and the value a `size_t`.
+        tcache: read(unsafe { raw::read::<usize>(TCACHE_BYTES) }),
     }
 }
 
-/// `stats.allocated` alone, through MIBs looked up once (no name
+/// Used memory alone (`stats.allocated` minus thread caches, see
+/// [`crate::Snapshot::used_memory`]), through MIBs looked up once (no name
 /// parsing): the refresh of [`crate::used_memory_recent`].
-pub(crate) fn read_allocated() -> u64 {
-    static MIBS: OnceLock<Option<(epoch_mib, stats::allocated_mib)>> = OnceLock::new();
+pub(crate) fn read_used() -> u64 {
+    type Mibs = (epoch_mib, stats::allocated_mib, [usize; 4]);
+    static MIBS: OnceLock<Option<Mibs>> = OnceLock::new();
     if !jemalloc_is_global() {
         return 0;
     }
-    let mibs = MIBS.get_or_init(|| epoch::mib().ok().zip(stats::allocated::mib().ok()));
-    match mibs {
-        Some((e, a)) if e.advance().is_ok() => a.read().map_or(0, |v| v as u64),
-        _ => 0,
+    let mibs = MIBS.get_or_init(|| {
+        let mut tcache = [0; 4];
+        raw::name_to_mib(TCACHE_BYTES, &mut tcache).ok()?;
+        Some((epoch::mib().ok()?, stats::allocated::mib().ok()?, tcache))
+    });
+    let Some((e, a, t)) = mibs else { return 0 };
+    if e.advance().is_err() {
+        return 0;
     }
+    let allocated = a.read().map_or(0, |v| v as u64);
+    // SAFETY: the MIB names a `size_t` statistic.
+    let tcache = unsafe { raw::read_mib::<usize>(t) }.map_or(0, |v| v as u64);
+    allocated.saturating_sub(tcache)
 }
 
 /// jemalloc's `malloc_stats_print` report with default options, the body of

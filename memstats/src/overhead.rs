@@ -97,6 +97,7 @@ mod tests {
     fn snap() -> Snapshot {
         Snapshot {
             allocated: 1_000_000,
+            tcache: 0,
             active: 1_100_000,
             resident: 1_650_000,
             mapped: 2_000_000,

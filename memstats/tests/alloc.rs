@@ -11,6 +11,10 @@ const MB: u64 = 1 << 20;
 /// Tolerance for whatever else the test harness allocates meanwhile.
 const SLACK: u64 = 4 * MB;
 
+/// Tests that measure growth take turns: they run on parallel threads of
+/// one process, whose allocations they would otherwise see.
+static MEASURING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn within(actual: i64, expected: i64) -> bool {
     actual.abs_diff(expected) <= SLACK
 }
@@ -30,6 +34,7 @@ fn jemalloc_is_detected() {
 
 #[test]
 fn allocation_moves_allocated() {
+    let _turn = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
     let before = memstats::snapshot();
     // 1 MiB chunks: a jemalloc size class, so no rounding up (a single 50 MiB
     // block would be rounded to the 56 MiB class). Filled so it is resident.
@@ -77,4 +82,38 @@ fn malloc_stats_and_purge() {
     assert!(stats.contains("jemalloc statistics"), "{stats}");
     assert!(stats.contains("Allocated:"), "{stats}");
     memstats::purge().expect("purge");
+}
+
+/// Small blocks freed go to the thread cache, which `allocated` still
+/// counts; used memory must not.
+#[test]
+fn used_memory_ignores_thread_caches() {
+    let _turn = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
+    let before = memstats::snapshot();
+    let blocks: Vec<Vec<u8>> = (0..2000).map(|_| black_box(vec![1u8; 1000])).collect();
+    let during = memstats::snapshot();
+    drop(black_box(blocks));
+    let after = memstats::snapshot();
+    let grown = during.used_memory() as i64 - before.used_memory() as i64;
+    assert!(within(grown, 2000 * 1024), "{grown}");
+    let back = after.used_memory() as i64 - before.used_memory() as i64;
+    assert!(within(back, 0), "{back}");
+    assert!(after.allocated >= after.used_memory());
+}
+
+/// The cached reading sees the calling thread's allocations at once.
+#[test]
+fn recent_reading_follows_this_thread() {
+    let _turn = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
+    let hour = std::time::Duration::from_secs(3600);
+    let base = memstats::refresh_used_memory();
+    let block = black_box(vec![1u8; 8 * MB as usize]);
+    let with_block = memstats::used_memory_recent(hour);
+    assert!(
+        within(with_block as i64 - base as i64, 8 * MB as i64),
+        "{with_block} {base}"
+    );
+    drop(block);
+    let without = memstats::used_memory_recent(hour);
+    assert!(within(without as i64 - base as i64, 0), "{without} {base}");
 }

@@ -17,6 +17,7 @@ fn info() -> String {
     };
     let snap = memstats::Snapshot {
         allocated: 939_224,
+        tcache: 0,
         active: 1_826_816,
         resident: 4_497_408,
         mapped: 6_000_000,

@@ -74,7 +74,7 @@ pub fn configure(limits: &Limits, cfg: &Config, eng: &mut Engine) {
     let s = cfg.settings();
     eng.configure_eviction(eviction_config(s));
     let value = |name: &[u8]| cfg.get(&[name]).pop().map(|(_, v)| v);
-    let ignore = value(b"replica-ignore-maxmemory").map_or(true, |v| v == "yes");
+    let ignore = value(b"replica-ignore-maxmemory").as_deref() != Some("no");
     let tenacity = value(b"maxmemory-eviction-tenacity")
         .and_then(|v| v.parse().ok())
         .unwrap_or(10);

@@ -243,3 +243,8 @@ fn lists() {
 fn dump() {
     run_script("dump.txt", &[]);
 }
+
+#[test]
+fn sort() {
+    run_script("sort.txt", &[]);
+}

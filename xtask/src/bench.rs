@@ -13,10 +13,16 @@ use crate::scenario::{self, Binaries, Context};
 use crate::{cargo, docs};
 
 pub fn run(root: &Path, options: &BenchOptions, raw_args: &[String]) -> Result<()> {
+    let scenarios = scenario::selected(options.scenarios.as_deref())?;
+    let log_dir = target_dir(root).join("xtask");
+    // Logs are named by port; drop the previous run's so the directory only
+    // ever shows the run that just failed.
+    let _ = fs::remove_dir_all(&log_dir);
+    fs::create_dir_all(&log_dir)?;
     let binaries = Binaries {
         redust: match &options.redust {
             Some(path) => path.clone(),
-            None => build_redust(root)?,
+            None => build_redust(root, &log_dir)?,
         },
         redis: options.redis.clone(),
     };
@@ -25,11 +31,6 @@ pub fn run(root: &Path, options: &BenchOptions, raw_args: &[String]) -> Result<(
             bail!("server binary {} not found", binary.display());
         }
     }
-    let scenarios = scenario::selected(options.scenarios.as_deref())?;
-    let log_dir = target_dir(root).join("xtask");
-    // Logs are named by port; drop the previous run's so the directory only
-    // ever shows the run that just failed.
-    let _ = fs::remove_dir_all(&log_dir);
     let ctx = Context {
         options,
         binaries: &binaries,
@@ -73,9 +74,14 @@ pub fn run(root: &Path, options: &BenchOptions, raw_args: &[String]) -> Result<(
     Ok(())
 }
 
-fn build_redust(root: &Path) -> Result<PathBuf> {
+/// Builds redust-server and copies it aside: others rebuilding the
+/// workspace during a long run must not swap the binary between scenarios.
+fn build_redust(root: &Path, log_dir: &Path) -> Result<PathBuf> {
     cargo::run(root, &["build", "--release", "-p", "server"])?;
-    Ok(target_dir(root).join("release/redust-server"))
+    let built = target_dir(root).join("release/redust-server");
+    let copy = log_dir.join("redust-server");
+    fs::copy(&built, &copy).with_context(|| format!("copying {}", built.display()))?;
+    Ok(copy)
 }
 
 fn target_dir(root: &Path) -> PathBuf {

@@ -21,6 +21,7 @@ mod long_double;
 mod object;
 mod scan;
 mod sets;
+mod sort;
 mod strings;
 pub(crate) mod strtod;
 #[cfg(test)]
@@ -367,6 +368,7 @@ pub fn table() -> &'static [CommandDef<Handler>] {
         all.extend(scan::commands());
         all.extend(object::commands());
         all.extend(dump::commands());
+        all.extend(sort::commands());
         all
     })
 }

@@ -127,7 +127,7 @@ fn stats(call: &mut Call) -> Result<()> {
         .total_allocated
         .saturating_sub(mh.startup_allocated)
         .max(1);
-    let bytes_per_key = if r.keys > 0 { net / r.keys } else { 0 };
+    let bytes_per_key = net.checked_div(r.keys).unwrap_or(0);
     let mut w = call.w();
     w.map(27 + r.dbs.len());
     int(&mut w, "peak.allocated", mh.peak_allocated as i64);

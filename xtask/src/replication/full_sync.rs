@@ -23,7 +23,14 @@ impl Scenario for FullSync {
 
     fn run(&self, ctx: &Context) -> Result<Section> {
         let rounds = ctx.options.rounds;
-        let mut table = Table::new(&["sync", "Redust", "Redis", "Redust/Redis"]);
+        let mut table = Table::new(&[
+            "sync",
+            "Redust",
+            "Redis",
+            "Redust/Redis",
+            "Redust slowest",
+            "Redis slowest",
+        ]);
         for (mode, diskless) in MODES {
             let args = [
                 "--repl-diskless-sync",
@@ -51,13 +58,17 @@ impl Scenario for FullSync {
                 );
                 Ok(secs)
             })?;
-            let [a, b] = &samples[0];
-            let (a, b) = (report::median(a), report::median(b));
+            let [redust, redis] = &samples[0];
+            let (a, b) = (report::median(redust), report::median(redis));
+            // A stalled sync hides behind the median; show the worst too.
+            let slowest = |runs: &[f64]| report::percentile(runs, 100.0);
             table.push(vec![
                 format!("{mode} (repl-diskless-sync {diskless})"),
                 report::fmt_opt(a, report::seconds),
                 report::fmt_opt(b, report::seconds),
                 report::ratio(a, b),
+                report::fmt_opt(slowest(redust), report::seconds),
+                report::fmt_opt(slowest(redis), report::seconds),
             ]);
         }
         Ok(Section {
