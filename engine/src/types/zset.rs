@@ -278,8 +278,9 @@ impl ZSet {
         lp.insert(at, &[Entry::Str(member), score]);
     }
 
-    /// Moves a listpack's pairs into the big encoding.
-    fn convert(&mut self) {
+    /// Moves a listpack's pairs into the big encoding (as a new member
+    /// past the limits does, and SORT).
+    pub fn convert(&mut self) {
         if let ZSet::Listpack(lp) = self {
             let mut tree = Ranked::with_capacity(lp.len() / 2);
             let mut buf = itoa::Buffer::new();
