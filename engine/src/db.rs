@@ -1,12 +1,10 @@
 //! One numbered database: keys to values, and keys to expiry times.
 
-mod table;
-
 use std::hash::BuildHasher;
 
 use crate::access::Clock;
+use crate::table::{Slot, Table};
 use crate::{Str, Value};
-use table::{Slot, Table};
 
 /// A value and its access metadata (Redis's 24-bit `lru` field, see
 /// [`crate::access`]). 32 bytes, so an entry with its key is 56.
@@ -22,7 +20,7 @@ pub(crate) const ENTRY_SIZE: usize = std::mem::size_of::<Slot<Stored>>();
 /// A database. Like Redis, expiry times live in a second table holding only
 /// the keys that have one, so active expiry samples just those.
 ///
-/// Entries are kept in insertion order by position (see [`table`]): any
+/// Entries are kept in insertion order by position (see [`crate::table`]): any
 /// entry can be picked at random in O(1) (RANDOMKEY, expiry and eviction
 /// sampling), and a descending cursor gives SCAN its guarantee (see
 /// [`Db::scan`]).

@@ -21,6 +21,7 @@ pub mod memory;
 pub mod persist;
 pub mod rdb;
 mod str;
+pub mod table;
 pub mod types;
 mod value;
 

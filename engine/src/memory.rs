@@ -94,27 +94,22 @@ fn zset_heap(z: &ZSet, samples: usize) -> usize {
     }
 }
 
-/// An `IndexMap`-style table: entries of `entry` bytes in a vector, an
-/// index of `usize` per bucket plus a control byte, buckets a power of two
-/// at most 7/8 full.
-fn table_heap(capacity: usize, entry: usize, header: usize) -> usize {
-    let buckets = if capacity == 0 {
-        0
-    } else {
-        (capacity * 8 / 7).next_power_of_two()
-    };
-    let index = buckets * (size_of::<usize>() + 1) + if buckets > 0 { 16 } else { 0 };
-    alloc_size(header) + alloc_size(capacity * entry) + alloc_size(index)
+/// A [`DenseMap`](crate::table::DenseMap): its box, index and entry chunks
+/// (exact), plus what its strings own (sampled).
+fn table_heap(header: usize, allocated: usize, strings: usize) -> usize {
+    alloc_size(header) + allocated + strings
 }
 
 fn hash_heap(h: &Hash, samples: usize) -> usize {
     match h {
         Hash::Listpack(lp) => alloc_size(lp.bytes_len()),
         Hash::Table(t) => {
-            let entry = size_of::<(u64, Str, Str)>();
             let strings = t.iter().map(|(f, v)| str_heap(f.len()) + str_heap(v.len()));
-            table_heap(t.capacity(), entry, size_of::<HashTable>())
-                + sampled(t.len(), samples, strings)
+            table_heap(
+                size_of::<HashTable>(),
+                t.allocated_bytes(),
+                sampled(t.len(), samples, strings),
+            )
         }
     }
 }
@@ -123,10 +118,12 @@ fn set_heap(s: &Set, samples: usize) -> usize {
     match s {
         Set::Intset(is) => alloc_size(is.bytes_len()),
         Set::Table(t) => {
-            let entry = size_of::<(u64, Str)>();
-            let strings = t.iter().map(|m| str_heap(m.len()));
-            table_heap(t.capacity(), entry, size_of::<SetTable>())
-                + sampled(t.len(), samples, strings)
+            let strings = t.iter().map(|(m, _)| str_heap(m.len()));
+            table_heap(
+                size_of::<SetTable>(),
+                t.allocated_bytes(),
+                sampled(t.len(), samples, strings),
+            )
         }
     }
 }
@@ -174,7 +171,8 @@ mod tests {
         let set = Value::Set(Set::from_members(&members, &limits));
         let all = value_heap(&set, 0);
         assert_eq!(value_heap(&set, 5), all, "members of one size");
-        assert!(all > 1000 * (48 + 32), "{all}");
+        // 24 bytes per member in the table, 32 for each member's bytes.
+        assert!(all > 1000 * (24 + 32), "{all}");
         let small = Value::Set(Set::from_members(["1", "2", "3"], &limits));
         assert_eq!(value_heap(&small, 5), 16);
     }

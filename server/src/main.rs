@@ -158,6 +158,7 @@ pub fn shutdown_save(
     eng: &engine::Engine,
     save: Option<bool>,
 ) -> Result<(), String> {
+    persistence::abandon_bgsave(srv);
     let wanted = save.unwrap_or_else(|| !srv.config.read().settings().save.is_empty());
     if !wanted {
         return Ok(());

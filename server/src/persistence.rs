@@ -5,12 +5,16 @@
 //! fork; a background thread then writes it to a temporary file, fsyncs it
 //! and renames it over `dbfilename`, so a crash never leaves a partial dump.
 //! Memory cost is the size of the RDB, not a copy of the dataset.
+//!
+//! Snapshots are numbered as they are taken and only a newer one may
+//! replace the dump: a BGSAVE still writing when SHUTDOWN saves must not
+//! put its older data back over the final save, nor share its temp file.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use engine::rdb::{AuxFields, ReplInfo, WriteOptions};
 use engine::Engine;
@@ -27,6 +31,8 @@ pub struct Status {
     pub last_bgsave_ok: bool,
     pub last_bgsave_secs: i64,
     pub bgsave_started: Option<Instant>,
+    /// The running BGSAVE's snapshot number and temp file.
+    bgsave_temp: Option<(u64, PathBuf)>,
     pub last_bgsave_try: u64,
     pub saves: u64,
     pub loaded_keys: u64,
@@ -41,6 +47,7 @@ impl Default for Status {
             last_bgsave_ok: true,
             last_bgsave_secs: -1,
             bgsave_started: None,
+            bgsave_temp: None,
             last_bgsave_try: 0,
             saves: 0,
             loaded_keys: 0,
@@ -54,6 +61,13 @@ pub struct Persistence {
     pub status: Mutex<Status>,
     /// Mirrors `!status.last_bgsave_ok`, read on every write command.
     failed: AtomicBool,
+    /// Number of the last snapshot taken (under the keyspace lock, so the
+    /// numbers follow the data's order).
+    taken: AtomicU64,
+    /// Number of the snapshot the dump holds; held across each rename.
+    landed: Mutex<u64>,
+    /// Number of a BGSAVE given up at shutdown: its end is not reported.
+    abandoned: AtomicU64,
 }
 
 impl Persistence {
@@ -61,6 +75,28 @@ impl Persistence {
         st.last_bgsave_ok = ok;
         self.failed.store(!ok, Ordering::Relaxed);
     }
+
+    /// Numbers a snapshot just taken; call with the keyspace still locked.
+    fn next_generation(&self) -> u64 {
+        self.taken.fetch_add(1, Ordering::Relaxed) + 1
+    }
+}
+
+/// A snapshot ready to be written: its bytes, its number and how slowly
+/// to write it.
+struct Pending {
+    bytes: Vec<u8>,
+    generation: u64,
+    delay: Duration,
+}
+
+/// What became of a write.
+#[derive(Debug, PartialEq, Eq)]
+enum Written {
+    /// The dump now holds this snapshot.
+    Landed,
+    /// A newer snapshot reached the dump first; this one was dropped.
+    Superseded,
 }
 
 /// Where the dump lives.
@@ -103,16 +139,66 @@ pub fn snapshot(
         .map_err(|e| e.to_string())
 }
 
-/// Writes `bytes` to `path` atomically: temp file, fsync, rename, fsync dir.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// `rdb-key-save-delay`: microseconds a save spends per key (a negative
+/// -N: one microsecond for every N keys). Redis's tests use it to make a
+/// save slow enough to interrupt; 0 in production.
+fn key_save_delay(srv: &Shared, keys: usize) -> Duration {
+    let per_key = srv
+        .config
+        .read()
+        .get(&[b"rdb-key-save-delay"])
+        .pop()
+        .and_then(|(_, v)| v.parse::<i64>().ok())
+        .unwrap_or(0);
+    let keys = keys as u64;
+    match per_key {
+        0 => Duration::ZERO,
+        d if d > 0 => Duration::from_micros(keys.saturating_mul(d as u64)),
+        d => Duration::from_micros(keys / d.unsigned_abs()),
+    }
+}
+
+/// Takes a numbered snapshot; the caller holds the keyspace.
+fn take(srv: &Arc<Shared>, eng: &Engine) -> Result<Pending, String> {
+    let bytes = snapshot(srv, eng, crate::replication::aux(srv))?;
+    Ok(Pending {
+        bytes,
+        generation: srv.persistence.next_generation(),
+        delay: key_save_delay(srv, eng.total_keys()),
+    })
+}
+
+/// Writes a snapshot to `path` atomically: its own temp file, fsync, then
+/// (unless a newer snapshot already landed) rename and fsync of the dir.
+fn write_atomically(
+    persistence: &Persistence,
+    path: &Path,
+    pending: &Pending,
+) -> std::io::Result<Written> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(format!("temp-{}.rdb", std::process::id()));
+    let tmp = temp_path(path, pending.generation);
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
+        let mut f = std::fs::File::create(&tmp).map_err(|e| {
+            let at = dir.display();
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "Failed opening the temp RDB file {} (in server root dir {at}) for saving: {e}",
+                    tmp.display()
+                ),
+            )
+        })?;
+        write_paced(&mut f, &pending.bytes, pending.delay)?;
         f.sync_all()?;
+        let mut landed = persistence.landed.lock();
+        if *landed > pending.generation {
+            std::fs::remove_file(&tmp)?;
+            return Ok(Written::Superseded);
+        }
         std::fs::rename(&tmp, path)?;
-        std::fs::File::open(dir)?.sync_all()
+        *landed = pending.generation;
+        std::fs::File::open(dir)?.sync_all()?;
+        Ok(Written::Landed)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -120,12 +206,32 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
+/// Each snapshot's own temp file next to the dump (Redis: temp-<pid>.rdb).
+fn temp_path(dump: &Path, generation: u64) -> PathBuf {
+    let dir = dump.parent().unwrap_or(Path::new("."));
+    dir.join(format!("temp-{}-{generation}.rdb", std::process::id()))
+}
+
+/// Writes `bytes`, spread over `delay` in slices, so a slow save is seen
+/// part-written on disk, as with Redis.
+fn write_paced(f: &mut std::fs::File, bytes: &[u8], delay: Duration) -> std::io::Result<()> {
+    const SLICES: u32 = 64;
+    if delay.is_zero() {
+        return f.write_all(bytes);
+    }
+    let slice = bytes.len().div_ceil(SLICES as usize).max(1);
+    for chunk in bytes.chunks(slice) {
+        std::thread::sleep(delay / SLICES);
+        f.write_all(chunk)?;
+    }
+    Ok(())
+}
+
 /// SAVE: snapshot and write in the foreground.
 pub fn save(srv: &Arc<Shared>, eng: &Engine) -> Result<(), String> {
-    let bytes = snapshot(srv, eng, crate::replication::aux(srv))?;
-    let path = dump_path(srv);
-    match write_atomically(&path, &bytes) {
-        Ok(()) => {
+    let pending = take(srv, eng)?;
+    match write_atomically(&srv.persistence, &dump_path(srv), &pending) {
+        Ok(_) => {
             log!(Notice, "DB saved on disk");
             let mut st = srv.persistence.status.lock();
             st.dirty_at_last_save = eng.dirty();
@@ -135,7 +241,7 @@ pub fn save(srv: &Arc<Shared>, eng: &Engine) -> Result<(), String> {
             Ok(())
         }
         Err(e) => {
-            log!(Warning, "Failed opening the temp RDB file temp-{}.rdb (in server root dir {}) for saving: {e}", std::process::id(), path.parent().unwrap_or(Path::new(".")).display());
+            log!(Warning, "Error saving DB on disk: {e}");
             Err(format!("Error saving DB on disk: {e}"))
         }
     }
@@ -152,8 +258,8 @@ pub fn bgsave(srv: &Arc<Shared>, eng: &Engine) -> Result<(), String> {
         st.bgsave_started = Some(Instant::now());
         st.last_bgsave_try = unix_secs();
     }
-    let bytes = match snapshot(srv, eng, crate::replication::aux(srv)) {
-        Ok(b) => b,
+    let pending = match take(srv, eng) {
+        Ok(p) => p,
         Err(e) => {
             srv.persistence.status.lock().bgsave_started = None;
             return Err(e);
@@ -161,21 +267,34 @@ pub fn bgsave(srv: &Arc<Shared>, eng: &Engine) -> Result<(), String> {
     };
     let dirty = eng.dirty();
     let path = dump_path(srv);
+    let generation = pending.generation;
+    srv.persistence.status.lock().bgsave_temp = Some((generation, temp_path(&path, generation)));
     let srv = srv.clone();
     log!(Notice, "Background saving started");
     std::thread::spawn(move || {
-        let result = write_atomically(&path, &bytes);
+        let result = write_atomically(&srv.persistence, &path, &pending);
+        drop(pending);
         let mut st = srv.persistence.status.lock();
         let started = st.bgsave_started.take();
+        st.bgsave_temp = None;
         st.last_bgsave_secs = started.map_or(-1, |s| s.elapsed().as_secs() as i64);
+        let abandoned = srv.persistence.abandoned.load(Ordering::Relaxed) == generation;
         match result {
-            Ok(()) => {
+            Err(_) if abandoned => log!(Notice, "Background saving given up"),
+            Ok(Written::Landed) => {
                 log!(Notice, "DB saved on disk");
                 log!(Notice, "Background saving terminated with success");
-                st.dirty_at_last_save = dirty;
+                st.dirty_at_last_save = st.dirty_at_last_save.max(dirty);
                 st.last_save = unix_secs();
                 srv.persistence.record(&mut st, true);
                 st.saves += 1;
+            }
+            Ok(Written::Superseded) => {
+                log!(
+                    Notice,
+                    "Background saving dropped: a newer save reached the disk first"
+                );
+                srv.persistence.record(&mut st, true);
             }
             Err(e) => {
                 log!(Warning, "Write error saving DB on disk: {e}");
@@ -185,6 +304,22 @@ pub fn bgsave(srv: &Arc<Shared>, eng: &Engine) -> Result<(), String> {
         }
     });
     Ok(())
+}
+
+/// At shutdown, before the final save: gives up a running BGSAVE and
+/// removes its temp file, as Redis kills its saving child.
+pub fn abandon_bgsave(srv: &Shared) {
+    let st = srv.persistence.status.lock();
+    if let Some((generation, tmp)) = &st.bgsave_temp {
+        log!(
+            Warning,
+            "There is a background save in progress. Dropping it!"
+        );
+        srv.persistence
+            .abandoned
+            .store(*generation, Ordering::Relaxed);
+        let _ = std::fs::remove_file(tmp);
+    }
 }
 
 /// Called by the cron: starts a BGSAVE when a `save` point is reached.
@@ -205,13 +340,14 @@ pub fn check_save_points(srv: &Arc<Shared>) {
             st.bgsave_started.is_some(),
         )
     };
-    // After a failure Redis retries no sooner than 5 seconds later.
-    if running || (!ok && now.saturating_sub(last_try) < 5) {
+    // After a failure Redis retries only once 5 seconds have passed.
+    if running || (!ok && now.saturating_sub(last_try) <= 5) {
         return;
     }
+    // As in Redis, a point fires once strictly more seconds have passed.
     if let Some((secs, n)) = points
         .iter()
-        .find(|(secs, n)| changes >= *n && since >= *secs)
+        .find(|(secs, n)| changes >= *n && since > *secs)
     {
         log!(Notice, "{n} changes in {secs} seconds. Saving...");
         if let Err(e) = bgsave(srv, &eng) {
@@ -232,8 +368,14 @@ pub fn writes_refused(srv: &Shared) -> bool {
         && !srv.persistence.status.lock().last_bgsave_ok
 }
 
-/// Loads `dir/dbfilename` into `eng` (DEBUG RELOAD).
-pub fn load_into(srv: &Shared, eng: &mut Engine) -> Result<(), String> {
+/// DEBUG RELOAD after its save: empties the keyspace (when `flush`) and
+/// loads `dir/dbfilename`. As in Redis, neither counts as a change since
+/// the last save.
+pub fn reload(srv: &Shared, eng: &mut Engine, flush: bool) -> Result<(), String> {
+    let dirty = eng.dirty();
+    if flush {
+        eng.flush_all();
+    }
     let file = std::fs::File::open(dump_path(srv)).map_err(|e| e.to_string())?;
     let stats = eng
         .load_rdb(
@@ -245,6 +387,7 @@ pub fn load_into(srv: &Shared, eng: &mut Engine) -> Result<(), String> {
     let mut st = srv.persistence.status.lock();
     st.loaded_keys = stats.keys_loaded;
     st.expired_on_load = stats.keys_expired;
+    st.dirty_at_last_save += eng.dirty() - dirty;
     Ok(())
 }
 

@@ -2,16 +2,15 @@
 //! table once a field, a value or the count passes the configured limits
 //! (it never converts back, like Redis).
 
-use indexmap::IndexMap;
-
 use super::listpack::{Entry, Listpack};
 use super::{Corrupt, Limits};
+use crate::table::DenseMap;
 use crate::Str;
 
 /// The big encoding. Insertion-ordered so SCAN can use the descending
 /// cursor of [`Db::scan`](crate::Db::scan), and any entry can be picked at
 /// random in O(1).
-pub type HashTable = IndexMap<Str, Str, foldhash::fast::RandomState>;
+pub type HashTable = DenseMap<Str>;
 
 /// A hash value. 16 bytes: small hashes are one listpack allocation.
 #[derive(Clone, Debug, PartialEq)]
@@ -148,7 +147,7 @@ impl Hash {
                     false
                 }
                 None => {
-                    t.insert(Str::new(field), Str::new(value));
+                    t.insert(field, Str::new(value));
                     true
                 }
             },
@@ -172,10 +171,10 @@ impl Hash {
     /// Switches to the hash table encoding (no-op if already there).
     pub fn convert(&mut self) {
         if let Hash::Listpack(lp) = self {
-            let mut t = HashTable::with_capacity_and_hasher(lp.len() / 2, Default::default());
+            let mut t = HashTable::new();
             let mut buf = (itoa::Buffer::new(), itoa::Buffer::new());
             for (f, v) in pairs(lp) {
-                t.insert(Str::new(f.bytes(&mut buf.0)), Str::new(v.bytes(&mut buf.1)));
+                t.insert(f.bytes(&mut buf.0), Str::new(v.bytes(&mut buf.1)));
             }
             *self = Hash::Table(Box::new(t));
         }
@@ -242,10 +241,8 @@ impl Hash {
         match self {
             Hash::Listpack(lp) => lp.bytes_len(),
             Hash::Table(t) => {
-                let slot =
-                    std::mem::size_of::<(u64, Str, Str)>() + std::mem::size_of::<usize>() + 1;
                 let strings: usize = t.iter().map(|(f, v)| f.heap_size() + v.heap_size()).sum();
-                std::mem::size_of::<HashTable>() + t.capacity() * slot + strings
+                std::mem::size_of::<HashTable>() + t.allocated_bytes() + strings
             }
         }
     }
@@ -259,7 +256,7 @@ fn pairs(lp: &Listpack) -> impl Iterator<Item = (Entry<'_>, Entry<'_>)> {
 /// Iterator over a hash's field-value pairs.
 pub enum Iter<'a> {
     Listpack(super::listpack::Iter<'a>),
-    Table(indexmap::map::Iter<'a, Str, Str>),
+    Table(crate::table::Iter<'a, Str>),
 }
 
 impl<'a> Iterator for Iter<'a> {

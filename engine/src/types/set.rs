@@ -2,15 +2,14 @@
 //! and there are at most `set-max-intset-entries`, a hash table otherwise
 //! (Redis 7.0 has no listpack sets). It never converts back.
 
-use indexmap::IndexSet;
-
 use super::listpack::Entry;
 use super::{Intset, Limits};
-use crate::{parse_canonical_i64, Str};
+use crate::parse_canonical_i64;
+use crate::table::DenseMap;
 
 /// The big encoding, insertion-ordered for SCAN's descending cursor and
 /// O(1) random picks.
-pub type SetTable = IndexSet<Str, foldhash::fast::RandomState>;
+pub type SetTable = DenseMap<()>;
 
 /// A set value. 16 bytes: small integer sets are one intset allocation.
 #[derive(Clone, Debug, PartialEq)]
@@ -93,7 +92,7 @@ impl Set {
     pub fn contains(&self, member: &[u8]) -> bool {
         match self {
             Set::Intset(is) => parse_canonical_i64(member).is_some_and(|n| is.contains(n)),
-            Set::Table(t) => t.contains(member),
+            Set::Table(t) => t.contains_key(member),
         }
     }
 
@@ -115,7 +114,7 @@ impl Set {
             }
         }
         match self {
-            Set::Table(t) => t.insert(Str::new(member)),
+            Set::Table(t) => t.insert(member, ()).is_none(),
             Set::Intset(_) => unreachable!("converted above"),
         }
     }
@@ -137,7 +136,7 @@ impl Set {
     pub fn remove(&mut self, member: &[u8]) -> bool {
         match self {
             Set::Intset(is) => parse_canonical_i64(member).is_some_and(|n| is.remove(n)),
-            Set::Table(t) => t.swap_remove(member),
+            Set::Table(t) => t.swap_remove(member).is_some(),
         }
     }
 
@@ -145,7 +144,7 @@ impl Set {
     pub fn member_at(&self, i: usize) -> Entry<'_> {
         match self {
             Set::Intset(is) => Entry::Int(is.get(i)),
-            Set::Table(t) => Entry::Str(t.get_index(i).expect("index in range")),
+            Set::Table(t) => Entry::Str(t.get_index(i).expect("index in range").0),
         }
     }
 
@@ -165,9 +164,11 @@ impl Set {
     /// Switches to the hash table encoding (no-op if already there).
     pub fn convert(&mut self) {
         if let Set::Intset(is) = self {
-            let mut t = SetTable::with_capacity_and_hasher(is.len(), Default::default());
+            let mut t = SetTable::new();
             let mut buf = itoa::Buffer::new();
-            t.extend(is.iter().map(|n| Str::new(buf.format(n).as_bytes())));
+            for n in is.iter() {
+                t.insert(buf.format(n).as_bytes(), ());
+            }
             *self = Set::Table(Box::new(t));
         }
     }
@@ -197,7 +198,7 @@ impl Set {
                         break;
                     }
                     pos -= 1;
-                    visit(Entry::Str(t.get_index(pos as usize).expect("in range")));
+                    visit(Entry::Str(t.get_index(pos as usize).expect("in range").0));
                 }
                 pos
             }
@@ -210,9 +211,8 @@ impl Set {
         match self {
             Set::Intset(is) => is.bytes_len(),
             Set::Table(t) => {
-                let slot = std::mem::size_of::<(u64, Str)>() + std::mem::size_of::<usize>() + 1;
-                let strings: usize = t.iter().map(Str::heap_size).sum();
-                std::mem::size_of::<SetTable>() + t.capacity() * slot + strings
+                let strings: usize = t.iter().map(|(m, _)| m.heap_size()).sum();
+                std::mem::size_of::<SetTable>() + t.allocated_bytes() + strings
             }
         }
     }
@@ -226,7 +226,7 @@ fn max_intset_entries(limits: &Limits) -> usize {
 /// Iterator over a set's members.
 pub enum Iter<'a> {
     Intset(&'a Intset, std::ops::Range<usize>),
-    Table(indexmap::set::Iter<'a, Str>),
+    Table(crate::table::Iter<'a, ()>),
 }
 
 impl<'a> Iterator for Iter<'a> {
@@ -235,7 +235,7 @@ impl<'a> Iterator for Iter<'a> {
     fn next(&mut self) -> Option<Entry<'a>> {
         match self {
             Iter::Intset(is, range) => range.next().map(|i| Entry::Int(is.get(i))),
-            Iter::Table(it) => it.next().map(|s| Entry::Str(s)),
+            Iter::Table(it) => it.next().map(|(s, _)| Entry::Str(s)),
         }
     }
 }

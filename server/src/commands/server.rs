@@ -100,17 +100,14 @@ fn save(call: &mut Call) -> Result<()> {
 }
 
 fn bgsave(call: &mut Call) -> Result<()> {
-    let schedule = match call.args.len() {
-        1 => false,
-        2 if args::is(call.arg(1), "schedule") => true,
+    // SCHEDULE waits only for other kinds of child (AOF rewrites), which
+    // Redust does not have: like Redis, a running BGSAVE refuses it too.
+    match call.args.len() {
+        1 => {}
+        2 if args::is(call.arg(1), "schedule") => {}
         _ => return Err(Error::Syntax),
-    };
-    let running = call.srv.persistence.status.lock().bgsave_started.is_some();
-    if running {
-        if schedule {
-            call.w().simple(b"Background saving scheduled");
-            return Ok(());
-        }
+    }
+    if call.srv.persistence.status.lock().bgsave_started.is_some() {
         return Err(Error::err("Background save already in progress"));
     }
     crate::persistence::bgsave(call.srv, call.engine.get()).map_err(Error::err)?;
@@ -211,10 +208,7 @@ fn reload(call: &mut Call) -> Result<()> {
     if !has("nosave") {
         crate::persistence::save(call.srv, eng).map_err(|_| Error::Other("ERR".into()))?;
     }
-    if !has("noflush") {
-        eng.flush_all();
-    }
-    crate::persistence::load_into(call.srv, eng)
+    crate::persistence::reload(call.srv, eng, !has("noflush"))
         .map_err(|e| Error::err(format!("Error trying to load the RDB dump: {e}")))?;
     log!(Notice, "DB reloaded by DEBUG RELOAD");
     Ok(())

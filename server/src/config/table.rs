@@ -36,6 +36,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "rdbchecksum",
     "save",
     "stop-writes-on-bgsave-error",
+    "rdb-key-save-delay",
     "io-threads",
     "client-output-buffer-limit",
     "hash-max-listpack-entries",

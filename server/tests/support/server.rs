@@ -4,7 +4,7 @@
 use std::io::Read;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -182,6 +182,26 @@ impl Server {
     pub fn assert_alive(&mut self) {
         if let Ok(Some(status)) = self.child.try_wait() {
             panic!("{} exited with {status}; log:\n{}", self.name, self.log());
+        }
+    }
+
+    /// Waits up to `within` for the process to exit by itself (after
+    /// SHUTDOWN or a signal) and returns how it ended; panics with the log
+    /// if it is still running.
+    pub fn wait_exit(&mut self, within: Duration) -> ExitStatus {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "{} still running after {within:?}; log:\n{}",
+                    self.name,
+                    self.log()
+                );
+            }
+            thread::sleep(POLL_INTERVAL);
         }
     }
 }
