@@ -83,13 +83,14 @@ fn zset_heap(z: &ZSet, samples: usize) -> usize {
     match z {
         ZSet::Listpack(lp) => alloc_size(lp.bytes_len()),
         ZSet::Tree(t) => {
-            let entry = size_of::<(u64, Str)>();
             let members = (0..t.len())
                 .filter_map(|i| t.at(i))
                 .map(|(m, _)| str_heap(m.len()));
-            table_heap(t.capacity(), entry, size_of::<Ranked>())
-                + alloc_size(t.nodes_bytes())
-                + sampled(t.len(), samples, members)
+            table_heap(
+                size_of::<Ranked>(),
+                t.allocated_bytes(),
+                sampled(t.len(), samples, members),
+            )
         }
     }
 }

@@ -1,9 +1,9 @@
 //! The big sorted set encoding: members ordered by (score, member) with
 //! O(log n) insert, delete, rank and select, plus O(1) member lookup.
 //!
-//! Redis uses a skip list with spans next to a dict. Here an
-//! insertion-ordered hash set (`IndexSet`) holds each member once, and a
-//! parallel vector holds, at the same position, its score and its node in a
+//! Redis uses a skip list with spans next to a dict. Here a compact
+//! insertion-ordered hash table ([`DenseMap`]) holds each member once, and
+//! a parallel vector holds, at the same position, its score and its node in a
 //! treap (a binary search tree kept balanced by random priorities) whose
 //! links are positions and whose nodes count their subtree. A member costs
 //! one set entry and one 24-byte node: no second copy, no per-node
@@ -16,9 +16,7 @@
 
 use std::cmp::Ordering;
 
-use indexmap::IndexSet;
-
-use crate::Str;
+use crate::table::DenseMap;
 
 /// No node.
 const NIL: u32 = u32::MAX;
@@ -36,7 +34,7 @@ struct Node {
 /// Members with scores, in Redis's order: by score, then by member bytes.
 #[derive(Clone, Debug)]
 pub struct Ranked {
-    members: IndexSet<Str, foldhash::fast::RandomState>,
+    members: DenseMap<()>,
     /// `nodes[i]` belongs to `members[i]`.
     nodes: Vec<Node>,
     root: u32,
@@ -47,7 +45,7 @@ pub struct Ranked {
 impl Default for Ranked {
     fn default() -> Ranked {
         Ranked {
-            members: IndexSet::default(),
+            members: DenseMap::new(),
             nodes: Vec::new(),
             root: NIL,
             seed: 0x9E37_79B9,
@@ -70,7 +68,6 @@ fn cmp_score(a: f64, b: f64) -> Ordering {
 impl Ranked {
     pub fn with_capacity(n: usize) -> Ranked {
         Ranked {
-            members: IndexSet::with_capacity_and_hasher(n, Default::default()),
             nodes: Vec::with_capacity(n),
             ..Ranked::default()
         }
@@ -85,13 +82,13 @@ impl Ranked {
     }
 
     pub fn score(&self, member: &[u8]) -> Option<f64> {
-        let i = self.members.get_index_of(member)?;
+        let i = self.members.position(member)?;
         Some(self.nodes[i].score)
     }
 
     /// Adds `member` or changes its score; returns the previous score.
     pub fn insert(&mut self, member: &[u8], score: f64) -> Option<f64> {
-        if let Some(i) = self.members.get_index_of(member) {
+        if let Some(i) = self.members.position(member) {
             let i = i as u32;
             let old = self.node(i).score;
             if old != score {
@@ -112,7 +109,7 @@ impl Ranked {
             size: 1,
             priority,
         };
-        self.members.insert(Str::new(member));
+        self.members.insert(member, ());
         self.nodes.push(node);
         self.root = self.attach(self.root, i);
         None
@@ -120,7 +117,7 @@ impl Ranked {
 
     /// Removes `member`; returns its score.
     pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
-        let i = self.members.get_index_of(member)? as u32;
+        let i = self.members.position(member)? as u32;
         let score = self.node(i).score;
         self.remove_node(i);
         Some(score)
@@ -128,7 +125,7 @@ impl Ranked {
 
     /// The 0-based position of `member` in score order.
     pub fn rank(&self, member: &[u8]) -> Option<usize> {
-        let target = self.members.get_index_of(member)? as u32;
+        let target = self.members.position(member)? as u32;
         let mut rank = 0;
         let mut t = self.root;
         while t != target {
@@ -232,18 +229,14 @@ impl Ranked {
     /// The member and score at map position `index` (any order; for
     /// random picks and SCAN).
     pub fn at(&self, index: usize) -> Option<(&[u8], f64)> {
-        let member = self.members.get_index(index)?;
+        let (member, _) = self.members.get_index(index)?;
         Some((member, self.nodes[index].score))
     }
 
-    /// Capacity of the member table (for MEMORY USAGE).
-    pub fn capacity(&self) -> usize {
-        self.members.capacity()
-    }
-
-    /// Bytes of the node vector (for MEMORY USAGE).
-    pub fn nodes_bytes(&self) -> usize {
-        self.nodes.capacity() * std::mem::size_of::<Node>()
+    /// Bytes allocated for the member table and the nodes, not counting
+    /// what long members own (for MEMORY USAGE).
+    pub fn allocated_bytes(&self) -> usize {
+        self.members.allocated_bytes() + self.nodes.capacity() * std::mem::size_of::<Node>()
     }
 
     fn next_priority(&mut self) -> u32 {
@@ -264,7 +257,7 @@ impl Ranked {
     }
 
     fn entry(&self, i: u32) -> (&[u8], f64) {
-        let member = self.members.get_index(i as usize).expect("member of node");
+        let (member, _) = self.members.get_index(i as usize).expect("member of node");
         (member, self.nodes[i as usize].score)
     }
 
