@@ -43,7 +43,7 @@ fn digest_of(start: ValueDigest, db: &Db, key: &[u8], value: &Value) -> ValueDig
     let mut buf = itoa::Buffer::new();
     let digest = match (value, value.as_bytes(&mut buf)) {
         (_, Some(bytes)) => start.string(bytes),
-        (Value::List(list), _) => start.list(list.iter()),
+        (Value::List(list), _) => start.list(list.iter().map(|e| e.to_vec())),
         // Other collections are read through their RDB form: one copy, and
         // every type is covered once it converts.
         (other, None) => start.object(&object_of(other)),

@@ -10,6 +10,7 @@ use std::mem::size_of;
 
 use crate::types::hash::HashTable;
 use crate::types::set::SetTable;
+use crate::types::zset::Ranked;
 use crate::types::{Hash, List, Set, ZSet};
 use crate::{Str, Value};
 
@@ -52,10 +53,10 @@ pub fn value_heap(value: &Value, samples: usize) -> usize {
         Value::Int(_) => 0,
         Value::Str(s) => str_heap(s.len()),
         Value::Raw(v) => alloc_size(size_of::<Vec<u8>>()) + alloc_size(v.capacity()),
-        Value::List(l) => alloc_size(size_of::<List>()) + list_heap(l, samples),
+        Value::List(l) => list_heap(l),
         Value::Hash(h) => hash_heap(h, samples),
         Value::Set(s) => set_heap(s, samples),
-        Value::ZSet(_) => alloc_size(size_of::<ZSet>()),
+        Value::ZSet(z) => zset_heap(z, samples),
     }
 }
 
@@ -70,11 +71,28 @@ fn sampled<I: Iterator<Item = usize>>(len: usize, samples: usize, costs: I) -> u
     ((total as f64 / take as f64) * len as f64) as usize
 }
 
-/// A ring buffer of [`Str`] growing by doubling.
-fn list_heap(l: &List, samples: usize) -> usize {
-    let capacity = l.len().next_power_of_two().max(4);
-    let buffer = alloc_size(capacity * size_of::<Str>());
-    buffer + sampled(l.len(), samples, l.iter().map(|e| str_heap(e.len())))
+/// A quicklist: one listpack, or a ring buffer of listpack nodes.
+fn list_heap(l: &List) -> usize {
+    let mut total = 0;
+    l.allocations(|n| total += alloc_size(n));
+    total
+}
+
+/// A listpack, or a member table with a vector of tree nodes.
+fn zset_heap(z: &ZSet, samples: usize) -> usize {
+    match z {
+        ZSet::Listpack(lp) => alloc_size(lp.bytes_len()),
+        ZSet::Tree(t) => {
+            let members = (0..t.len())
+                .filter_map(|i| t.at(i))
+                .map(|(m, _)| str_heap(m.len()));
+            table_heap(
+                size_of::<Ranked>(),
+                t.allocated_bytes(),
+                sampled(t.len(), samples, members),
+            )
+        }
+    }
 }
 
 /// A [`DenseMap`](crate::table::DenseMap): its box, index and entry chunks
@@ -158,5 +176,23 @@ mod tests {
         assert!(all > 1000 * (24 + 32), "{all}");
         let small = Value::Set(Set::from_members(["1", "2", "3"], &limits));
         assert_eq!(value_heap(&small, 5), 16);
+    }
+
+    #[test]
+    fn lists_and_sorted_sets() {
+        let limits = Limits::default();
+        // A listpack of 3 one-byte strings: 6 + 3 * 3 + 1 = 16 bytes.
+        let list = Value::List(List::from_elements(["a", "b", "c"], -2));
+        assert_eq!(value_heap(&list, 5), 16);
+        let zset = Value::ZSet(ZSet::from_pairs([("a", 1.0)], &limits));
+        assert_eq!(value_heap(&zset, 5), 16);
+        let long = vec![[b'x'; 100]; 1000];
+        let big = ZSet::from_pairs(
+            long.iter()
+                .enumerate()
+                .map(|(i, m)| (&m[..i % 100 + 1], 0.0)),
+            &limits,
+        );
+        assert!(value_heap(&Value::ZSet(big), 5) > 100 * (32 + 24));
     }
 }

@@ -5,8 +5,7 @@ use std::io::{Read, Write};
 use bytes::Bytes;
 
 use crate::rdb::{self, AuxFields, Event, KeyMeta, Object, WriteOptions};
-use crate::types::list::End;
-use crate::types::{Entry, Hash, Limits, List, Set};
+use crate::types::{Entry, Hash, Limits, List, Set, ZSet};
 use crate::{Db, Engine, Policy, Value};
 
 /// What a load found.
@@ -135,10 +134,14 @@ pub fn object_of(value: &Value) -> Object {
         Value::Int(_) | Value::Str(_) | Value::Raw(_) => Object::String(Bytes::copy_from_slice(
             value.as_bytes(&mut buf).expect("string value"),
         )),
-        Value::List(l) => Object::List(l.iter().map(Bytes::copy_from_slice).collect()),
+        Value::List(l) => Object::List(l.iter().map(bytes).collect()),
         Value::Hash(h) => Object::Hash(h.iter().map(|(f, v)| (bytes(f), bytes(v))).collect()),
         Value::Set(s) => Object::Set(s.iter().map(bytes).collect()),
-        Value::ZSet(_) => unimplemented!("sorted sets are converted once their type lands"),
+        Value::ZSet(z) => {
+            let mut pairs = Vec::with_capacity(z.len());
+            z.for_each(|m, s| pairs.push((Bytes::copy_from_slice(m), s)));
+            Object::ZSet(pairs)
+        }
     }
 }
 
@@ -147,14 +150,10 @@ pub fn value_of(object: Object, limits: &Limits) -> Value {
     match object {
         Object::String(b) => Value::string(&b),
         Object::List(items) => {
-            let mut list = List::new();
-            for item in &items {
-                list.push(End::Right, item);
-            }
-            Value::List(Box::new(list))
+            Value::List(List::from_elements(items, limits.list_max_listpack_size))
         }
         Object::Hash(pairs) => Value::Hash(Hash::from_pairs(pairs, limits)),
         Object::Set(members) => Value::Set(Set::from_members(members, limits)),
-        Object::ZSet(_) => unimplemented!("sorted sets are converted once their type lands"),
+        Object::ZSet(pairs) => Value::ZSet(ZSet::from_pairs(pairs, limits)),
     }
 }

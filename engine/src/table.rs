@@ -285,6 +285,11 @@ impl<V> DenseMap<V> {
         self.table.find(self.hash(key), key).is_some()
     }
 
+    /// The position of `key` in `0..len()`.
+    pub fn position(&self, key: &[u8]) -> Option<usize> {
+        self.table.find(self.hash(key), key)
+    }
+
     /// Inserts or replaces; returns the old value.
     pub fn insert(&mut self, key: &[u8], value: V) -> Option<V> {
         let hash = self.hash(key);

@@ -18,12 +18,14 @@ pub enum Value {
     /// A string modified in place (APPEND, SETRANGE): always `raw`, and keeps
     /// spare capacity so repeated appends are amortized O(1).
     Raw(Box<Vec<u8>>),
-    List(Box<List>),
+    /// Inline: a small list is just its listpack pointer.
+    List(List),
     /// Inline: a small hash is just its listpack pointer.
     Hash(Hash),
     /// Inline: a small set is just its intset pointer.
     Set(Set),
-    ZSet(Box<ZSet>),
+    /// Inline: a small sorted set is just its listpack pointer.
+    ZSet(ZSet),
 }
 
 /// The type name reported by TYPE (and used in WRONGTYPE checks).

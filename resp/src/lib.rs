@@ -17,5 +17,5 @@ mod encode;
 mod frame;
 
 pub use decode::{decode, DecodeError, Limits, RequestDecoder};
-pub use encode::Writer;
+pub use encode::{format_double, Writer};
 pub use frame::{Frame, Protocol};

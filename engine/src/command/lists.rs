@@ -4,9 +4,11 @@ use bytes::Bytes;
 use resp::Writer;
 
 use super::blocking::{self, park};
+use super::elements::write_entry;
 use super::flags::*;
 use super::{args, cmd, CommandDef, Ctx, Group, Handler};
 use crate::types::list::{End, List};
+use crate::types::Entry;
 use crate::{Error, Result, Str, Value};
 
 pub(super) fn commands() -> Vec<CommandDef<Handler>> {
@@ -61,7 +63,7 @@ fn write_list<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c mut List>> 
 /// Stores a new list under `key` and wakes clients waiting for it (Redis
 /// signals blocked clients when a list key is created).
 fn create_list(ctx: &mut Ctx, key: &[u8], list: List) {
-    ctx.db().set(key, Value::List(Box::new(list)), false);
+    ctx.db().set(key, Value::List(list), false);
     ctx.signal_ready(key);
 }
 
@@ -77,9 +79,19 @@ fn end_arg(arg: &[u8]) -> Result<End> {
     End::parse(arg).ok_or(Error::Syntax)
 }
 
-fn write_bulks<'a>(out: &mut Writer, items: impl ExactSizeIterator<Item = &'a [u8]>) {
+/// `list-max-listpack-size`, the fill of list nodes.
+fn fill(ctx: &Ctx) -> i64 {
+    ctx.eng.limits.list_max_listpack_size
+}
+
+fn write_bulks(out: &mut Writer, items: &[Str]) {
     out.array(items.len());
-    items.for_each(|s| out.bulk(s));
+    items.iter().for_each(|s| out.bulk(s));
+}
+
+fn write_entries<'a>(out: &mut Writer, n: usize, items: impl Iterator<Item = Entry<'a>>) {
+    out.array(n);
+    items.for_each(|e| write_entry(out, e));
 }
 
 // ---- Pushes ----
@@ -103,9 +115,10 @@ fn rpushx(ctx: &mut Ctx) -> Result<()> {
 /// LPUSH RPUSH LPUSHX RPUSHX; `existing`: only push onto an existing list.
 fn push(ctx: &mut Ctx, end: End, existing: bool) -> Result<()> {
     let (key, values) = (ctx.arg(1), &ctx.args[2..]);
+    let fill = fill(ctx);
     let len = match write_list(ctx, key)? {
         Some(list) => {
-            values.iter().for_each(|v| list.push(end, v));
+            values.iter().for_each(|v| list.push(end, v, fill));
             list.len()
         }
         None if existing => {
@@ -114,7 +127,7 @@ fn push(ctx: &mut Ctx, end: End, existing: bool) -> Result<()> {
         }
         None => {
             let mut list = List::new();
-            values.iter().for_each(|v| list.push(end, v));
+            values.iter().for_each(|v| list.push(end, v, fill));
             let len = list.len();
             create_list(ctx, key, list);
             len
@@ -170,7 +183,7 @@ fn pop(ctx: &mut Ctx, end: End) -> Result<()> {
         Some(0) => ctx.out.array(0),
         Some(n) => {
             let popped = pop_n(ctx, key, end, n);
-            write_bulks(&mut ctx.out, popped.iter().map(|s| &s[..]));
+            write_bulks(&mut ctx.out, &popped);
         }
         None => {
             let popped = pop_n(ctx, key, end, 1);
@@ -225,9 +238,10 @@ fn mpop_from(ctx: &mut Ctx, keys: &[Bytes], end: End, count: usize, serving: boo
             Err(e) => return Err(e),
         }
         let popped = pop_n(ctx, key, end, count);
+        ctx.touch(key);
         ctx.out.array(2);
         ctx.out.bulk(key);
-        write_bulks(&mut ctx.out, popped.iter().map(|s| &s[..]));
+        write_bulks(&mut ctx.out, &popped);
         let name = match end {
             End::Left => "LPOP",
             End::Right => "RPOP",
@@ -338,35 +352,21 @@ fn bmove(ctx: &mut Ctx, from: End, to: End, deadline: Option<i64>) -> Result<()>
         }
     }
     move_element(ctx, from, to)?;
-    {
-        let args = ctx.args;
-        let rewritten = if args::is(ctx.arg(0), "brpoplpush") {
-            vec![
-                Bytes::from_static(b"RPOPLPUSH"),
-                args[1].clone(),
-                args[2].clone(),
-            ]
-        } else if serving {
-            // Redis names the ends itself when it serves a parked client.
-            let name = |e: End| Bytes::from_static(e.name().as_bytes());
-            vec![
-                Bytes::from_static(b"LMOVE"),
-                args[1].clone(),
-                args[2].clone(),
-                name(from),
-                name(to),
-            ]
-        } else {
-            vec![
-                Bytes::from_static(b"LMOVE"),
-                args[1].clone(),
-                args[2].clone(),
-                args[3].clone(),
-                args[4].clone(),
-            ]
-        };
-        ctx.propagate_as(rewritten);
+    let args = ctx.args;
+    let mut rewritten = vec![
+        Bytes::from_static(b"LMOVE"),
+        args[1].clone(),
+        args[2].clone(),
+    ];
+    if args::is(&args[0], "brpoplpush") {
+        rewritten[0] = Bytes::from_static(b"RPOPLPUSH");
+    } else if serving {
+        // Redis names the ends itself when it serves a parked client.
+        rewritten.extend([from, to].map(|e| Bytes::from_static(e.name().as_bytes())));
+    } else {
+        rewritten.extend_from_slice(&args[3..5]);
     }
+    ctx.propagate_as(rewritten);
     Ok(())
 }
 
@@ -374,6 +374,7 @@ fn bmove(ctx: &mut Ctx, from: End, to: End, deadline: Option<i64>) -> Result<()>
 /// pushes onto `to` of the destination, replying the element.
 fn move_element(ctx: &mut Ctx, from: End, to: End) -> Result<()> {
     let (src, dst) = (ctx.arg(1), ctx.arg(2));
+    let fill = fill(ctx);
     if write_list(ctx, src)?.is_none() {
         ctx.out.null();
         return Ok(());
@@ -381,7 +382,7 @@ fn move_element(ctx: &mut Ctx, from: End, to: End) -> Result<()> {
     if src == dst {
         let list = write_list(ctx, src)?.expect("checked above");
         let value = list.pop(from).expect("lists are never empty");
-        list.push(to, &value);
+        list.push(to, &value, fill);
         ctx.dirty(1);
         ctx.out.bulk(&value);
         return Ok(());
@@ -393,10 +394,10 @@ fn move_element(ctx: &mut Ctx, from: End, to: End) -> Result<()> {
     if dst_exists {
         write_list(ctx, dst)?
             .expect("checked above")
-            .push(to, &value);
+            .push(to, &value, fill);
     } else {
         let mut list = List::new();
-        list.push(to, &value);
+        list.push(to, &value, fill);
         create_list(ctx, dst, list);
     }
     ctx.out.bulk(&value);
@@ -422,7 +423,7 @@ fn lindex(ctx: &mut Ctx) -> Result<()> {
     let len = list.len() as i64;
     let index = if index < 0 { len + index } else { index };
     match usize::try_from(index).ok().and_then(|i| list.get(i)) {
-        Some(element) => out.bulk(element),
+        Some(element) => write_entry(out, element),
         None => out.null(),
     }
     Ok(())
@@ -438,7 +439,7 @@ fn lrange(ctx: &mut Ctx) -> Result<()> {
         return Ok(());
     };
     match args::index_range(start, end, list.len()) {
-        Some(range) => write_bulks(out, list.range(range)),
+        Some(range) => write_entries(out, range.len(), list.range(range)),
         None => out.array(0),
     }
     Ok(())
@@ -519,7 +520,7 @@ fn lpos(ctx: &mut Ctx) -> Result<()> {
     let matches: Vec<i64> = if o.rank > 0 {
         let found = list.iter().take(scan).enumerate();
         found
-            .filter(|(_, e)| *e == element)
+            .filter(|(_, e)| e.eq_bytes(element))
             .map(|(i, _)| i as i64)
             .skip(skip)
             .take(wanted)
@@ -527,7 +528,7 @@ fn lpos(ctx: &mut Ctx) -> Result<()> {
     } else {
         let found = list.iter().rev().take(scan).enumerate();
         found
-            .filter(|(_, e)| *e == element)
+            .filter(|(_, e)| e.eq_bytes(element))
             .map(|(i, _)| (len - 1 - i) as i64)
             .skip(skip)
             .take(wanted)
@@ -551,11 +552,12 @@ fn lpos(ctx: &mut Ctx) -> Result<()> {
 fn lset(ctx: &mut Ctx) -> Result<()> {
     let (key, value) = (ctx.arg(1), ctx.arg(3));
     let index = ctx.arg(2);
+    let fill = fill(ctx);
     let list = write_list(ctx, key)?.ok_or(Error::NoSuchKey)?;
     let index = args::int(index)?;
     let len = list.len() as i64;
     let index = if index < 0 { len + index } else { index };
-    let replaced = usize::try_from(index).is_ok_and(|i| list.set(i, value));
+    let replaced = usize::try_from(index).is_ok_and(|i| list.set(i, value, fill));
     if !replaced {
         return Err(Error::err("index out of range"));
     }
@@ -573,6 +575,7 @@ fn linsert(ctx: &mut Ctx) -> Result<()> {
         return Err(Error::Syntax);
     };
     let (key, pivot, value) = (ctx.arg(1), ctx.arg(3), ctx.arg(4));
+    let fill = fill(ctx);
     let Some(list) = write_list(ctx, key)? else {
         ctx.out.integer(0);
         return Ok(());
@@ -581,7 +584,7 @@ fn linsert(ctx: &mut Ctx) -> Result<()> {
         ctx.out.integer(-1);
         return Ok(());
     };
-    list.insert(at + usize::from(after), value);
+    list.insert(at + usize::from(after), value, fill);
     let len = list.len();
     ctx.dirty(1);
     ctx.out.integer(len as i64);
@@ -754,6 +757,22 @@ mod tests {
             resp::Protocol::Resp3,
         ));
         assert_eq!(&out[..], b"_\r\n");
+    }
+
+    #[test]
+    fn mpop_marks_its_key_for_watch() {
+        let mut t = TestEngine::new();
+        t.run("RPUSH l a");
+        t.eng.track_touched(true);
+        t.run("LMPOP 2 none l LEFT");
+        let keys: Vec<_> = t
+            .eng
+            .take_touched()
+            .keys
+            .into_iter()
+            .map(|(_, k)| k)
+            .collect();
+        assert_eq!(keys, ["l"]);
     }
 
     #[test]

@@ -23,6 +23,7 @@ mod scan;
 mod sets;
 mod sort;
 mod strings;
+pub(crate) mod strtod;
 #[cfg(test)]
 pub(crate) mod test_support;
 mod zsets;
@@ -263,6 +264,14 @@ impl<'a> Ctx<'a> {
     /// client (see [`Engine::execute_served`]).
     pub fn serving(&self) -> Option<&Bytes> {
         self.eng.serving.as_ref()
+    }
+
+    /// Marks `key` as changed for WATCH when the command table cannot tell
+    /// (a key after a count, as in LMPOP); keys at the command's key
+    /// positions are marked already.
+    pub fn touch(&mut self, key: &[u8]) {
+        let db = *self.db;
+        self.eng.touch_key(db, &Bytes::copy_from_slice(key));
     }
 
     /// Marks `key` as having received data that blocked clients may want

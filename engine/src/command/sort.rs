@@ -192,6 +192,10 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> Result<()> {
         o.alpha = true;
         o.by = None;
     }
+    // Redis 7.0 turns a small sorted set into a skiplist here, for good.
+    if let Some(Value::ZSet(z)) = ctx.db().get_mut(key) {
+        z.convert();
+    }
     let mut items = load(ctx, key, &o);
     let (start, end) = if o.dont_sort {
         // `load` already cut the window out.
@@ -233,6 +237,7 @@ fn load(ctx: &mut Ctx, key: &[u8], o: &Options) -> Vec<Item> {
     let len = match value {
         Some(Value::List(l)) => l.len(),
         Some(Value::Set(s)) => s.len(),
+        Some(Value::ZSet(z)) => z.len(),
         _ => 0,
     };
     let (skip, take) = if o.dont_sort {
@@ -244,11 +249,19 @@ fn load(ctx: &mut Ctx, key: &[u8], o: &Options) -> Vec<Item> {
     match value {
         Some(Value::List(l)) if o.dont_sort && o.desc => {
             let it = l.iter().rev().skip(skip).take(take);
-            it.map(|e| item(Bytes::copy_from_slice(e))).collect()
+            it.map(|e| item(Bytes::from(e.to_vec()))).collect()
         }
         Some(Value::List(l)) => {
             let it = l.iter().skip(skip).take(take);
-            it.map(|e| item(Bytes::copy_from_slice(e))).collect()
+            it.map(|e| item(Bytes::from(e.to_vec()))).collect()
+        }
+        Some(Value::ZSet(z)) => {
+            let mut items = Vec::with_capacity(take);
+            let rev = o.dont_sort && o.desc;
+            z.range(skip..skip + take, rev, |m, _| {
+                items.push(item(Bytes::copy_from_slice(m)))
+            });
+            items
         }
         Some(Value::Set(s)) => {
             let it = s.iter().skip(skip).take(take);
@@ -359,20 +372,21 @@ fn reply(ctx: &mut Ctx, o: &Options, picked: &[Item]) {
 /// STORE: the result replaces `dest` as a list (GET misses stored as empty
 /// strings); an empty result deletes it. Replies the number stored.
 fn store(ctx: &mut Ctx, o: &Options, picked: &[Item], dest: &[u8]) {
+    let fill = ctx.eng.limits.list_max_listpack_size;
     let mut list = List::new();
     for item in picked {
         if o.gets.is_empty() {
-            list.push(End::Right, &item.element);
+            list.push(End::Right, &item.element, fill);
         }
         for &get in &o.gets {
             let v = lookup(ctx, get, &item.element).unwrap_or_default();
-            list.push(End::Right, &v);
+            list.push(End::Right, &v, fill);
         }
     }
     let stored = list.len();
     let changed = if stored > 0 {
         let existed = ctx.lookup_write(dest).is_some();
-        ctx.db().set(dest, Value::List(Box::new(list)), false);
+        ctx.db().set(dest, Value::List(list), false);
         // Like Redis, only a newly created key wakes blocked clients.
         if !existed {
             ctx.signal_ready(dest);
