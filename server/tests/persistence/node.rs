@@ -183,7 +183,8 @@ impl Node {
         self.wait_exit();
     }
 
-    fn signal(&self, signal: i32) {
+    /// kill(2) without waiting for anything.
+    pub fn signal(&self, signal: i32) {
         // SAFETY: kill(2) on our own child's pid has no memory effects.
         let rc = unsafe { libc::kill(self.pid() as libc::pid_t, signal) };
         assert_eq!(rc, 0, "kill({}, {signal})", self.pid());
