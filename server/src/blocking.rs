@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use engine::command::CommandDef;
-use engine::{Engine, ExecOptions, Handler};
+use engine::{Engine, Handler};
 use parking_lot::Mutex;
 use resp::Protocol;
 
@@ -135,14 +135,14 @@ impl Blocking {
             }
             let mut out = BytesMut::new();
             let mut wdb = w.db;
-            eng.execute_with(
+            eng.execute_served(
                 w.def,
                 &mut wdb,
                 &w.args,
+                key.clone(),
                 &mut out,
                 w.proto,
                 unix_ms(),
-                ExecOptions::default(),
             );
             if eng.take_block().is_some() {
                 // Still nothing for it (e.g. the key holds another type).

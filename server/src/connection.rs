@@ -202,12 +202,7 @@ fn time_out(srv: &Arc<Shared>, w: &Arc<Waiter>, wbuf: &mut BytesMut) {
         return;
     }
     srv.blocking.remove(w, &mut eng);
-    let mut db = w.db;
-    let opts = engine::ExecOptions {
-        may_block: false,
-        ..Default::default()
-    };
-    eng.execute_with(w.def, &mut db, &w.args, wbuf, w.proto, unix_ms(), opts);
+    engine::command::blocking::blocked_timeout_reply(&mut Writer::new(wbuf, w.proto));
 }
 
 /// Decodes and runs every complete request in `rbuf`, stopping early when a

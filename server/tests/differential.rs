@@ -248,3 +248,8 @@ fn dump() {
 fn sort() {
     run_script("sort.txt", &[]);
 }
+
+#[test]
+fn zsets() {
+    run_script("zsets.txt", &[]);
+}
