@@ -127,28 +127,29 @@ async fn run(config: config::Config) -> anyhow::Result<()> {
     let mut shutdown = srv.shutdown.subscribe();
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
-    let by_signal = tokio::select! {
-        _ = sigterm.recv() => {
-            log!(Warning, "Received SIGTERM scheduling shutdown...");
-            true
-        }
-        _ = sigint.recv() => {
-            log!(Warning, "Received SIGINT scheduling shutdown...");
-            true
-        }
-        _ = shutdown.changed() => false,
-    };
-    if by_signal {
+    loop {
+        let signal = tokio::select! {
+            _ = sigterm.recv() => "SIGTERM",
+            _ = sigint.recv() => "SIGINT",
+            _ = shutdown.changed() => return Ok(()),
+        };
+        log!(Warning, "Received {signal} scheduling shutdown...");
         log!(Warning, "User requested shutdown...");
-        let eng = srv.engine.lock();
-        if let Err(e) = shutdown_save(&srv, &eng, None) {
+        let saved = shutdown_save(&srv, &srv.engine.lock(), None);
+        if let Err(e) = saved {
+            // Exiting would lose the writes since the last save: like
+            // Redis, keep serving and wait for the next signal or SHUTDOWN.
             log!(Warning, "{e}");
+            log!(
+                Warning,
+                "Errors trying to shut down the server. Check the logs for more information."
+            );
+            continue;
         }
-        drop(eng);
         log!(Warning, "Redust is now ready to exit, bye bye...");
         srv.request_shutdown();
+        return Ok(());
     }
-    Ok(())
 }
 
 /// Saves on the way out when save points are configured (or SHUTDOWN SAVE

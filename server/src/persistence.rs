@@ -33,6 +33,8 @@ pub struct Status {
     pub bgsave_started: Option<Instant>,
     /// The running BGSAVE's snapshot number and temp file.
     bgsave_temp: Option<(u64, PathBuf)>,
+    /// A BGSAVE asked for inside EXEC, for the cron to start.
+    bgsave_scheduled: bool,
     pub last_bgsave_try: u64,
     pub saves: u64,
     pub loaded_keys: u64,
@@ -48,6 +50,7 @@ impl Default for Status {
             last_bgsave_secs: -1,
             bgsave_started: None,
             bgsave_temp: None,
+            bgsave_scheduled: false,
             last_bgsave_try: 0,
             saves: 0,
             loaded_keys: 0,
@@ -322,15 +325,21 @@ pub fn abandon_bgsave(srv: &Shared) {
     }
 }
 
-/// Called by the cron: starts a BGSAVE when a `save` point is reached.
+/// BGSAVE inside EXEC: the cron starts it once the transaction is over.
+pub fn schedule_bgsave(srv: &Shared) {
+    srv.persistence.status.lock().bgsave_scheduled = true;
+}
+
+/// Called by the cron: starts a scheduled BGSAVE, or one when a `save`
+/// point is reached.
 pub fn check_save_points(srv: &Arc<Shared>) {
     let points = srv.config.read().settings().save.clone();
-    if points.is_empty() {
+    if points.is_empty() && !srv.persistence.status.lock().bgsave_scheduled {
         return;
     }
     let eng = srv.engine.lock();
     let now = unix_secs();
-    let (changes, since, ok, last_try, running) = {
+    let (changes, since, ok, last_try, running, scheduled) = {
         let st = srv.persistence.status.lock();
         (
             eng.dirty() - st.dirty_at_last_save.min(eng.dirty()),
@@ -338,10 +347,18 @@ pub fn check_save_points(srv: &Arc<Shared>) {
             st.last_bgsave_ok,
             st.last_bgsave_try,
             st.bgsave_started.is_some(),
+            st.bgsave_scheduled,
         )
     };
     // After a failure Redis retries only once 5 seconds have passed.
     if running || (!ok && now.saturating_sub(last_try) <= 5) {
+        return;
+    }
+    if scheduled {
+        match bgsave(srv, &eng) {
+            Ok(()) => srv.persistence.status.lock().bgsave_scheduled = false,
+            Err(e) => log!(Warning, "{e}"),
+        }
         return;
     }
     // As in Redis, a point fires once strictly more seconds have passed.

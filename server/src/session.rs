@@ -34,6 +34,8 @@ pub struct Session {
     pub last_cmd: Option<Resolved>,
     /// Commands queued since MULTI.
     pub multi: Option<Transaction>,
+    /// EXEC is running the queued commands.
+    pub in_exec: bool,
     /// Keys under WATCH and whether one of them was touched since.
     pub watch: Watch,
     /// The command this client is blocked in (BLPOP and friends).
@@ -61,6 +63,7 @@ impl Session {
             reply_mode: ReplyMode::On,
             last_cmd: None,
             multi: None,
+            in_exec: false,
             watch: Watch::default(),
             blocked: None,
             subs: Subscriptions::default(),

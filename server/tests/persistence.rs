@@ -237,7 +237,6 @@ fn redis_dump_loads_in_redust_with_identical_contents() {
 }
 
 #[test]
-#[ignore = "engine::persist::value_of panics on a sorted set (unimplemented!) instead of refusing the dump"]
 fn redis_dump_with_a_type_redust_lacks_loads_or_is_refused_cleanly() {
     if !redis_available() {
         return;
@@ -520,7 +519,6 @@ fn shutdown_stays_up_when_the_final_save_fails() {
 }
 
 #[test]
-#[ignore = "Redust exits on SIGTERM even when the final save fails (fix proposed for server/src/main.rs)"]
 fn sigterm_keeps_serving_when_the_final_save_fails() {
     let root = TempDir::new("sigterm-fails");
     let data = root.path().join("data");
@@ -536,7 +534,6 @@ fn sigterm_keeps_serving_when_the_final_save_fails() {
 }
 
 #[test]
-#[ignore = "BGSAVE inside EXEC snapshots half the transaction (fix proposed: schedule it after EXEC)"]
 fn bgsave_inside_exec_saves_the_whole_transaction() {
     let dir = TempDir::new("bgsave-exec");
     let mut node = Node::redust(dir.path(), &[]);

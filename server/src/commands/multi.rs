@@ -204,6 +204,7 @@ fn exec(call: &mut Call) -> Result<()> {
         may_block: false,
         ..ExecOptions::default()
     };
+    call.session.in_exec = true;
     for (found, args) in &tx.commands {
         run(
             call.srv,
@@ -215,6 +216,7 @@ fn exec(call: &mut Call) -> Result<()> {
             opts,
         );
     }
+    call.session.in_exec = false;
     // Replicas apply the transaction as one unit.
     call.engine.get().wrap_propagated(first_write);
     Ok(())

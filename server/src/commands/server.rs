@@ -110,6 +110,13 @@ fn bgsave(call: &mut Call) -> Result<()> {
     if call.srv.persistence.status.lock().bgsave_started.is_some() {
         return Err(Error::err("Background save already in progress"));
     }
+    if call.session.in_exec {
+        // A snapshot now would hold half the transaction: like Redis, the
+        // cron starts it once EXEC is over.
+        crate::persistence::schedule_bgsave(call.srv);
+        call.w().simple(b"Background saving scheduled");
+        return Ok(());
+    }
     crate::persistence::bgsave(call.srv, call.engine.get()).map_err(Error::err)?;
     call.w().simple(b"Background saving started");
     Ok(())
