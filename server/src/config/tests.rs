@@ -592,7 +592,11 @@ fn not_in_effect_lists_explicit_non_defaults() {
     ])
     .unwrap();
     assert_eq!(cfg.not_in_effect(), ["daemonize", "appendonly"]);
-    set(&mut cfg, &[("appendonly", "no"), ("lazyfree-lazy-eviction", "yes")]).unwrap();
+    set(
+        &mut cfg,
+        &[("appendonly", "no"), ("lazyfree-lazy-eviction", "yes")],
+    )
+    .unwrap();
     assert_eq!(cfg.not_in_effect(), ["daemonize", "lazyfree-lazy-eviction"]);
 }
 
