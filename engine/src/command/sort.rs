@@ -186,7 +186,8 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> Result<()> {
         return Err(Error::WrongType);
     }
     // A set has no order of its own: what is stored (and replicated as
-    // the command) must not depend on its internal layout.
+    // the command) must not depend on its internal layout. (Redis does the
+    // same inside scripts, which Redust does not run.)
     if o.dont_sort && kind == Some(Kind::Set) && o.store.is_some() {
         o.dont_sort = false;
         o.alpha = true;
@@ -226,7 +227,10 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> Result<()> {
 
 /// The elements to sort, in their stored order. When nothing is sorted,
 /// only LIMIT's window, and for a list or sorted set DESC reverses it (a
-/// set's order is whatever its layout gives).
+/// set's order is whatever its layout gives). A sorted set to be sorted is
+/// read in score order where Redis walks its hash table; only ALPHA ties
+/// under BY, whose order Redis leaves to chance there, can come out
+/// differently.
 fn load(ctx: &mut Ctx, key: &[u8], o: &Options) -> Vec<Item> {
     let item = |element: Bytes| Item {
         element,
@@ -403,8 +407,7 @@ fn store(ctx: &mut Ctx, o: &Options, picked: &[Item], dest: &[u8]) {
         removed
     };
     if changed {
-        let db = *ctx.db;
-        ctx.eng.touch_key(db, &Bytes::copy_from_slice(dest));
+        ctx.touch(dest);
     }
     ctx.out.integer(stored as i64);
 }
@@ -573,6 +576,23 @@ mod tests {
         t.run("SORT l ALPHA STORE d");
         let stored = t.exec(&split("LRANGE d 0 -1"));
         assert_eq!(stored, b"*3\r\n$1\r\nb\r\n$3\r\nb\0a\r\n$3\r\nb\0z\r\n");
+    }
+
+    #[test]
+    fn sorted_sets_keep_score_order_by_nosort_and_become_skiplists() {
+        let mut t = TestEngine::new();
+        t.run("ZADD z 3 c 1 a 2 b");
+        assert_eq!(t.run("OBJECT ENCODING z"), bulk("listpack"));
+        assert_eq!(t.run("SORT_RO z BY nosort"), bulks(&["a", "b", "c"]));
+        assert_eq!(t.run("OBJECT ENCODING z"), bulk("skiplist"));
+        assert_eq!(t.run("SORT z BY nosort DESC LIMIT 1 5"), bulks(&["b", "a"]));
+        assert_eq!(t.run("SORT z ALPHA DESC"), bulks(&["c", "b", "a"]));
+        assert_eq!(
+            t.run("SORT z"),
+            err("ERR One or more scores can't be converted into double")
+        );
+        assert_eq!(t.run("SORT z BY nosort DESC STORE d"), int(3));
+        assert_eq!(t.run("LRANGE d 0 -1"), bulks(&["c", "b", "a"]));
     }
 
     #[test]
