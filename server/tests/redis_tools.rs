@@ -105,3 +105,57 @@ fn redis_benchmark_runs_without_errors() {
         );
     }
 }
+
+/// The workspace's redust-cli, built next to this test binary by
+/// `cargo test --workspace`; `None` (with a notice) when it was not built.
+fn redust_cli() -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let path = exe.parent()?.parent()?.join("redust-cli");
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!(
+            "SKIP: {} not built (run cargo test --workspace)",
+            path.display()
+        );
+        None
+    }
+}
+
+#[test]
+fn redust_cli_and_redis_cli_print_the_same_against_redust() {
+    let (Some(ours), true) = (redust_cli(), tool_available(REDIS_CLI)) else {
+        return;
+    };
+    // The same sequence against two fresh servers, one per cli.
+    let (a, b) = (Server::redust(&[]), Server::redust(&[]));
+    let ours = ours.to_string_lossy().into_owned();
+    let lines: &[&[&str]] = &[
+        &["SET", "k", "v"],
+        &["--no-raw", "GET", "k"],
+        &["RPUSH", "l", "a", "b"],
+        &["--no-raw", "LRANGE", "l", "0", "-1"],
+        &["--no-raw", "HSET", "h", "f", "1"],
+        &["--no-raw", "HGETALL", "h"],
+        &["-3", "--no-raw", "HGETALL", "h"],
+        &["--no-raw", "GET", "missing"],
+        &["--no-raw", "INCR", "k"],
+        &["INFO", "replication"],
+        &["SLAVEOF", "NO", "ONE"],
+    ];
+    for args in lines {
+        let theirs = run(REDIS_CLI, &a, args);
+        let mine = run(&ours, &b, args);
+        // INFO carries changing offsets only as numbers; compare field names.
+        if args.contains(&"INFO") {
+            let names = |s: &str| {
+                s.lines()
+                    .map(|l| l.split(':').next().unwrap_or("").to_string())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(names(&mine), names(&theirs), "{args:?}");
+        } else {
+            assert_eq!(mine, theirs, "{args:?}");
+        }
+    }
+}
