@@ -274,7 +274,7 @@ impl Engine {
         self.for_master = false;
         let changed = self.dirty != dirty_before;
         if changed && def.flags & flags::WRITE != 0 {
-            if self.track_touched {
+            if self.track_touched && def.flags & flags::TOUCHES_ITSELF == 0 {
                 for i in def.key_positions(args.len()) {
                     self.touched.keys.push((start_db, args[i].clone()));
                 }

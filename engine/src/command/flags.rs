@@ -17,6 +17,9 @@ pub const MAY_REPLICATE: u32 = 1 << 13;
 pub const NO_MULTI: u32 = 1 << 14;
 pub const ALLOW_BUSY: u32 = 1 << 15;
 pub const SENTINEL: u32 = 1 << 16;
+/// Internal, not shown by COMMAND: the command marks the keys it writes for
+/// WATCH itself (`Ctx::touch`), instead of every key position being marked.
+pub const TOUCHES_ITSELF: u32 = 1 << 17;
 
 /// Flag bits and their names, in Redis's order.
 pub const NAMES: &[(u32, &str)] = &[

@@ -22,11 +22,13 @@ pub(super) fn commands() -> Vec<CommandDef<Handler>> {
     // Redis reports first key 1 plus movable keys: BY, GET and STORE name
     // keys that only the arguments reveal.
     vec![
-        cmd("sort", -2, WRITE | DENYOOM, sort).keys(1, 1, 1).doc(
-            Group::Generic,
-            "1.0.0",
-            "Sort the elements in a list, set or sorted set",
-        ),
+        cmd("sort", -2, WRITE | DENYOOM | TOUCHES_ITSELF, sort)
+            .keys(1, 1, 1)
+            .doc(
+                Group::Generic,
+                "1.0.0",
+                "Sort the elements in a list, set or sorted set",
+            ),
         cmd("sort_ro", -2, READONLY, sort_ro).keys(1, 1, 1).doc(
             Group::Generic,
             "7.0.0",
