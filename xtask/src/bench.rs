@@ -66,7 +66,8 @@ pub fn run(root: &Path, options: &BenchOptions, raw_args: &[String]) -> Result<(
     println!("{results}");
 
     if options.write_docs {
-        let info = docs::RunInfo::collect(root, &binaries.redis, raw_args);
+        let info =
+            docs::RunInfo::collect(root, options.redust.as_deref(), &binaries.redis, raw_args);
         let path = root.join("docs/benchmarks.md");
         docs::write_results(&path, &info, &results)?;
         eprintln!("wrote {}", path.display());

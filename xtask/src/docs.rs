@@ -23,11 +23,13 @@ pub struct RunInfo {
     pub memory: String,
     pub kernel: String,
     pub redis_version: String,
-    pub redust_commit: String,
+    /// Which Redust was measured: a commit of this workspace or a binary.
+    pub redust: String,
 }
 
 impl RunInfo {
-    pub fn collect(root: &Path, redis: &Path, args: &[String]) -> RunInfo {
+    /// `redust` is the `--redust` binary, if one was given instead of a build.
+    pub fn collect(root: &Path, redust: Option<&Path>, redis: &Path, args: &[String]) -> RunInfo {
         let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
         let meminfo = fs::read_to_string("/proc/meminfo").unwrap_or_default();
         RunInfo {
@@ -41,19 +43,25 @@ impl RunInfo {
             redis_version: stdout_of(Command::new(redis).arg("--version"))
                 .map(|v| redis_version(&v))
                 .unwrap_or_else(|| "unknown".to_owned()),
-            // "-dirty" when the working tree (the build measured) differs.
-            redust_commit: stdout_of(
-                Command::new("git")
-                    .current_dir(root)
-                    .args(["describe", "--always", "--dirty"]),
-            )
-            .unwrap_or_else(|| "unknown".to_owned()),
+            redust: match redust {
+                Some(binary) => format!("Redust binary {}", binary.display()),
+                // "-dirty" when the working tree (the build measured) differs.
+                None => format!(
+                    "Redust at commit {}",
+                    stdout_of(
+                        Command::new("git")
+                            .current_dir(root)
+                            .args(["describe", "--always", "--dirty"])
+                    )
+                    .unwrap_or_else(|| "unknown".to_owned())
+                ),
+            },
         }
     }
 
     pub fn to_markdown(&self) -> String {
         format!(
-            "Run on {}: {} CPU(s), {}, {} RAM, {}; redis-server {}; Redust at commit {}.\n\n\
+            "Run on {}: {} CPU(s), {}, {} RAM, {}; redis-server {}; {}.\n\n\
              ```\n{}\n```\n",
             self.date,
             self.cpus,
@@ -61,7 +69,7 @@ impl RunInfo {
             self.memory,
             self.kernel,
             self.redis_version,
-            self.redust_commit,
+            self.redust,
             self.command
         )
     }
