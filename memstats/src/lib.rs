@@ -5,7 +5,9 @@
 //! memory from `/proc`, the peak-memory tracker, Redis's `bytesToHuman`, the
 //! derived ratios of `getMemoryOverheadData`, and the byte-exact `# Memory`
 //! section of `INFO`. It also wraps the allocator actions behind
-//! `MEMORY MALLOC-STATS` and `MEMORY PURGE`.
+//! `MEMORY MALLOC-STATS` and `MEMORY PURGE`, and offers a used-memory
+//! reading cheap enough for a per-command `maxmemory` check
+//! ([`used_memory_recent`]).
 //!
 //! It does not own what memory is *used for*: the server supplies the
 //! figures only it knows (startup memory, client and replication buffers,
