@@ -18,6 +18,8 @@ use crate::session::{ReplyMode, Session};
 use crate::state::{unix_ms, Counters, Shared};
 
 const READ_CHUNK: usize = 16 * 1024;
+/// Buffers grown past this are replaced by small ones once empty.
+const SHRINK_ABOVE: usize = 256 * 1024;
 /// Most mail gathered into one write.
 const MAIL_BATCH: usize = 256 * 1024;
 
@@ -77,7 +79,7 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
         let waiting = session.wait;
         let event = tokio::select! {
             r = stream.read_buf(&mut rbuf) => Event::Read(r),
-            m = mailbox.recv() => Event::Mail(m),
+            m = mailbox.recv(), if !session.repl.hold_stream_until_ack => Event::Mail(m),
             _ = deadline(blocked.as_deref()) => Event::Timeout,
             _ = wait_tick(&srv.repl.acked, waiting), if waiting.is_some() => Event::Acked,
             _ = handle.killed() => Event::Close,
@@ -154,8 +156,15 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
             Counters::add(&srv.counters.net_output_bytes, wbuf.len() as u64);
             wbuf.clear();
         }
+        // Give back what a big request or reply grew the buffers to.
+        if wbuf.capacity() > SHRINK_ABOVE {
+            wbuf = BytesMut::with_capacity(READ_CHUNK);
+        }
+        if rbuf.is_empty() && rbuf.capacity() > SHRINK_ABOVE {
+            rbuf = BytesMut::with_capacity(READ_CHUNK);
+        }
         if let Some(req) = session.repl.full_sync.take() {
-            if !crate::replication::full_sync(&srv, &mut stream, &session, req).await {
+            if !crate::replication::full_sync(&srv, &mut stream, &mut session, req).await {
                 break;
             }
         }

@@ -127,6 +127,7 @@ fn replconf(call: &mut Call) -> Result<()> {
         } else if args::is(opt, "ack") {
             // Acknowledgements get no reply.
             if call.session.repl.is_replica {
+                call.session.repl.hold_stream_until_ack = false;
                 if let Ok(offset) = args::int(val) {
                     master_side::ack(call.srv, call.session, offset);
                 }

@@ -106,7 +106,7 @@ fn register(st: &mut super::State, session: &mut Session, state: ReplicaState) {
 pub async fn full_sync(
     srv: &Arc<Shared>,
     stream: &mut TcpStream,
-    session: &Session,
+    session: &mut Session,
     req: FullSync,
 ) -> bool {
     let (diskless, delay, nodelay_off) = {
@@ -153,6 +153,7 @@ pub async fn full_sync(
         head.put_slice(format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes());
     }
     let eof_mark = (diskless && session.repl.capa_eof).then(|| crate::state::random_hex(40));
+    session.repl.hold_stream_until_ack = eof_mark.is_some();
     match &eof_mark {
         Some(mark) => head.put_slice(format!("$EOF:{mark}\r\n").as_bytes()),
         None => head.put_slice(format!("${}\r\n", rdb.len()).as_bytes()),

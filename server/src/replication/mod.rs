@@ -43,6 +43,10 @@ pub struct Peer {
     pub is_master: bool,
     /// A full sync to run once the current batch is answered.
     pub full_sync: Option<FullSync>,
+    /// After a diskless transfer the replica cannot tell where the RDB's
+    /// end mark stops and the stream starts if they arrive together, so,
+    /// like Redis, the stream waits for the replica's first REPLCONF ACK.
+    pub hold_stream_until_ack: bool,
 }
 
 /// A WAIT waiting for acknowledgements.
