@@ -141,6 +141,7 @@ fn redust_cli_and_redis_cli_print_the_same_against_redust() {
         &["--no-raw", "GET", "missing"],
         &["--no-raw", "INCR", "k"],
         &["INFO", "replication"],
+        &["INFO", "memory"],
         &["SLAVEOF", "NO", "ONE"],
     ];
     for args in lines {
