@@ -51,6 +51,9 @@ pub enum Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// Bytes asked of the socket per read while receiving an RDB.
+const READ_CHUNK: usize = 256 * 1024;
+
 async fn send<S: AsyncWrite + Unpin>(s: &mut S, args: &[&str]) -> Result<()> {
     let mut out = BytesMut::new();
     encode_command(&mut out, args);
@@ -182,12 +185,13 @@ pub async fn read_rdb<S: AsyncRead + Unpin>(
             payload.extend_from_slice(buf);
             buf.clear();
             progress(payload.len());
-            if let Some(at) = payload[from..].windows(mark.len()).position(|w| w == mark) {
+            if let Some(at) = memchr::memmem::find(&payload[from..], &mark) {
                 let end = from + at;
                 buf.extend_from_slice(&payload[end + mark.len()..]);
                 payload.truncate(end);
                 return Ok(payload);
             }
+            buf.reserve(READ_CHUNK);
             if s.read_buf(buf).await? == 0 {
                 return Err(Error::Closed);
             }
@@ -198,8 +202,11 @@ pub async fn read_rdb<S: AsyncRead + Unpin>(
         .map_err(|_| Error::Protocol(format!("bad bulk length '{spec}'")))?;
     let mut payload = Vec::with_capacity(len.min(1 << 30));
     while payload.len() < len {
-        if buf.is_empty() && s.read_buf(buf).await? == 0 {
-            return Err(Error::Closed);
+        if buf.is_empty() {
+            buf.reserve(READ_CHUNK);
+            if s.read_buf(buf).await? == 0 {
+                return Err(Error::Closed);
+            }
         }
         let take = buf.len().min(len - payload.len());
         payload.extend_from_slice(&buf[..take]);

@@ -124,15 +124,15 @@ fn write_options(srv: &Shared) -> WriteOptions {
 pub fn snapshot(
     srv: &Shared,
     eng: &Engine,
-    repl: Option<(String, i64)>,
+    repl: Option<(String, i64, usize)>,
 ) -> Result<Vec<u8>, String> {
     let opts = write_options(srv);
     let aux = AuxFields {
         redis_ver: crate::REDIS_VERSION,
         ctime: unix_secs() as i64,
         used_mem: memstats::snapshot().used_memory(),
-        repl: repl.as_ref().map(|(id, offset)| ReplInfo {
-            stream_db: 0,
+        repl: repl.as_ref().map(|(id, offset, db)| ReplInfo {
+            stream_db: *db as u32,
             id,
             offset: *offset,
         }),

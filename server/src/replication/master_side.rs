@@ -127,7 +127,7 @@ pub async fn full_sync(
         let st = srv.repl.state.lock();
         let replid = st.master.replid().to_string();
         let offset = st.master.offset();
-        let aux = Some((replid.clone(), offset));
+        let aux = Some((replid.clone(), offset, 0));
         drop(st);
         let rdb = match crate::persistence::snapshot(srv, &eng, aux) {
             Ok(rdb) => rdb,

@@ -137,6 +137,9 @@ pub struct Repl {
     pub acked: Notify,
     /// `min-replicas-to-write` and `min-replicas-max-lag`, read per write.
     min_replicas: AtomicU64,
+    /// The database our master's stream has selected, kept across
+    /// reconnections and restarts (RDB aux `repl-stream-db`).
+    pub master_db: std::sync::atomic::AtomicUsize,
 }
 
 impl Default for Repl {
@@ -155,6 +158,7 @@ impl Default for Repl {
             generation: AtomicU64::new(0),
             acked: Notify::new(),
             min_replicas: AtomicU64::new(0),
+            master_db: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 }
@@ -230,10 +234,12 @@ pub fn feed_raw(srv: &Shared, bytes: bytes::Bytes) {
     send_to_replicas(&st, bytes);
 }
 
-/// Replication id and offset to store in an RDB's aux fields.
-pub fn aux(srv: &Shared) -> Option<(String, i64)> {
+/// Replication id, offset and stream database to store in an RDB's aux
+/// fields.
+pub fn aux(srv: &Shared) -> Option<(String, i64, usize)> {
     let st = srv.repl.state.lock();
-    Some((st.master.replid().to_string(), st.master.offset()))
+    let db = srv.repl.master_db.load(Ordering::Relaxed);
+    Some((st.master.replid().to_string(), st.master.offset(), db))
 }
 
 /// Takes the replication id and offset back from a loaded RDB, so a
@@ -247,6 +253,12 @@ pub fn restore_from_aux(srv: &Shared, stats: &LoadStats) -> bool {
     let Ok(offset) = String::from_utf8_lossy(offset).parse::<i64>() else {
         return false;
     };
+    if let Some(db) = stats
+        .aux(b"repl-stream-db")
+        .and_then(|d| String::from_utf8_lossy(d).parse().ok())
+    {
+        srv.repl.master_db.store(db, Ordering::Relaxed);
+    }
     if id.len() == 40 {
         // With a backlog at that point, replicas of ours (or our master, if
         // we are a replica) can continue partially after the restart.

@@ -152,6 +152,7 @@ async fn connect_and_sync(
     }
     match outcome {
         Outcome::Full { replid, offset } => {
+            srv.repl.master_db.store(0, Ordering::Relaxed);
             log!(Notice, "Full resync from master: {replid}:{offset}");
             set_state(srv, LinkState::Sync);
             let rdb = handshake::read_rdb(&mut stream, &mut buf, |n| {
@@ -236,6 +237,9 @@ async fn stream_from_master(
     });
     let mut session = Session::new(handle.clone(), true);
     session.repl.is_master = true;
+    // A partial resync continues the stream in the database it had
+    // selected; a full sync starts from 0 (the master sends SELECT).
+    session.db = srv.repl.master_db.load(Ordering::Relaxed);
     {
         let mut st = srv.repl.state.lock();
         if let Some(l) = st.link.as_mut() {
@@ -314,6 +318,9 @@ fn apply(
     let mut engine = EngineLock::new(&srv.engine);
     let mut scratch = BytesMut::new();
     session.now = unix_ms();
+    // Bytes of the commands applied so far in this call, fed to our
+    // backlog and replicas in one go at the end.
+    let mut applied = 0usize;
     loop {
         let before = decoder.bytes_consumed();
         let args = match decoder.decode(buf) {
@@ -326,16 +333,19 @@ fn apply(
             }
         };
         let len = (decoder.bytes_consumed() - before) as usize;
-        let bytes = raw.split_to(len.min(raw.len())).freeze();
         let getack = args.len() >= 2
             && args[0].eq_ignore_ascii_case(b"replconf")
             && args[1].eq_ignore_ascii_case(b"getack");
         if getack {
-            acks.push(srv.repl.state.lock().master.offset());
+            acks.push(srv.repl.state.lock().master.offset() + applied as i64);
         } else {
             scratch.clear();
             dispatch(srv, session, &mut engine, &args, &mut scratch);
+            srv.repl.master_db.store(session.db, Ordering::Relaxed);
         }
-        super::feed_raw(srv, bytes);
+        applied += len;
+    }
+    if applied > 0 {
+        super::feed_raw(srv, raw.split_to(applied.min(raw.len())).freeze());
     }
 }
