@@ -41,11 +41,13 @@ pub fn config_changed(srv: &Arc<Shared>, eng: &mut engine::Engine, changed: &[&s
             "rdbcompression" => eng.rdb_compression = s.rdbcompression,
             "repl-disable-tcp-nodelay" => {
                 for r in &srv.repl.state.lock().replicas {
-                    r.handle.send(crate::clients::Mail::NoDelay(!s.repl_disable_tcp_nodelay));
+                    r.handle
+                        .send(crate::clients::Mail::NoDelay(!s.repl_disable_tcp_nodelay));
                 }
             }
             "min-replicas-to-write" | "min-replicas-max-lag" => {
-                srv.repl.set_min_replicas(s.min_replicas_to_write, s.min_replicas_max_lag);
+                srv.repl
+                    .set_min_replicas(s.min_replicas_to_write, s.min_replicas_max_lag);
             }
             "repl-backlog-size" => srv
                 .repl
