@@ -258,6 +258,11 @@ fn run_batch(
             }
         }
     }
+    // Writes reach the replication stream once per batch, still under the
+    // lock that ordered them.
+    if engine.is_locked() {
+        crate::replication::feed(srv, engine.get());
+    }
     commands
 }
 

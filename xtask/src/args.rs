@@ -19,7 +19,8 @@ tasks:
                               (default set,get,incr,mset,lpush)
            [--only-scenario a,b,...]
                               scenarios to run: throughput, datatypes, memory,
-                              rdb, repl-sync, repl-writes, repl-lag (default all)
+                              rdb, repl-sync, repl-writes, repl-lag, eviction
+                              (default all)
            [--redust PATH]    server to measure instead of building redust-server
            [--redis PATH]     baseline server (default /usr/bin/redis-server)
            [--write-docs]     put the results into docs/benchmarks.md";

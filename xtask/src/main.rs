@@ -10,6 +10,7 @@ mod client;
 mod dataset;
 mod datatypes;
 mod docs;
+mod eviction;
 mod memory;
 mod rdb;
 mod replication;

@@ -11,7 +11,7 @@ use anyhow::{bail, Result};
 use crate::args::BenchOptions;
 use crate::report::Section;
 use crate::servers::{DataDir, Kind, Launch, Server};
-use crate::{benchmark, datatypes, memory, rdb, replication};
+use crate::{benchmark, datatypes, eviction, memory, rdb, replication};
 
 pub trait Scenario {
     fn name(&self) -> &'static str;
@@ -28,6 +28,7 @@ pub fn all() -> Vec<Box<dyn Scenario>> {
         Box::new(replication::FullSync),
         Box::new(replication::Writes),
         Box::new(replication::Lag),
+        Box::new(eviction::Eviction),
     ]
 }
 

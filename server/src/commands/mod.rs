@@ -272,7 +272,6 @@ pub fn dispatch(
         let eng = engine.get();
         srv.blocking.serve_ready(eng);
         multi::invalidate_watchers(srv, eng);
-        crate::replication::feed(srv, eng);
     }
 }
 

@@ -158,6 +158,9 @@ fn wait(call: &mut Call) -> Result<()> {
     if timeout < 0 {
         return Err(Error::err("timeout is negative"));
     }
+    // Writes of this batch are fed once per batch: flush them first so the
+    // offset covers this client's own writes.
+    super::feed(call.srv, call.engine.get());
     let offset = call.srv.repl.state.lock().master.offset();
     let acked = super::acked(call.srv, offset);
     if acked as i64 >= replicas {
