@@ -63,6 +63,8 @@ pub enum Mail {
     Served(bytes::Bytes),
     /// Turn TCP_NODELAY on or off (repl-disable-tcp-nodelay on replicas).
     NoDelay(bool),
+    /// Close the connection (CLIENT KILL, shutdown, output buffer limits).
+    Kill,
 }
 
 impl Handle {
@@ -70,7 +72,7 @@ impl Handle {
     pub fn send(&self, mail: Mail) -> bool {
         let len = match &mail {
             Mail::Push(b) | Mail::Served(b) => b.len(),
-            Mail::NoDelay(_) => 0,
+            Mail::NoDelay(_) | Mail::Kill => 0,
         };
         self.pending.fetch_add(len, Ordering::Relaxed);
         self.mailbox.send(mail).is_ok()
@@ -89,6 +91,9 @@ impl Handle {
     /// Asks the connection to close (CLIENT KILL, shutdown).
     pub fn kill(&self) {
         self.killed.store(true, Ordering::SeqCst);
+        // The connection's loop watches its mailbox anyway: waking it there
+        // spares it a second wait source per iteration.
+        let _ = self.mailbox.send(Mail::Kill);
         self.kill.notify_one();
     }
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use resp::{Limits, RequestDecoder, Writer};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
 use crate::blocking::Waiter;
@@ -79,10 +79,9 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
         let waiting = session.wait;
         let event = tokio::select! {
             r = stream.read_buf(&mut rbuf) => Event::Read(r),
-            m = mailbox.recv(), if !session.repl.hold_stream_until_ack => Event::Mail(m),
+            m = mailbox.recv(), if !session.repl.hold_stream_until_ack || handle.is_killed() => Event::Mail(m),
             _ = deadline(blocked.as_deref()) => Event::Timeout,
             _ = wait_tick(&srv.repl.acked, waiting), if waiting.is_some() => Event::Acked,
-            _ = handle.killed() => Event::Close,
             _ = idle_timer(idle), if blocked.is_none() && !session.subscribed() && !session.repl.is_replica => {
                 log!(Verbose, "Closing idle client");
                 Event::Close
@@ -90,6 +89,9 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
         };
         let mut run_pending = false;
         let mut mail_bytes = 0;
+        if handle.is_killed() {
+            break;
+        }
         match event {
             Event::Read(Ok(0) | Err(_)) | Event::Close | Event::Mail(None) => break,
             Event::Read(Ok(n)) => {
@@ -108,6 +110,7 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
                         Mail::NoDelay(on) => {
                             let _ = stream.set_nodelay(*on);
                         }
+                        Mail::Kill => {}
                     }
                     if matches!(mail, Mail::Served(_)) {
                         session.blocked = None;
@@ -144,11 +147,7 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
         update_info(&session, &rbuf, &wbuf);
 
         if !wbuf.is_empty() {
-            // A client that stops reading must still be killable.
-            let written = tokio::select! {
-                r = stream.write_all(&wbuf) => r.is_ok(),
-                _ = handle.killed() => false,
-            };
+            let written = write_out(&mut stream, &wbuf, &handle).await;
             if !written {
                 break;
             }
@@ -182,6 +181,30 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
         }
     }
     cleanup(&srv, &mut session);
+}
+
+/// Writes `buf` whole: at once when the socket takes it (the usual case),
+/// else waiting for room while staying killable, so a client that stops
+/// reading can still be disconnected.
+async fn write_out(stream: &mut TcpStream, buf: &[u8], handle: &crate::clients::Handle) -> bool {
+    let mut done = 0;
+    while done < buf.len() {
+        match stream.try_write(&buf[done..]) {
+            Ok(0) => return false,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                let ready = tokio::select! {
+                    r = stream.writable() => r.is_ok(),
+                    _ = handle.killed() => false,
+                };
+                if !ready {
+                    return false;
+                }
+            }
+            Err(_) => return false,
+        }
+    }
+    true
 }
 
 /// Forgets everything the server keeps about a closing client.
