@@ -274,6 +274,9 @@ async fn stream_from_master(
         if session.close_after_reply || !current(srv, generation) {
             break Ok(());
         }
+        if buf.capacity() - buf.len() < 16 * 1024 {
+            buf.reserve(64 * 1024);
+        }
         tokio::select! {
             r = tokio::time::timeout(timeout, stream.read_buf(&mut buf)) => match r {
                 Err(_) => break Err("MASTER timeout: no data nor PING received...".to_string()),
@@ -321,17 +324,18 @@ fn apply(
     // Bytes of the commands applied so far in this call, fed to our
     // backlog and replicas in one go at the end.
     let mut applied = 0usize;
+    let mut args = Vec::new();
     loop {
         let before = decoder.bytes_consumed();
-        let args = match decoder.decode(buf) {
-            Ok(Some(args)) => args,
-            Ok(None) => break,
+        match decoder.decode_into(buf, &mut args) {
+            Ok(true) => {}
+            Ok(false) => break,
             Err(e) => {
                 log!(Warning, "Protocol error from MASTER: {e}");
                 session.close_after_reply = true;
                 break;
             }
-        };
+        }
         let len = (decoder.bytes_consumed() - before) as usize;
         let getack = args.len() >= 2
             && args[0].eq_ignore_ascii_case(b"replconf")
