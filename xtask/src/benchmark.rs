@@ -3,7 +3,7 @@
 //! machine noise hits both alike.
 
 use std::io::Read;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -230,7 +230,7 @@ pub fn spawn(server: &Server, load: &Load, requests: u64, pipeline: u32) -> Resu
         load.describe(),
         server.label
     );
-    let mut command = Command::new(REDIS_BENCHMARK);
+    let mut command = crate::pin::client(std::path::Path::new(REDIS_BENCHMARK));
     command
         .args(["-h", "127.0.0.1", "-p", &server.port.to_string()])
         .args(["-c", &CLIENTS.to_string(), "-n", &requests.to_string()])

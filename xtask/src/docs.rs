@@ -61,7 +61,7 @@ impl RunInfo {
 
     pub fn to_markdown(&self) -> String {
         format!(
-            "Run on {}: {} CPU(s), {}, {} RAM, {}; redis-server {}; {}.\n\n\
+            "Run on {}: {} CPU(s), {}, {} RAM, {}; redis-server {}; {}; {}.\n\n\
              ```\n{}\n```\n",
             self.date,
             self.cpus,
@@ -70,6 +70,7 @@ impl RunInfo {
             self.kernel,
             self.redis_version,
             self.redust,
+            crate::pin::describe(),
             self.command
         )
     }

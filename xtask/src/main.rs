@@ -12,6 +12,7 @@ mod datatypes;
 mod docs;
 mod eviction;
 mod memory;
+mod pin;
 mod rdb;
 mod replication;
 mod report;

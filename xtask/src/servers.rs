@@ -4,7 +4,7 @@
 use std::fs::{self, File};
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -105,7 +105,7 @@ impl Launch<'_> {
             .log_dir
             .join(format!("{}-{port}.log", label.to_lowercase()));
         let out = File::create(&log).with_context(|| format!("creating {}", log.display()))?;
-        let child = Command::new(self.binary)
+        let child = crate::pin::server(self.binary)
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
             .arg("--dir")

@@ -313,7 +313,20 @@ fn check(
     engine: &mut EngineLock,
     args: &[Bytes],
 ) -> Result<Resolved, Vec<u8>> {
-    let found = resolve(args)?;
+    let found = match session.last_cmd {
+        // Pipelines repeat commands: reuse the last lookup when it matches.
+        Some(last)
+            if last.parent.is_none()
+                && last.entry.name().as_bytes().eq_ignore_ascii_case(&args[0])
+                && !last.entry.is_container() =>
+        {
+            if !last.entry.arity_ok(args.len()) {
+                return Err(Error::Arity(last.full_name()).to_string().into_bytes());
+            }
+            last
+        }
+        _ => resolve(args)?,
+    };
     if session.auth_required(srv) && found.entry.flags() & flags::NO_AUTH == 0 {
         return Err(b"NOAUTH Authentication required.".to_vec());
     }
