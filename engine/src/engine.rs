@@ -224,6 +224,13 @@ impl Engine {
         }
     }
 
+    /// Marks `key` of `db` as having received data blocked clients may want.
+    pub fn signal_ready_in(&mut self, db: usize, key: &[u8]) {
+        if self.track_ready {
+            self.ready.push((db, Bytes::copy_from_slice(key)));
+        }
+    }
+
     /// Keys that got data since the last call (for waking blocked clients).
     pub fn take_ready_keys(&mut self) -> Vec<(usize, Bytes)> {
         std::mem::take(&mut self.ready)

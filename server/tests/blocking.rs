@@ -56,6 +56,13 @@ fn scenario(server: &Server) -> Vec<Vec<u8>> {
     seen.push(a.call(&["BLPOP", "empty", "0"]).unwrap());
     seen.push(a.call(&["EXEC"]).unwrap());
 
+    // A list arriving by RENAME serves a client blocked on its new name.
+    a.send(&["BLPOP", "renamed", "0"]).unwrap();
+    wait_blocked(&mut admin, 1);
+    seen.push(admin.call(&["RPUSH", "tmp", "r"]).unwrap());
+    seen.push(admin.call(&["RENAME", "tmp", "renamed"]).unwrap());
+    seen.push(a.read_reply().unwrap());
+
     // Pipelined commands after a blocking one wait for it.
     a.send_raw(
         &[

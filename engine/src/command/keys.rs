@@ -282,10 +282,16 @@ fn key_exists(ctx: &mut Ctx, db: usize, key: &[u8]) -> bool {
 
 /// Stores `value` under `key` in `db` with an optional expiry time.
 fn put(ctx: &mut Ctx, db: usize, key: &[u8], value: Value, expire: Option<i64>) {
-    let db = ctx.eng.db_mut(db);
-    db.set(key, value, false);
+    // A list or sorted set arriving under a key may serve blocked clients,
+    // as Redis's dbAdd signals.
+    let wakes = matches!(value, Value::List(_) | Value::ZSet(_));
+    let d = ctx.eng.db_mut(db);
+    d.set(key, value, false);
     if let Some(at) = expire {
-        db.set_expire(key, at);
+        d.set_expire(key, at);
+    }
+    if wakes {
+        ctx.eng.signal_ready_in(db, key);
     }
 }
 

@@ -277,11 +277,8 @@ impl<'a> Ctx<'a> {
     /// Marks `key` as having received data that blocked clients may want
     /// (Redis's `signalKeyAsReady`).
     pub fn signal_ready(&mut self, key: &[u8]) {
-        if !self.eng.track_ready {
-            return;
-        }
         let db = *self.db;
-        self.eng.ready.push((db, Bytes::copy_from_slice(key)));
+        self.eng.signal_ready_in(db, key);
     }
 
     /// Whether `key` exists, after lazy expiry.
