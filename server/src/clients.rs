@@ -31,7 +31,8 @@ pub struct Info {
     pub db: usize,
     pub resp: u8,
     pub last_cmd: Option<crate::commands::Resolved>,
-    pub last_interaction: Instant,
+    /// Unix ms of the last request (for CLIENT LIST idle).
+    pub last_interaction: i64,
     pub qbuf: usize,
     pub obuf: usize,
     pub multi: i64,
@@ -131,7 +132,7 @@ impl Handle {
             i.fd,
             i.name,
             now.duration_since(self.created).as_secs(),
-            now.duration_since(i.last_interaction).as_secs(),
+            (crate::state::unix_ms() - i.last_interaction).max(0) / 1000,
             flags,
             i.db,
             i.multi,

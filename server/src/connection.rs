@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::BytesMut;
 use resp::{Limits, RequestDecoder, Writer};
@@ -53,7 +53,7 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
         db: 0,
         resp: 2,
         last_cmd: None,
-        last_interaction: Instant::now(),
+        last_interaction: unix_ms(),
         qbuf: 0,
         obuf: 0,
         multi: -1,
@@ -304,7 +304,7 @@ fn apply_reply_mode(session: &mut Session, wbuf: &mut BytesMut, mark: usize) {
 
 fn update_info(session: &Session, rbuf: &BytesMut, wbuf: &BytesMut) {
     let mut info = session.handle.info.lock();
-    info.last_interaction = Instant::now();
+    info.last_interaction = session.now;
     info.db = session.db;
     info.qbuf = rbuf.len();
     info.obuf = wbuf.len();

@@ -227,7 +227,7 @@ async fn stream_from_master(
         db: 0,
         resp: 2,
         last_cmd: None,
-        last_interaction: Instant::now(),
+        last_interaction: unix_ms(),
         qbuf: 0,
         obuf: 0,
         multi: -1,
