@@ -39,17 +39,7 @@ const fn sub(
     h: ServerHandler,
     summary: &'static str,
 ) -> CommandDef<ServerHandler> {
-    CommandDef {
-        name,
-        arity,
-        flags,
-        keys: (0, 0, 0),
-        group: Group::Connection,
-        since: "2.4.0",
-        summary,
-        handler: Some(h),
-        subcommands: &[],
-    }
+    CommandDef::new(name, arity, flags, h).doc(Group::Connection, "2.4.0", summary)
 }
 
 fn id(call: &mut Call) -> Result<()> {

@@ -53,17 +53,7 @@ const fn sub(
     h: ServerHandler,
     summary: &'static str,
 ) -> CommandDef<ServerHandler> {
-    CommandDef {
-        name,
-        arity,
-        flags: LOADING | STALE,
-        keys: (0, 0, 0),
-        group: Group::Server,
-        since: "2.8.13",
-        summary,
-        handler: Some(h),
-        subcommands: &[],
-    }
+    CommandDef::new(name, arity, LOADING | STALE, h).doc(Group::Server, "2.8.13", summary)
 }
 
 fn sorted_entries() -> Vec<Entry> {

@@ -60,17 +60,7 @@ const fn sub(
     h: ServerHandler,
     summary: &'static str,
 ) -> CommandDef<ServerHandler> {
-    CommandDef {
-        name,
-        arity,
-        flags,
-        keys: (0, 0, 0),
-        group: Group::Server,
-        since: "2.0.0",
-        summary,
-        handler: Some(h),
-        subcommands: &[],
-    }
+    CommandDef::new(name, arity, flags, h).doc(Group::Server, "2.0.0", summary)
 }
 
 fn get(call: &mut Call) -> Result<()> {

@@ -121,17 +121,7 @@ const fn sub(
     h: ServerHandler,
     summary: &'static str,
 ) -> CommandDef<ServerHandler> {
-    CommandDef {
-        name,
-        arity,
-        flags: PUBSUB | LOADING | STALE,
-        keys: (0, 0, 0),
-        group: Group::PubSub,
-        since: "2.8.0",
-        summary,
-        handler: Some(h),
-        subcommands: &[],
-    }
+    CommandDef::new(name, arity, PUBSUB | LOADING | STALE, h).doc(Group::PubSub, "2.8.0", summary)
 }
 
 /// Which namespace a subscription lives in.
