@@ -1,29 +1,28 @@
-//! Glob-style matching as Redis's `stringmatchlen` does it (KEYS, SCAN MATCH,
-//! CONFIG GET, PSUBSCRIBE): `*`, `?`, `[abc]`, `[^a-z]`, `\x`.
+//! Redis's glob matcher (`stringmatchlen` in util.c): KEYS, SCAN MATCH,
+//! CONFIG GET, PSUBSCRIBE, SORT patterns.
+//!
+//! Supports `*`, `?`, `[abc]`, `[^abc]`, `[a-z]` and `\` escapes. Kept
+//! byte-for-byte compatible with Redis, quirks included: an unterminated
+//! `[` class matches like a terminated one, and an escaped character inside
+//! a class is always compared case-sensitively.
 
-/// Whether `string` matches `pattern`.
+/// Whether `string` matches the glob `pattern`.
 pub fn matches(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
-    // Bound the backtracking like Redis 7 does, so a hostile pattern such as
-    // "a*a*a*a*...b" cannot take exponential time.
-    let mut budget = 1_000_000u32;
-    match_from(pattern, string, nocase, &mut budget)
+    let mut skip_longer = false;
+    match_impl(pattern, string, nocase, &mut skip_longer)
 }
 
-fn eq(a: u8, b: u8, nocase: bool) -> bool {
+fn fold(c: u8, nocase: bool) -> u8 {
     if nocase {
-        a.eq_ignore_ascii_case(&b)
+        c.to_ascii_lowercase()
     } else {
-        a == b
+        c
     }
 }
 
-fn match_from(mut p: &[u8], mut s: &[u8], nocase: bool, budget: &mut u32) -> bool {
-    while let Some(&c) = p.first() {
-        if *budget == 0 {
-            return false;
-        }
-        *budget -= 1;
-        match c {
+fn match_impl(mut p: &[u8], mut s: &[u8], nocase: bool, skip_longer: &mut bool) -> bool {
+    while !p.is_empty() && !s.is_empty() {
+        match p[0] {
             b'*' => {
                 while p.len() > 1 && p[1] == b'*' {
                     p = &p[1..];
@@ -31,91 +30,84 @@ fn match_from(mut p: &[u8], mut s: &[u8], nocase: bool, budget: &mut u32) -> boo
                 if p.len() == 1 {
                     return true;
                 }
-                for i in 0..=s.len() {
-                    if match_from(&p[1..], &s[i..], nocase, budget) {
+                while !s.is_empty() {
+                    if match_impl(&p[1..], s, nocase, skip_longer) {
                         return true;
                     }
-                    if *budget == 0 {
+                    if *skip_longer {
                         return false;
                     }
+                    s = &s[1..];
                 }
+                // Nothing after this star matched anywhere in the rest of the
+                // string, so earlier stars cannot help either.
+                *skip_longer = true;
                 return false;
             }
             b'?' => {
-                if s.is_empty() {
-                    return false;
-                }
+                p = &p[1..];
                 s = &s[1..];
             }
             b'[' => {
-                let Some(&ch) = s.first() else { return false };
-                let (matched, rest) = match_class(&p[1..], ch, nocase);
-                if !matched {
-                    return false;
-                }
-                p = rest;
-                s = &s[1..];
-                continue;
-            }
-            b'\\' if p.len() >= 2 => {
                 p = &p[1..];
-                if s.first().is_none_or(|&ch| !eq(p[0], ch, nocase)) {
+                let negate = p.first() == Some(&b'^');
+                if negate {
+                    p = &p[1..];
+                }
+                let mut matched = false;
+                loop {
+                    if p.len() >= 2 && p[0] == b'\\' {
+                        p = &p[1..];
+                        if p[0] == s[0] {
+                            matched = true;
+                        }
+                    } else if p.is_empty() {
+                        // Unterminated class: the pattern end acts as `]`.
+                        break;
+                    } else if p[0] == b']' {
+                        break;
+                    } else if p.len() >= 3 && p[1] == b'-' {
+                        let (mut lo, mut hi) = (p[0], p[2]);
+                        if lo > hi {
+                            std::mem::swap(&mut lo, &mut hi);
+                        }
+                        let c = fold(s[0], nocase);
+                        if c >= fold(lo, nocase) && c <= fold(hi, nocase) {
+                            matched = true;
+                        }
+                        p = &p[2..];
+                    } else if fold(p[0], nocase) == fold(s[0], nocase) {
+                        matched = true;
+                    }
+                    p = &p[1..];
+                }
+                if !p.is_empty() {
+                    p = &p[1..]; // the closing `]`
+                }
+                if matched == negate {
                     return false;
                 }
                 s = &s[1..];
             }
-            _ => {
-                if s.first().is_none_or(|&ch| !eq(c, ch, nocase)) {
-                    return false;
-                }
-                s = &s[1..];
-            }
-        }
-        p = &p[1..];
-    }
-    s.is_empty()
-}
-
-/// Matches `ch` against a class body (after `[`); returns the verdict and the
-/// pattern after the closing `]`.
-fn match_class(mut p: &[u8], ch: u8, nocase: bool) -> (bool, &[u8]) {
-    let negate = p.first() == Some(&b'^');
-    if negate {
-        p = &p[1..];
-    }
-    let mut matched = false;
-    loop {
-        match p {
-            [] => break,
-            [b']', rest @ ..] => {
-                p = rest;
-                break;
-            }
-            [b'\\', c, rest @ ..] => {
-                matched |= eq(*c, ch, nocase);
-                p = rest;
-            }
-            [a, b'-', b, rest @ ..] if *b != b']' => {
-                let (mut lo, mut hi) = (*a, *b);
-                if lo > hi {
-                    std::mem::swap(&mut lo, &mut hi);
-                }
-                let c = if nocase { ch.to_ascii_lowercase() } else { ch };
-                let (lo, hi) = if nocase {
-                    (lo.to_ascii_lowercase(), hi.to_ascii_lowercase())
+            c => {
+                let c = if c == b'\\' && p.len() >= 2 {
+                    p = &p[1..];
+                    p[0]
                 } else {
-                    (lo, hi)
+                    c
                 };
-                matched |= (lo..=hi).contains(&c);
-                p = rest;
-            }
-            [c, rest @ ..] => {
-                matched |= eq(*c, ch, nocase);
-                p = rest;
+                if fold(c, nocase) != fold(s[0], nocase) {
+                    return false;
+                }
+                p = &p[1..];
+                s = &s[1..];
             }
         }
+        if s.is_empty() {
+            return p.iter().all(|&c| c == b'*');
+        }
     }
-    (matched != negate, p)
+    p.is_empty() && s.is_empty()
 }
 
 #[cfg(test)]
@@ -135,5 +127,52 @@ mod tests {
         assert!(matches(b"MAX*", b"maxmemory", true));
         assert!(!matches(b"a", b"ab", false));
         assert!(!matches(b"a*a*a*a*a*a*a*a*a*a*a*a*b", &[b'a'; 60], false));
+    }
+}
+
+#[cfg(test)]
+mod redis_quirks {
+    use super::matches;
+
+    fn m(p: &str, s: &str) -> bool {
+        matches(p.as_bytes(), s.as_bytes(), true)
+    }
+
+    #[test]
+    fn stars_and_questions() {
+        assert!(m("*", "port"));
+        assert!(m("*ort", "port"));
+        assert!(m("p*t", "port"));
+        assert!(m("p**t", "port"));
+        assert!(m("p?rt", "port"));
+        assert!(!m("p?rt", "prt"));
+        assert!(m("port*", "port"));
+        assert!(!m("*x*", "port"));
+        assert!(m("", ""));
+        assert!(!m("", "a"));
+        assert!(!m("a", ""));
+    }
+
+    #[test]
+    fn classes() {
+        assert!(m("[pq]ort", "port"));
+        assert!(!m("[^p]ort", "port"));
+        assert!(m("[^q]ort", "port"));
+        assert!(m("[a-z]ort", "port"));
+        assert!(m("[z-a]ort", "port"));
+        assert!(m("[A-Z]ORT", "port"));
+        assert!(m("[\\p]ort", "port"));
+        assert!(!m("[\\P]ort", "port"));
+        assert!(m("por[t", "port"));
+        assert!(m("maxmemory-[cp]*", "maxmemory-policy"));
+    }
+
+    #[test]
+    fn escapes_and_case() {
+        assert!(m("\\port", "port"));
+        assert!(m("PORT", "port"));
+        assert!(!matches(b"PORT", b"port", false));
+        assert!(m("a\\*", "a*"));
+        assert!(!m("a\\*", "ab"));
     }
 }

@@ -9,7 +9,8 @@ use super::parse::{invocation, split_args, trim_line, Invocation};
 use super::special::io_reason;
 use super::table::{lookup, MULTI_ARG, TABLE};
 use super::value::Value;
-use super::{glob, is_save, normalize, table, Config, ConfigError, RenameCommand, Settings};
+use super::{is_save, normalize, table, Config, ConfigError, RenameCommand, Settings};
+use engine::glob;
 
 /// Accepted and ignored (argument count included), like Redis 7.0.
 const DEPRECATED: &[&str] = &[

@@ -9,7 +9,6 @@
 //! check it (as Redis does): the caller applies `dir` (chdir), `bind`,
 //! `port`, etc. when loading succeeds or CONFIG SET reports a change.
 
-mod glob;
 mod load;
 mod parse;
 mod rewrite;
@@ -22,6 +21,7 @@ mod value;
 #[cfg(test)]
 mod tests;
 
+use engine::glob;
 use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
