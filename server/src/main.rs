@@ -51,6 +51,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let renames: Vec<(String, String)> = config
+        .rename_commands()
+        .iter()
+        .map(|r| (r.from.clone(), r.to.clone()))
+        .collect();
+    if let Err(e) = commands::Table::init(&renames) {
+        eprintln!("\n*** FATAL CONFIG FILE ERROR (Redis {REDIS_VERSION}) ***\n{e}");
+        return ExitCode::FAILURE;
+    }
     let s = config.settings();
     if let Err(e) = log::init(&s.logfile, apply::log_level(s.loglevel)) {
         eprintln!("Can't open the log file: {e}");

@@ -88,22 +88,48 @@ impl Entry {
 
 /// Lower-case name to entry.
 pub struct Table {
-    map: HashMap<&'static str, Entry, foldhash::fast::FixedState>,
+    map: HashMap<Box<str>, Entry, foldhash::fast::FixedState>,
+    /// Whether `rename-command` changed any name (lookups by a command's
+    /// own name are then not to be trusted).
+    pub renamed: bool,
 }
 
+static TABLE: OnceLock<Table> = OnceLock::new();
+
 impl Table {
+    /// Builds the table once, applying `rename-command` directives
+    /// (`(from, to)`; an empty `to` removes the command). Errors like Redis
+    /// when a command to rename does not exist.
+    pub fn init(renames: &[(String, String)]) -> Result<(), String> {
+        let table = Table::build(renames)?;
+        let _ = TABLE.set(table);
+        Ok(())
+    }
+
     pub fn get() -> &'static Table {
-        static TABLE: OnceLock<Table> = OnceLock::new();
-        TABLE.get_or_init(|| {
-            let mut map = HashMap::with_hasher(foldhash::fast::FixedState::default());
-            for def in engine::command::table() {
-                map.insert(def.name, Entry::Engine(def));
+        TABLE.get_or_init(|| Table::build(&[]).expect("no renames"))
+    }
+
+    fn build(renames: &[(String, String)]) -> Result<Table, String> {
+        let mut map = HashMap::with_hasher(foldhash::fast::FixedState::default());
+        for def in engine::command::table() {
+            map.insert(def.name.into(), Entry::Engine(def));
+        }
+        for def in server_table() {
+            let old = map.insert(def.name.into(), Entry::Server(def));
+            assert!(old.is_none(), "command {} defined twice", def.name);
+        }
+        for (from, to) in renames {
+            let entry = map
+                .remove(from.to_lowercase().as_str())
+                .ok_or_else(|| format!("No such command in rename-command: '{from}'"))?;
+            if !to.is_empty() {
+                map.insert(to.to_lowercase().into(), entry);
             }
-            for def in server_table() {
-                let old = map.insert(def.name, Entry::Server(def));
-                assert!(old.is_none(), "command {} defined twice", def.name);
-            }
-            Table { map }
+        }
+        Ok(Table {
+            map,
+            renamed: !renames.is_empty(),
         })
     }
 
@@ -316,7 +342,8 @@ fn check(
     let found = match session.last_cmd {
         // Pipelines repeat commands: reuse the last lookup when it matches.
         Some(last)
-            if last.parent.is_none()
+            if !Table::get().renamed
+                && last.parent.is_none()
                 && last.entry.name().as_bytes().eq_ignore_ascii_case(&args[0])
                 && !last.entry.is_container() =>
         {
