@@ -650,12 +650,7 @@ mod tests {
         t.run("RPUSH l b");
         t.run("LMOVE l other LEFT LEFT");
         t.run("LMOVE l other LEFT LEFT");
-        let ready: Vec<_> = t
-            .eng
-            .take_ready_keys()
-            .into_iter()
-            .map(|(_, k)| k)
-            .collect();
+        let ready = t.ready_keys();
         assert_eq!(ready, ["l", "other"]);
     }
 

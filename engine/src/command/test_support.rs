@@ -19,6 +19,15 @@ pub struct TestEngine {
 }
 
 impl TestEngine {
+    /// Names of the keys signalled ready since the last call.
+    pub fn ready_keys(&mut self) -> Vec<bytes::Bytes> {
+        self.eng
+            .take_ready_keys()
+            .into_iter()
+            .map(|(_, k)| k)
+            .collect()
+    }
+
     /// 16 databases, recording propagation, clock at [`NOW`].
     pub fn new() -> Self {
         let mut eng = Engine::new(16);

@@ -538,12 +538,7 @@ mod tests {
         t.run("ZADD z 2 b");
         t.run("ZUNIONSTORE out 1 z");
         t.run("ZUNIONSTORE out 1 z");
-        let ready: Vec<_> = t
-            .eng
-            .take_ready_keys()
-            .into_iter()
-            .map(|(_, k)| k)
-            .collect();
+        let ready = t.ready_keys();
         assert_eq!(ready, ["z", "out"]);
     }
 
