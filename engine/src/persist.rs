@@ -24,7 +24,33 @@ impl LoadStats {
     }
 }
 
+/// The engine's encoding thresholds as the RDB writer takes them.
+impl From<&Limits> for rdb::Limits {
+    fn from(l: &Limits) -> rdb::Limits {
+        rdb::Limits {
+            list_max_listpack_size: l.list_max_listpack_size.clamp(-5, 1 << 15) as i32,
+            set_max_intset_entries: l.set_max_intset_entries,
+            hash_max_listpack_entries: l.hash_max_listpack_entries,
+            hash_max_listpack_value: l.hash_max_listpack_value,
+            zset_max_listpack_entries: l.zset_max_listpack_entries,
+            zset_max_listpack_value: l.zset_max_listpack_value,
+            ..rdb::Limits::default()
+        }
+    }
+}
+
 impl Engine {
+    /// Options for writing this engine's values as RDB: its
+    /// `rdbcompression` and encoding thresholds, so saved files and DUMP
+    /// payloads use the encodings the configuration asks for.
+    pub fn rdb_options(&self, checksum: bool) -> WriteOptions {
+        WriteOptions {
+            compression: self.rdb_compression,
+            checksum,
+            limits: (&self.limits).into(),
+        }
+    }
+
     /// Writes every database as RDB to `out` (point in time: the caller
     /// holds the engine for the duration).
     pub fn save_rdb<W: Write>(

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use engine::rdb::{AuxFields, ReplInfo, WriteOptions};
+use engine::rdb::{AuxFields, ReplInfo};
 use engine::Engine;
 use parking_lot::Mutex;
 
@@ -109,16 +109,6 @@ fn dump_path(srv: &Shared) -> PathBuf {
     Path::new(&s.dir).join(&s.dbfilename)
 }
 
-fn write_options(srv: &Shared) -> WriteOptions {
-    let cfg = srv.config.read();
-    let s = cfg.settings();
-    WriteOptions {
-        compression: s.rdbcompression,
-        checksum: s.rdbchecksum,
-        ..WriteOptions::default()
-    }
-}
-
 /// Serializes the whole keyspace as RDB. `repl` adds the replication aux
 /// fields (id and offset) so a restarted server can resume partially.
 pub fn snapshot(
@@ -126,7 +116,7 @@ pub fn snapshot(
     eng: &Engine,
     repl: Option<(String, i64, usize)>,
 ) -> Result<Vec<u8>, String> {
-    let opts = write_options(srv);
+    let opts = eng.rdb_options(srv.config.read().settings().rdbchecksum);
     let aux = AuxFields {
         redis_ver: crate::REDIS_VERSION,
         ctime: unix_secs() as i64,

@@ -81,8 +81,4 @@ impl Session {
     pub fn subscribed(&self) -> bool {
         !self.subs.is_empty()
     }
-
-    pub fn auth_required(&self, _srv: &crate::state::Shared) -> bool {
-        !self.authenticated
-    }
 }

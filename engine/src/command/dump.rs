@@ -8,7 +8,7 @@ use super::flags::*;
 use super::{args, cmd, CommandDef, Ctx, Group, Handler};
 use crate::persist::{object_of, value_of};
 use crate::rdb::{self, Object, WriteOptions};
-use crate::{Engine, Error, Kind, Result, Value};
+use crate::{Error, Kind, Result, Value};
 
 pub(super) fn commands() -> Vec<CommandDef<Handler>> {
     vec![
@@ -28,9 +28,9 @@ pub(super) fn commands() -> Vec<CommandDef<Handler>> {
 }
 
 fn dump(ctx: &mut Ctx) -> Result<()> {
-    let (compression, limits) = (ctx.eng.rdb_compression, rdb_limits(ctx.eng));
+    let options = ctx.eng.rdb_options(true);
     match ctx.read(ctx.arg(1)) {
-        (Some(value), out) => out.bulk(&payload(value, compression, limits)?),
+        (Some(value), out) => out.bulk(&payload(value, options)?),
         (None, out) => out.null(),
     }
     Ok(())
@@ -43,7 +43,8 @@ fn dump(ctx: &mut Ctx) -> Result<()> {
 /// stays one after shrinking, and a small one stays a listpack after the
 /// limits were lowered. Pushing the limits to the far side of the value
 /// makes the writer pick that encoding.
-fn payload(value: &Value, compression: bool, mut limits: rdb::Limits) -> Result<Vec<u8>> {
+fn payload(value: &Value, mut options: WriteOptions) -> Result<Vec<u8>> {
+    let limits = &mut options.limits;
     match value.encoding() {
         "hashtable" => {
             limits.hash_max_listpack_entries = 0;
@@ -59,28 +60,9 @@ fn payload(value: &Value, compression: bool, mut limits: rdb::Limits) -> Result<
         }
         _ => {}
     }
-    let options = WriteOptions {
-        compression,
-        checksum: true,
-        limits,
-    };
     // Stored values are never empty and scores never NaN, the writer's
     // only refusals.
     rdb::dump(&object_of(value), &options).map_err(Error::err)
-}
-
-/// The engine's encoding thresholds as the RDB writer takes them.
-fn rdb_limits(eng: &Engine) -> rdb::Limits {
-    let l = &eng.limits;
-    rdb::Limits {
-        list_max_listpack_size: l.list_max_listpack_size.clamp(-5, 1 << 15) as i32,
-        set_max_intset_entries: l.set_max_intset_entries,
-        hash_max_listpack_entries: l.hash_max_listpack_entries,
-        hash_max_listpack_value: l.hash_max_listpack_value,
-        zset_max_listpack_entries: l.zset_max_listpack_entries,
-        zset_max_listpack_value: l.zset_max_listpack_value,
-        ..rdb::Limits::default()
-    }
 }
 
 /// RESTORE's options after the payload.

@@ -354,7 +354,7 @@ fn check(
         }
         _ => resolve(args)?,
     };
-    if session.auth_required(srv) && found.entry.flags() & flags::NO_AUTH == 0 {
+    if !session.authenticated && found.entry.flags() & flags::NO_AUTH == 0 {
         return Err(b"NOAUTH Authentication required.".to_vec());
     }
     if let Some(oom) = crate::maxmemory::refuse(srv, session, engine, found) {
