@@ -252,12 +252,6 @@ impl Db {
             self.expires.allocated_bytes(),
         )
     }
-
-    /// Heap bytes used by the tables themselves (index and entries, keys
-    /// stored inline included; values' own allocations excluded).
-    pub fn table_overhead(&self) -> usize {
-        self.entries.allocated_bytes() + self.expires.allocated_bytes()
-    }
 }
 
 #[cfg(test)]

@@ -76,16 +76,6 @@ pub fn is(arg: &[u8], name: &str) -> bool {
     arg.eq_ignore_ascii_case(name.as_bytes())
 }
 
-/// Formats a float the way INCRBYFLOAT shows it: plain decimal notation,
-/// never an exponent, no trailing zeros.
-///
-/// Redis computes in `long double` and prints `%.17Lf`, whose extra
-/// precision makes sums like 10.5 + 0.1 print as `10.6`; the shortest text
-/// that round-trips an `f64` gives the same answer in those cases.
-pub fn format_long_double(value: f64) -> String {
-    format!("{value}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,13 +89,5 @@ mod tests {
         assert_eq!(parse_float(b"nan"), None);
         assert_eq!(parse_float(b"1x"), None);
         assert_eq!(parse_float(b""), None);
-    }
-
-    #[test]
-    fn long_double_format() {
-        assert_eq!(format_long_double(10.5), "10.5");
-        assert_eq!(format_long_double(5000.0), "5000");
-        assert_eq!(format_long_double(10.5 + 0.1), "10.6");
-        assert_eq!(format_long_double(1e21), "1000000000000000000000");
     }
 }

@@ -163,7 +163,10 @@ pub fn memory_inputs(call: &mut Call, snap: &memstats::Snapshot) -> memstats::In
     };
     let eng = call.engine.get();
     let dataset_overhead = (0..eng.databases())
-        .map(|i| eng.db(i).table_overhead() as u64)
+        .map(|i| {
+            let (keys, expires) = eng.db(i).table_bytes();
+            (keys + expires) as u64
+        })
         .sum();
     let (backlog, replicas) = crate::maxmemory::replication_memory(srv);
     memstats::InfoInputs {
