@@ -6,6 +6,7 @@
 
 mod apply;
 mod blocking;
+mod busy_poll;
 mod clients;
 mod commands;
 mod config;
@@ -93,9 +94,12 @@ fn main() -> ExitCode {
         .pop()
         .and_then(|(_, v)| v.parse::<usize>().ok())
         .unwrap_or(1);
+    let epoll_before = busy_poll::epoll_fds();
     let runtime = match io_threads {
         1 => tokio::runtime::Builder::new_current_thread()
             .enable_all()
+            .on_thread_park(busy_poll::before_park)
+            .on_thread_unpark(busy_poll::after_unpark)
             .build(),
         n => tokio::runtime::Builder::new_multi_thread()
             .worker_threads(n)
@@ -103,6 +107,14 @@ fn main() -> ExitCode {
             .build(),
     }
     .expect("tokio runtime");
+    if io_threads == 1 {
+        let usec = config
+            .get(&[b"busy-poll-usec"])
+            .pop()
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        busy_poll::install(&epoll_before, std::time::Duration::from_micros(usec));
+    }
     match runtime.block_on(run(config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -38,6 +38,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "stop-writes-on-bgsave-error",
     "rdb-key-save-delay",
     "io-threads",
+    "busy-poll-usec",
     "client-output-buffer-limit",
     "hash-max-listpack-entries",
     "hash-max-listpack-value",
@@ -577,6 +578,8 @@ pub(super) static TABLE: &[Directive] = &[
     num("min-replicas-to-write", Some("min-slaves-to-write"), 0, (0, INT_MAX), 0, Integer),
     num("min-replicas-max-lag", Some("min-slaves-max-lag"), 0, (0, INT_MAX), 10, Integer),
     num("watchdog-period", None, HIDDEN, (0, INT_MAX), 0, Integer),
+    // Redust's own: the longest busy-poll before the event loop sleeps.
+    num("busy-poll-usec", None, IMMUTABLE | HIDDEN, (0, 1000), 50, Integer),
     num("shutdown-timeout", None, 0, (0, INT_MAX), 10, Integer),
     num("repl-diskless-sync-max-replicas", None, 0, (0, INT_MAX), 0, Integer),
     // C unsigned int.
@@ -659,7 +662,8 @@ mod tests {
                 assert!(seen.insert(name), "duplicate {name}");
             }
         }
-        assert_eq!(TABLE.len(), 178);
+        // Redis 7.0's 178 and Redust's busy-poll-usec.
+        assert_eq!(TABLE.len(), 179);
         for name in IMPLEMENTED {
             index(name);
         }

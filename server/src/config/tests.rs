@@ -89,6 +89,11 @@ fn defaults_match_redis() {
         }
     }
     assert_eq!(ours["port"], "6379");
+    // Redust's own directive is hidden from patterns.
+    assert_eq!(
+        cfg.get(&[b"busy-poll-usec"]),
+        [("busy-poll-usec".to_owned(), "50".to_owned())]
+    );
 }
 
 #[test]
