@@ -19,8 +19,10 @@
 //! The budget adapts like KVM's halt polling: it grows while new work
 //! keeps arriving soon after the loop goes idle and falls to zero when idle
 //! periods are longer, and it never exceeds twice the work just done, so an
-//! idle or lightly loaded server does not spin. `busy-poll-usec` (hidden
-//! directive, 0 = off) caps it.
+//! idle or lightly loaded server does not spin. Polling yields the CPU
+//! between checks, and stops for a while when another thread turns out to
+//! need the CPU (replicas or clients on the same cores). `busy-poll-usec`
+//! (hidden directive, 0 = off) caps the budget.
 
 use std::cell::Cell;
 use std::collections::HashSet;
@@ -32,6 +34,10 @@ use std::time::{Duration, Instant};
 const MIN_BUDGET: Duration = Duration::from_micros(5);
 /// Polling time allowed per unit of work done since the last wake-up.
 const SPIN_PER_WORK: u32 = 2;
+/// A gap this long between two checks means another thread ran on our CPU.
+const PREEMPTED: Duration = Duration::from_micros(500);
+/// How long polling stays off after that.
+const CONTENDED_PAUSE: Duration = Duration::from_millis(100);
 
 /// The runtime's epoll fd and the budget cap, once installed.
 static INSTALLED: OnceLock<(RawFd, Duration)> = OnceLock::new();
@@ -42,6 +48,8 @@ thread_local! {
     static IDLE_SINCE: Cell<Option<Instant>> = const { Cell::new(None) };
     /// When the loop last woke up.
     static BUSY_SINCE: Cell<Option<Instant>> = const { Cell::new(None) };
+    /// No polling until then: the CPU was found shared.
+    static QUIET_UNTIL: Cell<Option<Instant>> = const { Cell::new(None) };
 }
 
 /// The eventpoll descriptors open now.
@@ -95,12 +103,24 @@ pub fn before_park() {
         events: libc::POLLIN,
         revents: 0,
     };
-    while start.elapsed() < budget {
+    let mut last = start;
+    while last - start < budget {
         // SAFETY: one valid pollfd, no timeout.
         if unsafe { libc::poll(&mut pfd, 1, 0) } != 0 {
             return;
         }
-        std::hint::spin_loop();
+        // Let whatever else wants this CPU run first.
+        // SAFETY: no arguments.
+        unsafe { libc::sched_yield() };
+        let now = Instant::now();
+        if now - last > PREEMPTED {
+            // Something else ran: the CPU is shared, and polling would take
+            // time it needs. Sleep instead for a while.
+            BUDGET.set(Duration::ZERO);
+            QUIET_UNTIL.set(Some(now + CONTENDED_PAUSE));
+            return;
+        }
+        last = now;
     }
 }
 
@@ -115,6 +135,9 @@ pub fn after_unpark() {
     let Some(since) = IDLE_SINCE.take() else {
         return;
     };
+    if QUIET_UNTIL.get().is_some_and(|t| now < t) {
+        return;
+    }
     let budget = BUDGET.get();
     BUDGET.set(if now - since <= max {
         (budget * 2).clamp(MIN_BUDGET.min(max), max)
