@@ -90,6 +90,9 @@ pub struct Engine {
     pub(crate) blocked: Option<BlockOn>,
     /// Keys that received data blocked clients may be waiting for.
     pub(crate) ready: Vec<(usize, Bytes)>,
+    /// Databases whose whole keyspace changed (SWAPDB): any key waited on
+    /// there may now have data.
+    ready_dbs: Vec<usize>,
     pub(crate) track_ready: bool,
     /// The ready key a parked command is being re-run for (see
     /// [`Engine::execute_served`]).
@@ -116,6 +119,7 @@ impl Engine {
             replica: false,
             blocked: None,
             ready: Vec::new(),
+            ready_dbs: Vec::new(),
             track_ready: false,
             for_master: false,
             track_touched: false,
@@ -221,6 +225,7 @@ impl Engine {
         self.track_ready = on;
         if !on {
             self.ready.clear();
+            self.ready_dbs.clear();
         }
     }
 
@@ -234,6 +239,20 @@ impl Engine {
     /// Keys that got data since the last call (for waking blocked clients).
     pub fn take_ready_keys(&mut self) -> Vec<(usize, Bytes)> {
         std::mem::take(&mut self.ready)
+    }
+
+    /// Marks every key of `db` as possibly ready: only the server knows which
+    /// keys clients wait on, so it rescans those (Redis's
+    /// `scanDatabaseForReadyKeys`).
+    pub(crate) fn signal_db_ready(&mut self, db: usize) {
+        if self.track_ready && !self.ready_dbs.contains(&db) {
+            self.ready_dbs.push(db);
+        }
+    }
+
+    /// Databases marked by [`Engine::signal_db_ready`] since the last call.
+    pub fn take_ready_dbs(&mut self) -> Vec<usize> {
+        std::mem::take(&mut self.ready_dbs)
     }
 
     /// Runs one command whose arity was already checked, writing its reply

@@ -111,12 +111,32 @@ impl Blocking {
     /// command that pushed, so the order of writes is Redis's.
     pub fn serve_ready(&self, eng: &mut Engine) {
         loop {
+            for db in eng.take_ready_dbs() {
+                self.signal_waited_keys(eng, db);
+            }
             let ready = eng.take_ready_keys();
             if ready.is_empty() {
                 return;
             }
             for (db, key) in ready {
                 self.serve_key(eng, db, key);
+            }
+        }
+    }
+
+    /// After SWAPDB: every key waited on in `db` that now exists is ready
+    /// (Redis's `scanDatabaseForReadyKeys`).
+    fn signal_waited_keys(&self, eng: &mut Engine, db: usize) {
+        let waited: Vec<Bytes> = self
+            .by_key
+            .lock()
+            .keys()
+            .filter(|(d, _)| *d == db)
+            .map(|(_, key)| key.clone())
+            .collect();
+        for key in waited {
+            if eng.db(db).contains(&key) {
+                eng.signal_ready_in(db, &key);
             }
         }
     }

@@ -3,12 +3,15 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use parking_lot::Mutex;
 use tokio::sync::{mpsc, Notify};
+
+use crate::config::ObufLimit;
+use crate::log::log;
 
 /// What a connection is to us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +56,18 @@ pub struct Handle {
     /// Bytes sent to the mailbox and not yet written to the socket: the
     /// output buffer that `client-output-buffer-limit` bounds.
     pending: AtomicUsize,
+    /// Unix second the output buffer was first seen over its soft limit in
+    /// the current stretch; 0 when it is under.
+    soft_limit_since: AtomicI64,
+}
+
+/// Where an output buffer limit check happens, which Redis logs differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitCheck {
+    /// As a reply is queued: the client is closed asynchronously.
+    Append,
+    /// From the cron.
+    Cron,
 }
 
 /// Something another task hands to a connection.
@@ -98,6 +113,48 @@ impl Handle {
         self.kill.notify_one();
     }
 
+    /// Redis's `checkClientOutputBufferLimits`: whether `used` output bytes
+    /// break `limit` now. The soft limit must be exceeded continuously for
+    /// more than `soft_seconds` whole seconds: the first check over it
+    /// starts the clock and any check under it stops it.
+    fn over_output_limit(&self, used: u64, limit: &ObufLimit, now_secs: i64) -> bool {
+        let hard = limit.hard > 0 && used >= limit.hard;
+        if limit.soft == 0 || used < limit.soft {
+            self.soft_limit_since.store(0, Ordering::Relaxed);
+            return hard;
+        }
+        let since = self.soft_limit_since.load(Ordering::Relaxed);
+        if since == 0 {
+            self.soft_limit_since.store(now_secs, Ordering::Relaxed);
+            return hard;
+        }
+        hard || now_secs - since > limit.soft_seconds as i64
+    }
+
+    /// Closes the client when `used` output bytes break `limit`, logging it
+    /// like Redis; true if it did (or it was closing already).
+    pub fn close_if_over_limit(&self, used: u64, limit: &ObufLimit, check: LimitCheck) -> bool {
+        if self.is_killed() {
+            return true;
+        }
+        if !self.over_output_limit(used, limit, crate::state::unix_ms() / 1000) {
+            return false;
+        }
+        let client = self.describe(None);
+        match check {
+            LimitCheck::Append => log!(
+                Warning,
+                "Client {client} scheduled to be closed ASAP for overcoming of output buffer limits."
+            ),
+            LimitCheck::Cron => log!(
+                Warning,
+                "Client {client} closed for overcoming of output buffer limits."
+            ),
+        }
+        self.kill();
+        true
+    }
+
     pub fn is_killed(&self) -> bool {
         self.killed.load(Ordering::SeqCst)
     }
@@ -124,6 +181,9 @@ impl Handle {
             flags.to_string()
         };
         let now = Instant::now();
+        // Mail (pub/sub messages, served replies) not yet written is output
+        // buffer too, and what the output buffer limits look at.
+        let omem = i.obuf.max(self.pending());
         format!(
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
             self.id,
@@ -138,8 +198,8 @@ impl Handle {
             i.multi,
             i.qbuf,
             16384usize.saturating_sub(i.qbuf),
-            i.obuf,
-            16384 + i.qbuf + i.obuf,
+            omem,
+            16384 + i.qbuf + omem,
             current_cmd.map_or_else(|| i.last_cmd.map_or("NULL".into(), |c| c.full_name()), String::from),
             i.user,
             i.resp,
@@ -167,6 +227,7 @@ impl Clients {
             kill: Notify::new(),
             mailbox: tx,
             pending: AtomicUsize::new(0),
+            soft_limit_since: AtomicI64::new(0),
         });
         self.map.lock().insert(id, handle.clone());
         (handle, rx)
@@ -182,5 +243,93 @@ impl Clients {
 
     pub fn all(&self) -> Vec<Arc<Handle>> {
         self.map.lock().values().cloned().collect()
+    }
+
+    /// The cron side of the pubsub output buffer limit (Redis checks in
+    /// `clientsCron` too): a subscriber that stays over the soft limit is
+    /// closed even when no new message arrives to trigger the check.
+    pub fn enforce_pubsub_limit(&self, limit: &ObufLimit) {
+        if limit.hard == 0 && limit.soft == 0 {
+            return;
+        }
+        for h in self.all() {
+            if h.info.lock().kind == Kind::PubSub {
+                h.close_if_over_limit(h.pending() as u64, limit, LimitCheck::Cron);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn handle() -> Arc<Handle> {
+        let addr: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let (handle, _mail) = Clients::default().register(Info {
+            addr,
+            laddr: addr,
+            fd: -1,
+            name: String::new(),
+            db: 0,
+            resp: 2,
+            last_cmd: None,
+            last_interaction: 0,
+            qbuf: 0,
+            obuf: 0,
+            multi: -1,
+            kind: Kind::PubSub,
+            no_evict: false,
+            user: "default".into(),
+        });
+        handle
+    }
+
+    const SOFT: ObufLimit = ObufLimit {
+        hard: 0,
+        soft: 100,
+        soft_seconds: 2,
+    };
+
+    #[test]
+    fn soft_limit_needs_more_than_soft_seconds_over_it() {
+        let h = handle();
+        assert!(!h.over_output_limit(100, &SOFT, 1000), "first sighting");
+        assert!(!h.over_output_limit(500, &SOFT, 1002));
+        assert!(h.over_output_limit(100, &SOFT, 1003));
+    }
+
+    #[test]
+    fn dropping_under_the_soft_limit_restarts_the_clock() {
+        let h = handle();
+        assert!(!h.over_output_limit(150, &SOFT, 1000));
+        assert!(!h.over_output_limit(99, &SOFT, 1002));
+        assert!(!h.over_output_limit(150, &SOFT, 1003));
+        assert!(!h.over_output_limit(150, &SOFT, 1005));
+        assert!(h.over_output_limit(150, &SOFT, 1006));
+    }
+
+    #[test]
+    fn zero_soft_seconds_closes_from_the_next_second_on() {
+        let now_only = ObufLimit {
+            soft_seconds: 0,
+            ..SOFT
+        };
+        let h = handle();
+        assert!(!h.over_output_limit(100, &now_only, 1000));
+        assert!(!h.over_output_limit(100, &now_only, 1000));
+        assert!(h.over_output_limit(100, &now_only, 1001));
+    }
+
+    #[test]
+    fn hard_limit_closes_at_once_and_zero_disables() {
+        let h = handle();
+        let hard = ObufLimit {
+            hard: 100,
+            ..ObufLimit::default()
+        };
+        assert!(!h.over_output_limit(99, &hard, 1000));
+        assert!(h.over_output_limit(100, &hard, 1000));
+        assert!(!h.over_output_limit(u64::MAX, &ObufLimit::default(), 1000));
     }
 }

@@ -1,4 +1,5 @@
-//! Periodic work, like Redis's `serverCron`: active expiry and metrics.
+//! Periodic work, like Redis's `serverCron`: active expiry, metrics and
+//! client output buffer limits.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +23,13 @@ pub async fn run(srv: Arc<Shared>) {
         srv.memory_peak.observe(memstats::snapshot().used_memory());
         crate::persistence::check_save_points(&srv);
         crate::replication::cron(&srv);
+        let pubsub_limit = srv
+            .config
+            .read()
+            .settings()
+            .client_output_buffer_limit
+            .pubsub;
+        srv.clients.enforce_pubsub_limit(&pubsub_limit);
         let c = &srv.counters;
         srv.ops.sample(
             unix_ms(),

@@ -117,7 +117,30 @@ fn swapdb(ctx: &mut Ctx) -> Result<()> {
     ctx.eng.dbs.swap(a, b);
     ctx.eng.touch_db(a);
     ctx.eng.touch_db(b);
+    // Clients stay in their database: those waiting on a key the swap
+    // brought in must be served, as after a push.
+    ctx.eng.signal_db_ready(a);
+    ctx.eng.signal_db_ready(b);
     ctx.dirty(1);
     ctx.out.ok();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::command::test_support::*;
+
+    #[test]
+    fn swapdb_marks_both_databases_ready_while_clients_block() {
+        let mut t = TestEngine::new();
+        assert_eq!(t.run("SWAPDB 0 1"), OK);
+        assert!(t.eng.take_ready_dbs().is_empty(), "nobody blocked");
+        t.eng.track_ready(true);
+        t.run("SWAPDB 2 0");
+        t.run("SWAPDB 0 2");
+        assert_eq!(t.eng.take_ready_dbs(), [2, 0]);
+        t.run("SWAPDB 3 4");
+        t.eng.track_ready(false);
+        assert!(t.eng.take_ready_dbs().is_empty());
+    }
 }

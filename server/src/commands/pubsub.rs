@@ -14,8 +14,7 @@ use parking_lot::Mutex;
 use resp::{Protocol, Writer};
 
 use super::{cmd, Call, ServerHandler};
-use crate::clients::{Handle, Kind, Mail};
-use crate::log::log;
+use crate::clients::{Handle, Kind, LimitCheck, Mail};
 use crate::session::Session;
 use crate::state::Shared;
 
@@ -324,7 +323,7 @@ fn sunsubscribe(call: &mut Call) -> Result<()> {
 }
 
 /// Encodes a message once per protocol and hands it to a subscriber,
-/// disconnecting it if its output buffer passed the pubsub limit.
+/// disconnecting it if its output buffer breaks the pubsub limits.
 struct Delivery<'a> {
     srv: &'a Shared,
     parts: Vec<&'a [u8]>,
@@ -355,13 +354,9 @@ impl Delivery<'_> {
             .settings()
             .client_output_buffer_limit
             .pubsub;
-        if limit.hard > 0 && (to.pending() + bytes.len()) as u64 > limit.hard {
-            log!(
-                Warning,
-                "Client id={} scheduled to be closed ASAP for overcoming of output buffer limits.",
-                to.id
-            );
-            to.kill();
+        let used = (to.pending() + bytes.len()) as u64;
+        // A client being closed gets nothing more.
+        if to.close_if_over_limit(used, &limit, LimitCheck::Append) {
             return;
         }
         to.send(Mail::Push(bytes));

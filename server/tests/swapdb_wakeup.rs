@@ -1,0 +1,120 @@
+//! SWAPDB serves clients blocked on keys the swap brings into their
+//! database, on Redust and real Redis: the same replies.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::{redis_available, Client, Server};
+
+/// Waits until `n` clients are blocked (INFO clients: blocked_clients).
+fn wait_blocked(c: &mut Client, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let info = c.cmd(&["INFO", "clients"]);
+        if info.contains(&format!("blocked_clients:{n}\r\n")) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never saw {n} blocked clients: {info}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Runs the scenario and returns every reply, blocked clients' included.
+fn scenario(server: &Server) -> Vec<Vec<u8>> {
+    let mut admin = server.client();
+    let mut a = server.client();
+    let mut b = server.client();
+    let mut seen = Replies::default();
+
+    // A list in db 1 reaches a client blocked in db 0, and one blocked in
+    // db 1 on a key db 0 held.
+    a.send(&["BLPOP", "k", "0"]).unwrap();
+    b.call(&["SELECT", "1"]).unwrap();
+    b.send(&["BZPOPMIN", "z", "0"]).unwrap();
+    wait_blocked(&mut admin, 2);
+    seen.call(&mut admin, &["ZADD", "z", "1", "one", "2", "two"]);
+    seen.call(&mut admin, &["SELECT", "1"]);
+    seen.call(&mut admin, &["RPUSH", "k", "v1", "v2"]);
+    seen.call(&mut admin, &["SWAPDB", "0", "1"]);
+    seen.read(&mut a);
+    seen.read(&mut b);
+    seen.call(&mut admin, &["ZRANGE", "z", "0", "-1"]);
+    seen.call(&mut admin, &["SELECT", "0"]);
+    seen.call(&mut admin, &["LRANGE", "k", "0", "-1"]);
+
+    // BLMOVE in db 2 is served from db 3's list, moving into db 2.
+    a.call(&["SELECT", "2"]).unwrap();
+    a.send(&["BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"])
+        .unwrap();
+    wait_blocked(&mut admin, 1);
+    seen.call(&mut admin, &["SELECT", "3"]);
+    seen.call(&mut admin, &["RPUSH", "src", "m"]);
+    seen.call(&mut admin, &["SWAPDB", "3", "2"]);
+    seen.read(&mut a);
+    seen.call(&mut admin, &["SELECT", "2"]);
+    seen.call(&mut admin, &["LRANGE", "dst", "0", "-1"]);
+
+    // A key of another type keeps the client blocked until a list comes.
+    a.send(&["BLPOP", "s", "0"]).unwrap();
+    wait_blocked(&mut admin, 1);
+    seen.call(&mut admin, &["SELECT", "5"]);
+    seen.call(&mut admin, &["SET", "s", "string"]);
+    seen.call(&mut admin, &["SWAPDB", "5", "2"]);
+    wait_blocked(&mut admin, 1);
+    seen.call(&mut admin, &["SELECT", "2"]);
+    seen.call(&mut admin, &["DEL", "s"]);
+    seen.call(&mut admin, &["RPUSH", "s", "late"]);
+    seen.read(&mut a);
+
+    // A swap inside MULTI serves once EXEC ran.
+    a.send(&["BLPOP", "t", "0"]).unwrap();
+    wait_blocked(&mut admin, 1);
+    seen.call(&mut admin, &["SELECT", "6"]);
+    seen.call(&mut admin, &["RPUSH", "t", "tx"]);
+    seen.call(&mut admin, &["MULTI"]);
+    seen.call(&mut admin, &["SWAPDB", "6", "2"]);
+    seen.call(&mut admin, &["EXEC"]);
+    seen.read(&mut a);
+    seen.0
+}
+
+/// Every reply of a scenario, in order.
+#[derive(Default)]
+struct Replies(Vec<Vec<u8>>);
+
+impl Replies {
+    fn call(&mut self, c: &mut Client, args: &[&str]) {
+        self.0.push(c.call(args).unwrap());
+    }
+
+    /// The reply of a command sent earlier (a blocked one).
+    fn read(&mut self, c: &mut Client) {
+        self.0.push(c.read_reply().unwrap());
+    }
+}
+
+#[test]
+fn swapdb_serves_clients_blocked_on_swapped_in_keys() {
+    let redust = Server::redust(&[]);
+    let ours = scenario(&redust);
+    assert_eq!(
+        ours[4], b"*2\r\n$1\r\nk\r\n$2\r\nv1\r\n",
+        "BLPOP served by the swap"
+    );
+    if redis_available() {
+        let redis = Server::redis(&[]);
+        let theirs = scenario(&redis);
+        for (i, (o, t)) in ours.iter().zip(&theirs).enumerate() {
+            assert_eq!(
+                String::from_utf8_lossy(o),
+                String::from_utf8_lossy(t),
+                "reply {i} differs"
+            );
+        }
+        assert_eq!(ours.len(), theirs.len());
+    }
+}
