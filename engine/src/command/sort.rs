@@ -6,7 +6,6 @@
 //! by the values of its GET patterns, if any) or stored as a list.
 
 mod pqsort;
-mod strtod;
 
 use std::cmp::Ordering;
 
@@ -14,6 +13,7 @@ use bytes::Bytes;
 
 use super::args::{self, is};
 use super::flags::*;
+use super::strtod::sort_weight;
 use super::{cmd, CommandDef, Ctx, Group, Handler};
 use crate::types::list::{End, List};
 use crate::{Error, Kind, Result, Value};
@@ -294,7 +294,7 @@ fn weigh(ctx: &mut Ctx, o: &Options, items: &mut [Item]) -> bool {
         if o.alpha {
             item.by = Some(weight);
         } else {
-            match strtod::weight(&weight) {
+            match sort_weight(&weight) {
                 Some(score) => item.score = score,
                 None => all_numbers = false,
             }
