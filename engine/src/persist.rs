@@ -123,6 +123,45 @@ impl Engine {
         }
         Ok(stats)
     }
+
+    /// An engine holding no keys but shaped like this one: as many
+    /// databases, with their key clocks (LRU/LFU tracking and tunables),
+    /// and the same encoding limits. A snapshot can be loaded into it away
+    /// from this engine (on another thread, while this one keeps serving)
+    /// and then put in place with [`Engine::swap_databases`].
+    pub fn empty_like(&self) -> Engine {
+        let mut spare = Engine::new(self.dbs.len());
+        for (db, ours) in spare.dbs.iter_mut().zip(&self.dbs) {
+            *db.clock_mut() = *ours.clock();
+        }
+        spare.limits = self.limits;
+        spare.rdb_compression = self.rdb_compression;
+        spare.replica = self.replica;
+        spare
+    }
+
+    /// Exchanges all databases with `other`'s: a load done in `other` (see
+    /// [`Engine::empty_like`]) becomes this engine's data, and `other` is
+    /// left holding the old data, to be dropped wherever freeing is cheap.
+    /// The databases keep this engine's current clocks. Like a flush, it
+    /// counts as a change of every database (WATCH) and as one write.
+    ///
+    /// Panics if the two engines have different numbers of databases.
+    pub fn swap_databases(&mut self, other: &mut Engine) {
+        assert_eq!(
+            self.dbs.len(),
+            other.dbs.len(),
+            "swapping databases of differently sized engines"
+        );
+        for db in 0..self.dbs.len() {
+            self.touch_db(db);
+        }
+        std::mem::swap(&mut self.dbs, &mut other.dbs);
+        for (db, old) in self.dbs.iter_mut().zip(&other.dbs) {
+            *db.clock_mut() = *old.clock();
+        }
+        self.dirty += 1;
+    }
 }
 
 /// What Redis saves of a key's access metadata: its idle seconds under an
@@ -181,5 +220,52 @@ pub fn value_of(object: Object, limits: &Limits) -> Value {
         Object::Hash(pairs) => Value::Hash(Hash::from_pairs(pairs, limits)),
         Object::Set(members) => Value::Set(Set::from_members(members, limits)),
         Object::ZSet(pairs) => Value::ZSet(ZSet::from_pairs(pairs, limits)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::Tracking;
+
+    fn rdb_of(engine: &Engine) -> Vec<u8> {
+        engine
+            .save_rdb(Vec::new(), &WriteOptions::default(), &AuxFields::default())
+            .unwrap()
+    }
+
+    #[test]
+    fn load_aside_then_swap_in() {
+        let mut live = Engine::new(16);
+        live.db_mut(0).set(b"old", Value::string(b"1"), false);
+        live.db_mut(0).clock_mut().tracking = Tracking::Lfu;
+        let mut source = Engine::new(16);
+        source.db_mut(3).set(b"new", Value::string(b"2"), false);
+
+        let mut spare = live.empty_like();
+        assert_eq!(spare.databases(), 16);
+        assert_eq!(spare.total_keys(), 0);
+        assert_eq!(spare.db(0).clock().tracking, Tracking::Lfu);
+        spare.load_rdb(&rdb_of(&source)[..], 0, true).unwrap();
+        // The live engine is untouched until the swap.
+        assert!(live.db(0).get(b"old").is_some());
+
+        live.track_touched(true);
+        let dirty = live.dirty();
+        live.swap_databases(&mut spare);
+        assert!(live.db(0).get(b"old").is_none());
+        assert!(live.db(3).get(b"new").is_some());
+        assert_eq!(live.db(0).clock().tracking, Tracking::Lfu);
+        assert_eq!(live.dirty(), dirty + 1);
+        assert_eq!(live.take_touched().dbs.len(), 16);
+        // The old data is handed back, to be freed elsewhere.
+        assert!(spare.db(0).get(b"old").is_some());
+        assert_eq!(spare.total_keys(), 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "differently sized")]
+    fn swap_needs_the_same_shape() {
+        Engine::new(16).swap_databases(&mut Engine::new(2));
     }
 }

@@ -199,6 +199,21 @@ fn write_atomically(
     result
 }
 
+/// Puts a complete RDB file received from elsewhere (a master's full sync)
+/// in place as the dump: renamed over `dir/dbfilename` and counted as the
+/// newest snapshot, so a BGSAVE still writing older data no longer replaces
+/// it. Call with the keyspace locked (snapshots are numbered under it).
+/// Returns the dump's path.
+pub fn install_received(srv: &Shared, received: &Path) -> std::io::Result<PathBuf> {
+    let path = dump_path(srv);
+    let generation = srv.persistence.next_generation();
+    let mut landed = srv.persistence.landed.lock();
+    std::fs::rename(received, &path)?;
+    *landed = generation;
+    std::fs::File::open(path.parent().unwrap_or(Path::new(".")))?.sync_all()?;
+    Ok(path)
+}
+
 /// Each snapshot's own temp file next to the dump (Redis: temp-<pid>.rdb).
 fn temp_path(dump: &Path, generation: u64) -> PathBuf {
     let dir = dump.parent().unwrap_or(Path::new("."));

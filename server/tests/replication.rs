@@ -16,6 +16,9 @@ mod support;
 #[path = "replication/mod.rs"]
 mod harness;
 
+#[path = "replication/diskless_load.rs"]
+mod diskless_load;
+
 use std::time::{Duration, Instant};
 
 use harness::dataset::{assert_same_dataset, unix_ms, TTL_TOLERANCE_MS};

@@ -1,5 +1,6 @@
 //! The master side: answering PSYNC/SYNC, full syncs, acknowledgements.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -109,21 +110,24 @@ pub async fn full_sync(
     session: &mut Session,
     req: FullSync,
 ) -> bool {
-    let (diskless, delay, nodelay_off) = {
+    let (diskless, delay, max_replicas, nodelay_off) = {
         let cfg = srv.config.read();
         let s = cfg.settings();
         (
             s.repl_diskless_sync,
             s.repl_diskless_sync_delay,
+            s.repl_diskless_sync_max_replicas,
             s.repl_disable_tcp_nodelay,
         )
     };
     if diskless && delay > 0 {
-        tokio::time::sleep(Duration::from_secs(u64::from(delay))).await;
+        let delay = Duration::from_secs(u64::from(delay));
+        wait_for_more_replicas(srv, delay, max_replicas as usize).await;
     }
     let id = session.id();
     let (rdb, replid, offset) = {
         let eng = srv.engine.lock();
+        SNAPSHOTS_STARTED.fetch_add(1, Ordering::SeqCst);
         let st = srv.repl.state.lock();
         let replid = st.master.replid().to_string();
         let offset = st.master.offset();
@@ -183,6 +187,42 @@ pub async fn full_sync(
         );
     }
     true
+}
+
+/// How often a delayed diskless sync looks at the replicas waiting.
+const WAITING_CHECK: Duration = Duration::from_millis(100);
+
+/// Snapshots taken for replicas so far. Redis feeds every replica waiting
+/// from the snapshot it starts, so a delayed sync starts as soon as this
+/// moves. Process-wide: there is one server per process.
+static SNAPSHOTS_STARTED: AtomicU64 = AtomicU64::new(0);
+
+/// The wait before a diskless transfer, which Redis spends gathering
+/// replicas to feed from one snapshot: it ends after `delay`, as soon as
+/// `max_replicas` (when not 0, `repl-diskless-sync-max-replicas`) are
+/// waiting, or when a snapshot for another replica starts meanwhile.
+async fn wait_for_more_replicas(srv: &Shared, delay: Duration, max_replicas: usize) {
+    let deadline = tokio::time::Instant::now() + delay;
+    let started = SNAPSHOTS_STARTED.load(Ordering::SeqCst);
+    loop {
+        let waiting = {
+            let st = srv.repl.state.lock();
+            st.replicas
+                .iter()
+                .filter(|r| r.state == ReplicaState::WaitBgsave)
+                .count()
+        };
+        if max_replicas > 0 && waiting >= max_replicas
+            || SNAPSHOTS_STARTED.load(Ordering::SeqCst) != started
+        {
+            return;
+        }
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return;
+        }
+        tokio::time::sleep_until(deadline.min(now + WAITING_CHECK)).await;
+    }
 }
 
 /// `REPLCONF ACK <offset>` from a replica.

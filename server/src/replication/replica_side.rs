@@ -13,6 +13,9 @@ use resp::{Limits, RequestDecoder};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+mod full_sync;
+mod payload;
+
 use super::{Link, LinkState};
 use crate::clients::{Info, Kind};
 use crate::commands::{dispatch, EngineLock};
@@ -91,8 +94,8 @@ async fn run_link(srv: Arc<Shared>, host: String, port: u16, generation: u64) {
     while current(&srv, generation) {
         set_state(&srv, LinkState::Connecting);
         match connect_and_sync(&srv, &host, port, generation).await {
-            Ok(()) => {}
-            Err(e) => log!(Warning, "{e}"),
+            Ok(()) | Err(Failure::Logged) => {}
+            Err(Failure::Error(e)) => log!(Warning, "{e}"),
         }
         srv.repl.set_link_up(false);
         if !current(&srv, generation) {
@@ -106,12 +109,26 @@ async fn run_link(srv: Arc<Shared>, host: String, port: u16, generation: u64) {
     }
 }
 
+/// Why a sync attempt ended early; the link is retried after either.
+enum Failure {
+    /// For the caller to log.
+    Error(String),
+    /// Logged where it happened, with what followed from it.
+    Logged,
+}
+
+impl From<String> for Failure {
+    fn from(e: String) -> Failure {
+        Failure::Error(e)
+    }
+}
+
 async fn connect_and_sync(
     srv: &Arc<Shared>,
     host: &str,
     port: u16,
     generation: u64,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let (timeout, cfg) = {
         let c = srv.config.read();
         let s = c.settings();
@@ -155,20 +172,14 @@ async fn connect_and_sync(
             srv.repl.master_db.store(0, Ordering::Relaxed);
             log!(Notice, "Full resync from master: {replid}:{offset}");
             set_state(srv, LinkState::Sync);
-            let rdb = handshake::read_rdb(&mut stream, &mut buf, |n| {
-                if let Some(l) = srv.repl.state.lock().link.as_mut() {
-                    l.sync_read = n;
-                    l.last_io = Instant::now();
-                }
-            })
-            .await
-            .map_err(|e| format!("I/O error trying to sync with MASTER: {e}"))?;
-            log!(
-                Notice,
-                "MASTER <-> REPLICA sync: receiving {} bytes from master to memory",
-                rdb.len()
-            );
-            load_full_sync(srv, &rdb, &replid, offset)?;
+            let snapshot = full_sync::Snapshot {
+                replid: &replid,
+                offset,
+            };
+            if !full_sync::receive(srv, &mut stream, &mut buf, snapshot, generation).await? {
+                return Ok(());
+            }
+            log!(Notice, "MASTER <-> REPLICA sync: Finished with success");
         }
         Outcome::Continue { replid } => {
             log!(Notice, "Successful partial resynchronization with master.");
@@ -181,33 +192,9 @@ async fn connect_and_sync(
             );
         }
     }
-    stream_from_master(srv, stream, buf, generation).await
-}
-
-/// Replaces our data with the master's snapshot and adopts its history.
-fn load_full_sync(srv: &Arc<Shared>, rdb: &[u8], replid: &str, offset: i64) -> Result<(), String> {
-    let backlog = srv.config.read().settings().repl_backlog_size as usize;
-    let mut eng = srv.engine.lock();
-    log!(Notice, "MASTER <-> REPLICA sync: Flushing old data");
-    eng.flush_all();
-    log!(Notice, "MASTER <-> REPLICA sync: Loading DB in memory");
-    let stats = eng.load_rdb(rdb, unix_ms(), true).map_err(|e| {
-        format!("Failed trying to load the MASTER synchronization DB from socket: {e}")
-    })?;
-    log!(
-        Notice,
-        "Done loading RDB, keys loaded: {}, keys expired: {}.",
-        stats.keys_loaded,
-        stats.keys_expired
-    );
-    let mut st = srv.repl.state.lock();
-    st.master.adopt(replid, offset, backlog);
-    // Our own replicas hold another history now: make them resync.
-    for r in st.replicas.drain(..) {
-        r.handle.kill();
-    }
-    log!(Notice, "MASTER <-> REPLICA sync: Finished with success");
-    Ok(())
+    stream_from_master(srv, stream, buf, generation)
+        .await
+        .map_err(Failure::from)
 }
 
 /// Applies the master's stream until the link breaks or REPLICAOF changes.
