@@ -3,25 +3,7 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
-
 use support::{redis_available, Client, Server};
-
-/// Waits until `n` clients are blocked (INFO clients: blocked_clients).
-fn wait_blocked(c: &mut Client, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let info = c.cmd(&["INFO", "clients"]);
-        if info.contains(&format!("blocked_clients:{n}\r\n")) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "never saw {n} blocked clients: {info}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
 
 /// Runs the scenario and returns every reply the blocked clients got.
 fn scenario(server: &Server) -> Vec<Vec<u8>> {
@@ -32,9 +14,9 @@ fn scenario(server: &Server) -> Vec<Vec<u8>> {
 
     // Two clients block on the same list: the first to block is served first.
     a.send(&["BLPOP", "q", "0"]).unwrap();
-    wait_blocked(&mut admin, 1);
+    admin.wait_blocked(1);
     b.send(&["BRPOP", "other", "q", "0"]).unwrap();
-    wait_blocked(&mut admin, 2);
+    admin.wait_blocked(2);
     seen.push(admin.call(&["RPUSH", "q", "x", "y", "z"]).unwrap());
     seen.push(a.read_reply().unwrap());
     seen.push(b.read_reply().unwrap());
@@ -46,7 +28,7 @@ fn scenario(server: &Server) -> Vec<Vec<u8>> {
     // BLMOVE moves the pushed element to the destination.
     a.send(&["BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"])
         .unwrap();
-    wait_blocked(&mut admin, 1);
+    admin.wait_blocked(1);
     seen.push(admin.call(&["LPUSH", "src", "v"]).unwrap());
     seen.push(a.read_reply().unwrap());
     seen.push(admin.call(&["LRANGE", "dst", "0", "-1"]).unwrap());
@@ -58,7 +40,7 @@ fn scenario(server: &Server) -> Vec<Vec<u8>> {
 
     // A list arriving by RENAME serves a client blocked on its new name.
     a.send(&["BLPOP", "renamed", "0"]).unwrap();
-    wait_blocked(&mut admin, 1);
+    admin.wait_blocked(1);
     seen.push(admin.call(&["RPUSH", "tmp", "r"]).unwrap());
     seen.push(admin.call(&["RENAME", "tmp", "renamed"]).unwrap());
     seen.push(a.read_reply().unwrap());
@@ -72,7 +54,7 @@ fn scenario(server: &Server) -> Vec<Vec<u8>> {
         .concat(),
     )
     .unwrap();
-    wait_blocked(&mut admin, 1);
+    admin.wait_blocked(1);
     seen.push(admin.call(&["LPUSH", "p", "1"]).unwrap());
     seen.push(a.read_reply().unwrap());
     seen.push(a.read_reply().unwrap());
@@ -103,9 +85,9 @@ fn a_client_that_leaves_while_blocked_is_forgotten() {
     {
         let mut a = server.client();
         a.send(&["BLPOP", "gone", "0"]).unwrap();
-        wait_blocked(&mut admin, 1);
+        admin.wait_blocked(1);
     }
-    wait_blocked(&mut admin, 0);
+    admin.wait_blocked(0);
     assert_eq!(admin.cmd(&["LPUSH", "gone", "v"]), ":1\r\n");
     assert_eq!(admin.cmd(&["LLEN", "gone"]), ":1\r\n");
 }

@@ -3,25 +3,7 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
-
 use support::{redis_available, Client, Server};
-
-/// Waits until `n` clients are blocked (INFO clients: blocked_clients).
-fn wait_blocked(c: &mut Client, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let info = c.cmd(&["INFO", "clients"]);
-        if info.contains(&format!("blocked_clients:{n}\r\n")) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "never saw {n} blocked clients: {info}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
 
 /// Runs the scenario and returns every reply, blocked clients' included.
 fn scenario(server: &Server) -> Vec<Vec<u8>> {
@@ -35,7 +17,7 @@ fn scenario(server: &Server) -> Vec<Vec<u8>> {
     a.send(&["BLPOP", "k", "0"]).unwrap();
     b.call(&["SELECT", "1"]).unwrap();
     b.send(&["BZPOPMIN", "z", "0"]).unwrap();
-    wait_blocked(&mut admin, 2);
+    admin.wait_blocked(2);
     seen.call(&mut admin, &["ZADD", "z", "1", "one", "2", "two"]);
     seen.call(&mut admin, &["SELECT", "1"]);
     seen.call(&mut admin, &["RPUSH", "k", "v1", "v2"]);
@@ -50,7 +32,7 @@ fn scenario(server: &Server) -> Vec<Vec<u8>> {
     a.call(&["SELECT", "2"]).unwrap();
     a.send(&["BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"])
         .unwrap();
-    wait_blocked(&mut admin, 1);
+    admin.wait_blocked(1);
     seen.call(&mut admin, &["SELECT", "3"]);
     seen.call(&mut admin, &["RPUSH", "src", "m"]);
     seen.call(&mut admin, &["SWAPDB", "3", "2"]);
@@ -60,11 +42,11 @@ fn scenario(server: &Server) -> Vec<Vec<u8>> {
 
     // A key of another type keeps the client blocked until a list comes.
     a.send(&["BLPOP", "s", "0"]).unwrap();
-    wait_blocked(&mut admin, 1);
+    admin.wait_blocked(1);
     seen.call(&mut admin, &["SELECT", "5"]);
     seen.call(&mut admin, &["SET", "s", "string"]);
     seen.call(&mut admin, &["SWAPDB", "5", "2"]);
-    wait_blocked(&mut admin, 1);
+    admin.wait_blocked(1);
     seen.call(&mut admin, &["SELECT", "2"]);
     seen.call(&mut admin, &["DEL", "s"]);
     seen.call(&mut admin, &["RPUSH", "s", "late"]);
@@ -72,7 +54,7 @@ fn scenario(server: &Server) -> Vec<Vec<u8>> {
 
     // A swap inside MULTI serves once EXEC ran.
     a.send(&["BLPOP", "t", "0"]).unwrap();
-    wait_blocked(&mut admin, 1);
+    admin.wait_blocked(1);
     seen.call(&mut admin, &["SELECT", "6"]);
     seen.call(&mut admin, &["RPUSH", "t", "tx"]);
     seen.call(&mut admin, &["MULTI"]);

@@ -42,6 +42,22 @@ impl Client {
         String::from_utf8_lossy(&reply).into_owned()
     }
 
+    /// Waits until the server reports `n` blocked clients (INFO clients).
+    pub fn wait_blocked(&mut self, n: usize) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let info = self.cmd(&["INFO", "clients"]);
+            if info.contains(&format!("blocked_clients:{n}\r\n")) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "never saw {n} blocked clients: {info}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+
     pub fn send<A: AsRef<[u8]>>(&mut self, args: &[A]) -> io::Result<()> {
         self.send_raw(&Client::encode(args))
     }
