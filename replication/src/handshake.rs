@@ -1,6 +1,6 @@
 //! The replica side of the handshake, as Redis's `syncWithMaster` runs it:
-//! PING, AUTH, REPLCONF listening-port / capa, PSYNC; then the RDB payload
-//! of a full resynchronization.
+//! PING, AUTH, REPLCONF listening-port / capa, PSYNC. The RDB payload that
+//! follows a full resynchronization is read with [`crate::payload`].
 
 use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -50,9 +50,6 @@ pub enum Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
-
-/// Bytes asked of the socket per read while receiving an RDB.
-const READ_CHUNK: usize = 256 * 1024;
 
 async fn send<S: AsyncWrite + Unpin>(s: &mut S, args: &[&str]) -> Result<()> {
     let mut out = BytesMut::new();
@@ -158,67 +155,11 @@ fn parse_psync_reply(reply: &str) -> Result<Outcome> {
     }
 }
 
-/// Reads the RDB payload after FULLRESYNC: `$<len>\r\n<bytes>` (disk-based)
-/// or `$EOF:<40-byte mark>\r\n<bytes><mark>` (diskless). `buf` holds bytes
-/// already received and keeps what follows the payload.
-pub async fn read_rdb<S: AsyncRead + Unpin>(
-    s: &mut S,
-    buf: &mut BytesMut,
-    mut progress: impl FnMut(usize),
-) -> Result<Vec<u8>> {
-    let header = read_line(s, buf).await?;
-    let Some(spec) = header.strip_prefix('$') else {
-        return Err(Error::Protocol(format!(
-            "expected $ before the RDB payload, got '{header}'"
-        )));
-    };
-    if let Some(mark) = spec.strip_prefix("EOF:") {
-        let mark = mark.as_bytes().to_vec();
-        if mark.len() != 40 {
-            return Err(Error::Protocol("bad EOF mark".into()));
-        }
-        let mut payload: Vec<u8> = Vec::new();
-        loop {
-            // The mark may straddle reads, and the stream may follow it in
-            // the same read: search the new bytes plus the mark's length.
-            let from = payload.len().saturating_sub(mark.len() - 1);
-            payload.extend_from_slice(buf);
-            buf.clear();
-            progress(payload.len());
-            if let Some(at) = memchr::memmem::find(&payload[from..], &mark) {
-                let end = from + at;
-                buf.extend_from_slice(&payload[end + mark.len()..]);
-                payload.truncate(end);
-                return Ok(payload);
-            }
-            buf.reserve(READ_CHUNK);
-            if s.read_buf(buf).await? == 0 {
-                return Err(Error::Closed);
-            }
-        }
-    }
-    let len: usize = spec
-        .parse()
-        .map_err(|_| Error::Protocol(format!("bad bulk length '{spec}'")))?;
-    let mut payload = Vec::with_capacity(len.min(1 << 30));
-    while payload.len() < len {
-        if buf.is_empty() {
-            buf.reserve(READ_CHUNK);
-            if s.read_buf(buf).await? == 0 {
-                return Err(Error::Closed);
-            }
-        }
-        let take = buf.len().min(len - payload.len());
-        payload.extend_from_slice(&buf[..take]);
-        buf.advance(take);
-        progress(payload.len());
-    }
-    Ok(payload)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::payload::Payload;
+    use std::time::Duration;
 
     #[test]
     fn psync_replies() {
@@ -265,46 +206,17 @@ mod tests {
                 offset: 7
             }
         );
-        let rdb = read_rdb(&mut replica, &mut buf, |_| {}).await.unwrap();
-        assert_eq!(rdb, b"RDB");
+        // The payload's start stays in `buf` for its reader.
+        let mut payload = Payload::start(&mut replica, &mut buf).await.unwrap();
+        let wait = Duration::from_secs(5);
+        let rdb = payload.next(&mut replica, &mut buf, wait).await.unwrap();
+        assert_eq!(rdb.as_deref(), Some(&b"RDB"[..]));
+        let end = payload.next(&mut replica, &mut buf, wait).await.unwrap();
+        assert!(end.is_none());
         assert_eq!(&buf[..], b"rest");
         let mut sent = vec![0u8; 4096];
         let n = master.read(&mut sent).await.unwrap();
         let sent = String::from_utf8_lossy(&sent[..n]);
         assert!(sent.contains("AUTH") && sent.contains("listening-port") && sent.contains("PSYNC"));
-    }
-
-    #[tokio::test]
-    async fn diskless_payload() {
-        let (mut replica, mut master) = tokio::io::duplex(4096);
-        let mark = "m".repeat(40);
-        master
-            .write_all(format!("$EOF:{mark}\r\nDATA{mark}").as_bytes())
-            .await
-            .unwrap();
-        let mut buf = BytesMut::new();
-        assert_eq!(
-            read_rdb(&mut replica, &mut buf, |_| {}).await.unwrap(),
-            b"DATA"
-        );
-    }
-
-    #[tokio::test]
-    async fn stream_after_the_mark_is_kept() {
-        let (mut replica, mut master) = tokio::io::duplex(4096);
-        let mark = "m".repeat(40);
-        let data = format!("$EOF:{mark}\r\nDATA{mark}*1\r\n$4\r\nPING\r\n");
-        master.write_all(data.as_bytes()).await.unwrap();
-        let mut buf = BytesMut::new();
-        assert_eq!(
-            read_rdb(&mut replica, &mut buf, |_| {}).await.unwrap(),
-            b"DATA"
-        );
-        // What follows the mark stays for the stream reader.
-        let want = b"*1\r\n$4\r\nPING\r\n";
-        while buf.len() < want.len() {
-            replica.read_buf(&mut buf).await.unwrap();
-        }
-        assert_eq!(&buf[..], want);
     }
 }

@@ -9,7 +9,9 @@
 //!   offset, encoding executed writes into the stream (with SELECT when the
 //!   database changes) and deciding how to answer a replica's PSYNC.
 //! * [`handshake`]: the replica side of the handshake (PING, AUTH,
-//!   REPLCONF, PSYNC) and reading the RDB payload that follows FULLRESYNC.
+//!   REPLCONF, PSYNC).
+//! * [`payload`]: the replica reading the RDB payload that follows
+//!   FULLRESYNC, chunk by chunk, up to its length or its EOF mark.
 //!
 //! It does not own sockets' lifecycles, the keyspace, client registries or
 //! timers: the server drives those and calls in here.
@@ -17,6 +19,7 @@
 mod backlog;
 pub mod handshake;
 mod master;
+pub mod payload;
 mod stream;
 
 pub use backlog::Backlog;

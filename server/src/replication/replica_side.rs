@@ -14,7 +14,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 mod full_sync;
-mod payload;
 
 use super::{Link, LinkState};
 use crate::clients::{Info, Kind};

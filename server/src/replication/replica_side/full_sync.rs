@@ -23,11 +23,11 @@ use std::time::{Duration, Instant};
 use bytes::{Buf, Bytes, BytesMut};
 use engine::persist::LoadStats;
 use engine::Engine;
+use replication::payload::{self, Payload};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
-use super::payload::Payload;
 use super::{current, Failure};
 use crate::config::ReplDisklessLoad;
 use crate::log::log;
@@ -85,9 +85,9 @@ pub async fn receive(
         }
         ReplDisklessLoad::Disabled => Target::Disk,
     };
-    let payload = Payload::start(stream, buf).await?;
+    let payload = Payload::start(stream, buf).await.map_err(log_line)?;
     if let Some(l) = srv.repl.state.lock().link.as_mut() {
-        l.sync_total = payload.total;
+        l.sync_total = payload.total();
         l.sync_read = 0;
         l.last_io = Instant::now();
     }
@@ -96,7 +96,7 @@ pub async fn receive(
     } else {
         "to parser"
     };
-    match payload.total {
+    match payload.total() {
         None => log!(
             Notice,
             "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF {to}"
@@ -135,6 +135,19 @@ pub async fn receive(
     }
 }
 
+/// Redis's log line for a payload that could not be received.
+fn log_line(e: payload::Error) -> String {
+    use payload::Error;
+    match e {
+        Error::ReadHeader(e) => format!("I/O error reading bulk count from MASTER: {e}"),
+        Error::Master(e) => format!("MASTER aborted replication with an error: {e}"),
+        Error::BadHeader(line) => format!("Bad protocol from MASTER, the first byte is not '$' (we received '{line}'), are you sure the host and port are right?"),
+        Error::Timeout => "Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value.".into(),
+        Error::Closed => "I/O error trying to sync with MASTER: connection lost".into(),
+        Error::Io(e) => format!("I/O error trying to sync with MASTER: {e}"),
+    }
+}
+
 /// The payload being received and what it needs.
 struct Transfer<'a> {
     srv: &'a Shared,
@@ -153,9 +166,9 @@ impl Transfer<'_> {
             .payload
             .next(self.stream, self.buf, self.timeout)
             .await
-            .map_err(Some)?;
+            .map_err(|e| Some(log_line(e)))?;
         if let Some(l) = self.srv.repl.state.lock().link.as_mut() {
-            l.sync_read = self.payload.received;
+            l.sync_read = self.payload.received();
             l.last_io = Instant::now();
         }
         if !current(self.srv, self.generation) {
