@@ -91,9 +91,9 @@ impl Db {
         Some(self.expires.slot(pos).value)
     }
 
-    /// Whether `key` has an expiry time at or before `now`.
+    /// Whether `key` expired: its time is before `now` (Redis: `now > when`).
     pub fn is_expired(&self, key: &[u8], now: i64) -> bool {
-        self.expire_at(key).is_some_and(|at| at <= now)
+        self.expire_at(key).is_some_and(|at| at < now)
     }
 
     /// Inserts or overwrites; the old expiry time is dropped unless
@@ -294,8 +294,9 @@ mod tests {
         db.set(b"a", Value::Int(1), false);
         assert!(db.set_expire(b"a", 100));
         assert!(!db.set_expire(b"missing", 100));
-        assert!(db.is_expired(b"a", 100));
-        assert!(!db.is_expired(b"a", 99));
+        // Like Redis, a key expires once the time is past its own.
+        assert!(db.is_expired(b"a", 101));
+        assert!(!db.is_expired(b"a", 100));
         db.set(b"a", Value::Int(2), true);
         assert_eq!(db.expire_at(b"a"), Some(100));
         db.set(b"a", Value::Int(3), false);

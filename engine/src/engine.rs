@@ -442,7 +442,7 @@ impl Engine {
                         .volatile_at(rng.random_range(0..len))
                         .map(|(k, t)| (k.clone(), t))
                         .expect("in range");
-                    if at <= now_ms {
+                    if at < now_ms {
                         self.delete_expired(db, &key);
                         expired += 1;
                     }

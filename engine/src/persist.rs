@@ -102,7 +102,7 @@ impl Engine {
                     });
                 }
                 Event::Entry(e) => {
-                    if e.expire_ms.is_some_and(|at| at <= now_ms) && !keep_expired {
+                    if e.expire_ms.is_some_and(|at| at < now_ms) && !keep_expired {
                         stats.keys_expired += 1;
                         continue;
                     }

@@ -491,7 +491,7 @@ mod tests {
         assert_eq!(t.eng.dirty(), dirty + 1);
         // A key whose time has passed is no obstacle.
         t.run("SET gone v PX 10");
-        t.now += 10;
+        t.now += 11;
         t.propagated();
         assert_eq!(restore(&mut t, "gone", "0", &p, ""), OK);
         assert_eq!(t.propagated().len(), 2, "the expiry's DEL, then RESTORE");

@@ -511,7 +511,7 @@ mod tests {
         let mut t = TestEngine::new();
         t.run("HSET h a 1");
         t.run("PEXPIRE h 10");
-        t.now += 10;
+        t.now += 11;
         assert_eq!(t.run("HGET h a"), NULL);
         assert_eq!(t.run("HSETNX h a 2"), int(1));
         assert_eq!(t.run("TTL h"), int(-1));

@@ -325,7 +325,7 @@ mod tests {
         let mut t = TestEngine::new();
         t.run("SET a 1 PX 10");
         t.propagated();
-        t.now += 10;
+        t.now += 11;
         assert_eq!(t.run("DEL a"), int(0));
         assert_eq!(t.propagated(), ["DEL a"]);
     }
@@ -335,13 +335,13 @@ mod tests {
         let mut t = TestEngine::new();
         t.run("SET a 1 PX 10");
         t.propagated();
-        t.now += 10;
+        t.now += 11;
         assert_eq!(t.run("DEL a"), int(0));
         assert_eq!(t.eng.stats.expired_keys, 1);
         // A replica hides the key but removes it when its master says so.
         t.run("SET a 1 PX 10");
         t.eng.replica = true;
-        t.now += 10;
+        t.now += 11;
         assert_eq!(t.run("EXISTS a"), int(0));
         assert_eq!(t.run("DEL a"), int(1));
         assert_eq!(t.eng.db(0).len(), 0);
@@ -353,7 +353,7 @@ mod tests {
         assert_eq!(t.run("RANDOMKEY"), NULL);
         t.run("SET a 1 PX 10");
         t.run("SET b 2");
-        t.now += 10;
+        t.now += 11;
         for _ in 0..10 {
             assert_eq!(t.run("RANDOMKEY"), bulk("b"));
         }
@@ -370,7 +370,7 @@ mod tests {
         let mut t = TestEngine::new();
         t.run("MSET one 1 two 2 three 3");
         t.run("SET gone 1 PX 5");
-        t.now += 5;
+        t.now += 6;
         let mut found = t.run("KEYS t*");
         assert!(
             found == "*2\r\n$3\r\ntwo\r\n$5\r\nthree\r\n"

@@ -154,7 +154,7 @@ mod tests {
         t.run("SET a 1");
         t.run("SET b 1 PX 5");
         t.propagated();
-        t.now += 5;
+        t.now += 6;
         assert_eq!(scan_all(&mut t, "MATCH *"), ["a"]);
         assert_eq!(t.propagated(), ["DEL b"]);
     }

@@ -786,7 +786,7 @@ mod tests {
         let mut t = TestEngine::new();
         t.run("SET k v PX 100");
         t.propagated();
-        t.now += 100;
+        t.now += 101;
         assert_eq!(t.run("GET k"), NULL);
         assert_eq!(t.propagated(), ["DEL k"]);
         assert_eq!(t.eng.stats.keyspace_misses, 1);
