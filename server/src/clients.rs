@@ -1,5 +1,6 @@
 //! The registry of connected clients, for CLIENT LIST / KILL / INFO and the
-//! clients section of INFO.
+//! clients section of INFO, and the output buffer accounting that
+//! `client-output-buffer-limit` bounds.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -10,7 +11,7 @@ use std::time::Instant;
 use parking_lot::Mutex;
 use tokio::sync::{mpsc, Notify};
 
-use crate::config::ObufLimit;
+use crate::config::{ClientOutputBufferLimits, ObufLimit};
 use crate::log::log;
 
 /// What a connection is to us.
@@ -37,6 +38,8 @@ pub struct Info {
     /// Unix ms of the last request (for CLIENT LIST idle).
     pub last_interaction: i64,
     pub qbuf: usize,
+    /// Output pending after the last write (or when one stalled), and as
+    /// the cron last saw it; [`Handle::pending`] is the live figure.
     pub obuf: usize,
     pub multi: i64,
     pub kind: Kind,
@@ -53,9 +56,14 @@ pub struct Handle {
     kill: Notify,
     /// Out-of-band deliveries to this connection (see [`Mail`]).
     mailbox: mpsc::UnboundedSender<Mail>,
-    /// Bytes sent to the mailbox and not yet written to the socket: the
-    /// output buffer that `client-output-buffer-limit` bounds.
+    /// Output queued for the client and not yet written to the socket: the
+    /// output buffer that `client-output-buffer-limit` bounds. Mail counts
+    /// from the moment it is sent; the connection's own replies only once a
+    /// write of them has to wait for the socket (see [`Handle::stalled`]),
+    /// as until then they are gone within the same step.
     pending: AtomicUsize,
+    /// The replica class's limit, for [`Handle::send_stream`].
+    replica_limit: Arc<SharedLimit>,
     /// Unix second the output buffer was first seen over its soft limit in
     /// the current stretch; 0 when it is under.
     soft_limit_since: AtomicI64,
@@ -94,14 +102,42 @@ impl Handle {
         self.mailbox.send(mail).is_ok()
     }
 
-    /// Bytes delivered but not yet written.
+    /// Queues replication stream bytes for this replica, unless they take
+    /// its output buffer over the replica class's limit: then it is closed
+    /// instead, as Redis does when it feeds a replica's buffer.
+    pub fn send_stream(&self, bytes: bytes::Bytes) {
+        if let Some(limit) = self.replica_limit.get() {
+            let used = (self.pending() + bytes.len()) as u64;
+            if self.close_if_over_limit(used, &limit, LimitCheck::Append) {
+                return;
+            }
+        }
+        self.send(Mail::Push(bytes));
+    }
+
+    /// Output bytes queued and not yet written (the output buffer).
     pub fn pending(&self) -> usize {
         self.pending.load(Ordering::Relaxed)
     }
 
-    /// Called by the connection once it wrote `n` bytes of mail.
+    /// Called by the connection once it wrote `n` bytes it had counted
+    /// (mail, or what is left of a stalled write).
     pub fn written(&self, n: usize) {
-        self.pending.fetch_sub(n, Ordering::Relaxed);
+        if n > 0 {
+            self.pending.fetch_sub(n, Ordering::Relaxed);
+        }
+    }
+
+    /// Called by the connection when a write must wait for the socket:
+    /// `unsent` bytes of its write buffer are left, `mail` of which were
+    /// mail (counted already). The rest are replies, which count from now
+    /// until [`Handle::written`] takes them off.
+    pub fn stalled(&self, unsent: usize, mail: usize) {
+        if unsent >= mail {
+            self.pending.fetch_add(unsent - mail, Ordering::Relaxed);
+        } else {
+            self.pending.fetch_sub(mail - unsent, Ordering::Relaxed);
+        }
     }
 
     /// Asks the connection to close (CLIENT KILL, shutdown).
@@ -137,10 +173,17 @@ impl Handle {
         if self.is_killed() {
             return true;
         }
-        if !self.over_output_limit(used, limit, crate::state::unix_ms() / 1000) {
+        // The clock matters only over the soft limit: spare the common case.
+        let now = if limit.soft > 0 && used >= limit.soft {
+            crate::state::unix_ms() / 1000
+        } else {
+            0
+        };
+        if !self.over_output_limit(used, limit, now) {
             return false;
         }
-        let client = self.describe(None);
+        // Like Redis, show the output buffer that broke the limit.
+        let client = self.describe_with(None, used);
         match check {
             LimitCheck::Append => log!(
                 Warning,
@@ -168,6 +211,11 @@ impl Handle {
 
     /// One line of CLIENT LIST, in Redis 7.0's field order.
     pub fn describe(&self, current_cmd: Option<&str>) -> String {
+        // The output buffer as the limits see it: live, unlike `obuf`.
+        self.describe_with(current_cmd, self.pending() as u64)
+    }
+
+    fn describe_with(&self, current_cmd: Option<&str>, omem: u64) -> String {
         let i = self.info.lock();
         let flags = match i.kind {
             Kind::Replica => "S",
@@ -181,9 +229,6 @@ impl Handle {
             flags.to_string()
         };
         let now = Instant::now();
-        // Mail (pub/sub messages, served replies) not yet written is output
-        // buffer too, and what the output buffer limits look at.
-        let omem = i.obuf.max(self.pending());
         format!(
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
             self.id,
@@ -199,11 +244,108 @@ impl Handle {
             i.qbuf,
             16384usize.saturating_sub(i.qbuf),
             omem,
-            16384 + i.qbuf + omem,
+            16384 + i.qbuf as u64 + omem,
             current_cmd.map_or_else(|| i.last_cmd.map_or("NULL".into(), |c| c.full_name()), String::from),
             i.user,
             i.resp,
         )
+    }
+}
+
+/// The client classes of `client-output-buffer-limit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    Normal,
+    Replica,
+    PubSub,
+}
+
+impl Class {
+    /// Redis's `getClientType`, with our master's link counted as normal
+    /// like `checkClientOutputBufferLimits` does.
+    pub fn of(kind: Kind) -> Class {
+        match kind {
+            Kind::Normal | Kind::Master => Class::Normal,
+            Kind::Replica => Class::Replica,
+            Kind::PubSub => Class::PubSub,
+        }
+    }
+
+    /// The limit that applies to this class; `None` for `0 0 0`, which
+    /// never closes anything. A replica's hard limit is never below
+    /// `repl-backlog-size`, as in Redis: a replica could otherwise be
+    /// dropped right after a partial resync it was granted.
+    pub fn limit(
+        self,
+        limits: &ClientOutputBufferLimits,
+        repl_backlog_size: u64,
+    ) -> Option<ObufLimit> {
+        let mut l = match self {
+            Class::Normal => limits.normal,
+            Class::PubSub => limits.pubsub,
+            Class::Replica => limits.replica,
+        };
+        if self == Class::Replica && l.hard > 0 {
+            l.hard = l.hard.max(repl_backlog_size);
+        }
+        (l.hard > 0 || l.soft > 0).then_some(l)
+    }
+}
+
+/// One class's limit in atomics. The replication stream is fed under the
+/// replication lock, where the configuration lock must not be taken (the
+/// configuration is locked before the replication state elsewhere), so
+/// the replica class's limit is mirrored here for it.
+#[derive(Default)]
+struct SharedLimit {
+    hard: AtomicU64,
+    soft: AtomicU64,
+    soft_seconds: AtomicU64,
+}
+
+impl SharedLimit {
+    fn get(&self) -> Option<ObufLimit> {
+        let limit = ObufLimit {
+            hard: self.hard.load(Ordering::Relaxed),
+            soft: self.soft.load(Ordering::Relaxed),
+            soft_seconds: self.soft_seconds.load(Ordering::Relaxed),
+        };
+        (limit.hard > 0 || limit.soft > 0).then_some(limit)
+    }
+
+    /// Stores `limit` if it differs: a read-only check in the common case.
+    fn set(&self, limit: Option<ObufLimit>) {
+        let limit = limit.unwrap_or_default();
+        if self.get().unwrap_or_default() != limit {
+            self.hard.store(limit.hard, Ordering::Relaxed);
+            self.soft.store(limit.soft, Ordering::Relaxed);
+            self.soft_seconds
+                .store(limit.soft_seconds, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Redis's `client_recent_max_output_buffer`: the largest output buffer
+/// the cron saw in each of the last few seconds.
+#[derive(Default)]
+struct RecentPeaks {
+    /// Indexed by unix second modulo the slot count (Redis keeps 8).
+    slots: Mutex<[u64; 8]>,
+}
+
+impl RecentPeaks {
+    /// Records one cron pass: `max` is the largest buffer seen at `now_secs`.
+    fn sample(&self, now_secs: i64, max: u64) {
+        let mut slots = self.slots.lock();
+        let n = slots.len();
+        let slot = now_secs.rem_euclid(n as i64) as usize;
+        // The next second starts from nothing, so old peaks age out.
+        slots[(slot + 1) % n] = 0;
+        slots[slot] = slots[slot].max(max);
+    }
+
+    fn max(&self) -> u64 {
+        self.slots.lock().iter().copied().max().unwrap_or(0)
     }
 }
 
@@ -212,6 +354,8 @@ impl Handle {
 pub struct Clients {
     next_id: AtomicU64,
     map: Mutex<BTreeMap<u64, Arc<Handle>>>,
+    replica_limit: Arc<SharedLimit>,
+    recent_output: RecentPeaks,
 }
 
 impl Clients {
@@ -227,6 +371,7 @@ impl Clients {
             kill: Notify::new(),
             mailbox: tx,
             pending: AtomicUsize::new(0),
+            replica_limit: self.replica_limit.clone(),
             soft_limit_since: AtomicI64::new(0),
         });
         self.map.lock().insert(id, handle.clone());
@@ -245,18 +390,41 @@ impl Clients {
         self.map.lock().values().cloned().collect()
     }
 
-    /// The cron side of the pubsub output buffer limit (Redis checks in
-    /// `clientsCron` too): a subscriber that stays over the soft limit is
-    /// closed even when no new message arrives to trigger the check.
-    pub fn enforce_pubsub_limit(&self, limit: &ObufLimit) {
-        if limit.hard == 0 && limit.soft == 0 {
-            return;
-        }
+    /// Keeps the replica class's limit seen by [`Handle::send_stream`] in
+    /// step with the configuration.
+    pub fn set_replica_limit(&self, limits: &ClientOutputBufferLimits, repl_backlog_size: u64) {
+        self.replica_limit
+            .set(Class::Replica.limit(limits, repl_backlog_size));
+    }
+
+    /// The cron side of the output buffer limits (Redis checks in
+    /// `clientsCron` too): a client that stays over its class's soft limit
+    /// is closed even when no new output arrives to trigger the check, e.g.
+    /// one that stopped reading. Also refreshes what CLIENT LIST, INFO and
+    /// MEMORY read of each output buffer.
+    pub fn enforce_output_limits(&self, limits: &ClientOutputBufferLimits, repl_backlog_size: u64) {
+        self.set_replica_limit(limits, repl_backlog_size);
+        let mut peak = 0;
         for h in self.all() {
-            if h.info.lock().kind == Kind::PubSub {
-                h.close_if_over_limit(h.pending() as u64, limit, LimitCheck::Cron);
+            let used = h.pending();
+            let kind = {
+                let mut info = h.info.lock();
+                // Mail may have piled up since the connection last looked.
+                info.obuf = used;
+                info.kind
+            };
+            peak = peak.max(used as u64);
+            if let Some(limit) = Class::of(kind).limit(limits, repl_backlog_size) {
+                h.close_if_over_limit(used as u64, &limit, LimitCheck::Cron);
             }
         }
+        self.recent_output
+            .sample(crate::state::unix_ms() / 1000, peak);
+    }
+
+    /// INFO's `client_recent_max_output_buffer`.
+    pub fn recent_max_output(&self) -> u64 {
+        self.recent_output.max()
     }
 }
 
@@ -319,6 +487,62 @@ mod tests {
         assert!(!h.over_output_limit(100, &now_only, 1000));
         assert!(!h.over_output_limit(100, &now_only, 1000));
         assert!(h.over_output_limit(100, &now_only, 1001));
+    }
+
+    #[test]
+    fn a_stalled_write_counts_what_is_left_of_it() {
+        let h = handle();
+        h.send(Mail::Push(bytes::Bytes::from_static(&[b'm'; 100])));
+        assert_eq!(h.pending(), 100);
+        // 100 bytes of mail and 200 of replies; 50 went out before the stall.
+        h.stalled(250, 100);
+        assert_eq!(h.pending(), 250);
+        h.written(250);
+        assert_eq!(h.pending(), 0);
+        // Most of the mail went out before the stall, and no reply.
+        h.send(Mail::Push(bytes::Bytes::from_static(&[b'm'; 100])));
+        h.stalled(30, 100);
+        assert_eq!(h.pending(), 30);
+    }
+
+    #[test]
+    fn replica_hard_limit_is_at_least_the_backlog_size() {
+        let limits = ClientOutputBufferLimits {
+            normal: ObufLimit::default(),
+            replica: ObufLimit {
+                hard: 1 << 20,
+                soft: 1000,
+                soft_seconds: 5,
+            },
+            pubsub: SOFT,
+        };
+        let backlog = 4 << 20;
+        let replica = Class::Replica.limit(&limits, backlog).unwrap();
+        assert_eq!((replica.hard, replica.soft), (backlog, 1000));
+        assert_eq!(Class::PubSub.limit(&limits, backlog), Some(SOFT));
+        assert_eq!(Class::Normal.limit(&limits, backlog), None, "0 0 0");
+        assert_eq!(Class::of(Kind::Master), Class::Normal);
+        let soft_only = ClientOutputBufferLimits {
+            replica: SOFT,
+            ..limits
+        };
+        assert_eq!(Class::Replica.limit(&soft_only, backlog), Some(SOFT));
+    }
+
+    #[test]
+    fn recent_output_peaks_age_out_after_seven_seconds() {
+        let peaks = RecentPeaks::default();
+        peaks.sample(1000, 500);
+        peaks.sample(1000, 20);
+        peaks.sample(1001, 30);
+        assert_eq!(peaks.max(), 500);
+        for second in 1002..1007 {
+            peaks.sample(second, 0);
+        }
+        assert_eq!(peaks.max(), 500, "six seconds back");
+        // Its slot is the next one now, cleared for the next second.
+        peaks.sample(1007, 0);
+        assert_eq!(peaks.max(), 30);
     }
 
     #[test]

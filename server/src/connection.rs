@@ -1,5 +1,7 @@
 //! One client connection: read, decode every complete request, run them
-//! under one engine lock, write all replies at once.
+//! under one engine lock, write all replies at once. The client's output
+//! buffer limit (`client-output-buffer-limit`, by class) is checked as the
+//! replies are produced, like Redis does on each append.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,8 +13,9 @@ use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
 use crate::blocking::Waiter;
-use crate::clients::{Info, Kind, Mail};
+use crate::clients::{Class, Handle, Info, Kind, LimitCheck, Mail};
 use crate::commands::{dispatch, EngineLock};
+use crate::config::ObufLimit;
 use crate::log::log;
 use crate::session::{ReplyMode, Session};
 use crate::state::{unix_ms, Counters, Shared};
@@ -36,14 +39,15 @@ enum Event {
 /// Serves a client until it quits, errs, is killed or the server stops.
 pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
     let laddr = stream.local_addr().unwrap_or(addr);
-    let (authenticated, limits, timeout) = {
+    let (authenticated, limits, timeout, mut obuf_limit) = {
         let cfg = srv.config.read();
         let s = cfg.settings();
         let limits = Limits {
             max_bulk_len: s.proto_max_bulk_len as usize,
             ..Limits::default()
         };
-        (s.requirepass.is_none(), limits, s.timeout)
+        let obuf = Class::Normal.limit(&s.client_output_buffer_limit, s.repl_backlog_size);
+        (s.requirepass.is_none(), limits, s.timeout, obuf)
     };
     let (handle, mut mailbox) = srv.clients.register(Info {
         addr,
@@ -141,20 +145,40 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
         }
 
         if run_pending && session.blocked.is_none() && session.wait.is_none() {
-            let commands = run_batch(&srv, &mut session, &mut decoder, &mut rbuf, &mut wbuf);
+            // Mail in `wbuf` is counted in `pending` already.
+            let allowance = obuf_limit.map(|limit| Allowance {
+                limit,
+                queued: handle.pending().saturating_sub(mail_bytes),
+            });
+            let commands = run_batch(
+                &srv,
+                &mut session,
+                &mut decoder,
+                &mut rbuf,
+                &mut wbuf,
+                allowance,
+            );
             Counters::add(&srv.counters.commands_processed, commands);
         }
-        update_info(&session, &rbuf, &wbuf);
-
-        if !wbuf.is_empty() {
-            let written = write_out(&mut stream, &wbuf, &handle).await;
-            if !written {
+        // The class may have changed in the batch (SUBSCRIBE, PSYNC).
+        let qbuf_limit;
+        (obuf_limit, qbuf_limit) = buffer_limits(&srv, &session);
+        if let Some(limit) = &obuf_limit {
+            let used = handle.pending().saturating_sub(mail_bytes) + wbuf.len();
+            if handle.close_if_over_limit(used as u64, limit, LimitCheck::Append) {
                 break;
             }
-            handle.written(mail_bytes);
+        }
+
+        if !wbuf.is_empty() {
+            let stalled = || update_info(&session, &rbuf);
+            if !write_out(&mut stream, &wbuf, &handle, mail_bytes, stalled).await {
+                break;
+            }
             Counters::add(&srv.counters.net_output_bytes, wbuf.len() as u64);
             wbuf.clear();
         }
+        update_info(&session, &rbuf);
         // Give back what a big request or reply grew the buffers to.
         if wbuf.capacity() > SHRINK_ABOVE {
             wbuf = BytesMut::with_capacity(READ_CHUNK);
@@ -163,14 +187,19 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
             rbuf = BytesMut::with_capacity(READ_CHUNK);
         }
         if let Some(req) = session.repl.full_sync.take() {
-            if !crate::replication::full_sync(&srv, &mut stream, &mut session, req).await {
+            let synced = tokio::select! {
+                ok = crate::replication::full_sync(&srv, &mut stream, &mut session, req) => ok,
+                // Its buffered stream broke the replica limit mid-transfer
+                // (or CLIENT KILL): Redis drops the transfer with the client.
+                _ = handle.killed() => false,
+            };
+            if !synced {
                 break;
             }
         }
         if session.close_after_reply {
             break;
         }
-        let qbuf_limit = srv.config.read().settings().client_query_buffer_limit;
         if rbuf.len() as u64 > qbuf_limit {
             log!(
                 Warning,
@@ -183,16 +212,77 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
     cleanup(&srv, &mut session);
 }
 
+/// What the configuration says now of this client's buffers: the output
+/// buffer limit of its class and the query buffer limit.
+fn buffer_limits(srv: &Shared, session: &Session) -> (Option<ObufLimit>, u64) {
+    let cfg = srv.config.read();
+    let s = cfg.settings();
+    let limits = &s.client_output_buffer_limit;
+    // Every connection reads the configuration here anyway, so this is
+    // where the replication stream's copy of the replica limit follows it:
+    // a CONFIG SET applies there before its own reply is written.
+    srv.clients.set_replica_limit(limits, s.repl_backlog_size);
+    let class = if session.repl.is_replica {
+        Class::Replica
+    } else if session.subscribed() {
+        Class::PubSub
+    } else {
+        Class::Normal
+    };
+    (
+        class.limit(limits, s.repl_backlog_size),
+        s.client_query_buffer_limit,
+    )
+}
+
+/// A client's output buffer limit for one batch: Redis checks it on every
+/// reply it appends and stops running the commands of a client it closes.
+struct Allowance {
+    limit: ObufLimit,
+    /// Output queued before the batch's replies (mail, a stalled write).
+    queued: usize,
+}
+
+impl Allowance {
+    /// Whether replies of `len` bytes break the limit, which closes the
+    /// client. Cheap until the output nears the limit.
+    fn exceeded(&self, handle: &Handle, len: usize) -> bool {
+        let used = (self.queued + len) as u64;
+        let l = &self.limit;
+        let near = (l.hard > 0 && used >= l.hard) || (l.soft > 0 && used >= l.soft);
+        near && handle.close_if_over_limit(used, l, LimitCheck::Append)
+    }
+}
+
 /// Writes `buf` whole: at once when the socket takes it (the usual case),
 /// else waiting for room while staying killable, so a client that stops
-/// reading can still be disconnected.
-async fn write_out(stream: &mut TcpStream, buf: &[u8], handle: &crate::clients::Handle) -> bool {
+/// reading can still be disconnected. `mail` bytes of `buf` are mail, which
+/// the handle counts as pending output; a write that has to wait makes the
+/// rest of `buf` count too (the output buffer limits and CLIENT LIST see
+/// it) and calls `stalled` once.
+async fn write_out(
+    stream: &mut TcpStream,
+    buf: &[u8],
+    handle: &Handle,
+    mail: usize,
+    stalled: impl FnOnce(),
+) -> bool {
     let mut done = 0;
+    let mut stalled = Some(stalled);
     while done < buf.len() {
         match stream.try_write(&buf[done..]) {
             Ok(0) => return false,
-            Ok(n) => done += n,
+            Ok(n) => {
+                done += n;
+                if stalled.is_none() {
+                    handle.written(n);
+                }
+            }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if let Some(stalled) = stalled.take() {
+                    handle.stalled(buf.len() - done, mail);
+                    stalled();
+                }
                 let ready = tokio::select! {
                     r = stream.writable() => r.is_ok(),
                     _ = handle.killed() => false,
@@ -203,6 +293,9 @@ async fn write_out(stream: &mut TcpStream, buf: &[u8], handle: &crate::clients::
             }
             Err(_) => return false,
         }
+    }
+    if stalled.is_some() {
+        handle.written(mail);
     }
     true
 }
@@ -245,6 +338,7 @@ fn run_batch(
     decoder: &mut RequestDecoder,
     rbuf: &mut BytesMut,
     wbuf: &mut BytesMut,
+    allowance: Option<Allowance>,
 ) -> u64 {
     let mut engine = EngineLock::new(&srv.engine);
     let mut commands = 0;
@@ -265,6 +359,11 @@ fn run_batch(
                 apply_reply_mode(session, wbuf, mark);
                 if session.close_after_reply {
                     break;
+                }
+                if let Some(a) = &allowance {
+                    if a.exceeded(&session.handle, wbuf.len()) {
+                        break;
+                    }
                 }
             }
             Ok(false) => break,
@@ -302,12 +401,14 @@ fn apply_reply_mode(session: &mut Session, wbuf: &mut BytesMut, mark: usize) {
     }
 }
 
-fn update_info(session: &Session, rbuf: &BytesMut, wbuf: &BytesMut) {
+/// Records what CLIENT LIST and INFO show of this client: after each write
+/// (what is still pending then), or when a write has to wait.
+fn update_info(session: &Session, rbuf: &BytesMut) {
     let mut info = session.handle.info.lock();
     info.last_interaction = session.now;
     info.db = session.db;
     info.qbuf = rbuf.len();
-    info.obuf = wbuf.len();
+    info.obuf = session.handle.pending();
     info.resp = match session.proto {
         resp::Protocol::Resp2 => 2,
         resp::Protocol::Resp3 => 3,

@@ -23,13 +23,12 @@ pub async fn run(srv: Arc<Shared>) {
         srv.memory_peak.observe(memstats::snapshot().used_memory());
         crate::persistence::check_save_points(&srv);
         crate::replication::cron(&srv);
-        let pubsub_limit = srv
-            .config
-            .read()
-            .settings()
-            .client_output_buffer_limit
-            .pubsub;
-        srv.clients.enforce_pubsub_limit(&pubsub_limit);
+        let (limits, backlog_size) = {
+            let cfg = srv.config.read();
+            let s = cfg.settings();
+            (s.client_output_buffer_limit, s.repl_backlog_size)
+        };
+        srv.clients.enforce_output_limits(&limits, backlog_size);
         let c = &srv.counters;
         srv.ops.sample(
             unix_ms(),

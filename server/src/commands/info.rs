@@ -131,11 +131,21 @@ fn uname() -> String {
 
 fn clients(call: &mut Call, t: &mut String) {
     let srv = call.srv;
-    field(t, "connected_clients", srv.clients.len());
+    // Redis counts replicas apart (connected_slaves).
+    let replicas = srv.repl.state.lock().replicas.len();
+    field(
+        t,
+        "connected_clients",
+        srv.clients.len().saturating_sub(replicas),
+    );
     field(t, "cluster_connections", 0);
     field(t, "maxclients", srv.config.read().settings().maxclients);
     field(t, "client_recent_max_input_buffer", 0);
-    field(t, "client_recent_max_output_buffer", 0);
+    field(
+        t,
+        "client_recent_max_output_buffer",
+        srv.clients.recent_max_output(),
+    );
     field(t, "blocked_clients", srv.blocking.len());
     field(t, "tracking_clients", 0);
     field(t, "clients_in_timeout_table", 0);

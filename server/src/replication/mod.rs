@@ -20,7 +20,7 @@ use parking_lot::Mutex;
 use replication::Master;
 use tokio::sync::Notify;
 
-use crate::clients::{Handle, Mail};
+use crate::clients::Handle;
 use crate::log::log;
 use crate::state::Shared;
 
@@ -215,14 +215,15 @@ pub fn feed(srv: &Shared, eng: &mut Engine) {
     send_to_replicas(&st, bytes);
 }
 
-/// Sends stream bytes to every replica past its snapshot point.
+/// Sends stream bytes to every replica past its snapshot point, closing
+/// those whose output buffer it takes over the replica class's limit.
 fn send_to_replicas(st: &State, bytes: bytes::Bytes) {
     if bytes.is_empty() {
         return;
     }
     for r in &st.replicas {
         if r.state != ReplicaState::WaitBgsave {
-            r.handle.send(Mail::Push(bytes.clone()));
+            r.handle.send_stream(bytes.clone());
         }
     }
 }
