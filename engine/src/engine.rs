@@ -6,7 +6,8 @@ use rand::Rng;
 use resp::{Protocol, Writer};
 
 use crate::command::{flags, CommandDef, Ctx, Handler};
-use crate::Db;
+use crate::notify::{self, Notification};
+use crate::{Db, Value};
 
 /// A write to be applied by replicas, in execution order.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,6 +106,11 @@ pub struct Engine {
     pub(crate) eviction: crate::evict::Eviction,
     /// The second the databases' access clocks were last set to.
     clock_secs: i64,
+    /// `notify-keyspace-events` as set (see [`crate::notify`]).
+    notify_flags: u32,
+    /// The event classes recorded: 0 unless events go to some channel.
+    notify_classes: u32,
+    notifications: Vec<Notification>,
 }
 
 impl Engine {
@@ -129,6 +135,9 @@ impl Engine {
             rdb_compression: true,
             eviction: Default::default(),
             clock_secs: -1,
+            notify_flags: 0,
+            notify_classes: 0,
+            notifications: Vec::new(),
         }
     }
 
@@ -253,6 +262,60 @@ impl Engine {
     /// Databases marked by [`Engine::signal_db_ready`] since the last call.
     pub fn take_ready_dbs(&mut self) -> Vec<usize> {
         std::mem::take(&mut self.ready_dbs)
+    }
+
+    /// Sets `notify-keyspace-events` (bits of [`crate::notify`]).
+    pub fn set_notify_flags(&mut self, flags: u32) {
+        self.notify_flags = flags;
+        self.notify_classes = notify::recorded_classes(flags);
+        if self.notify_classes == 0 {
+            self.notifications.clear();
+        }
+    }
+
+    pub fn notify_flags(&self) -> u32 {
+        self.notify_flags
+    }
+
+    /// Records that `event` of `class` happened to `key` in `db`, if that
+    /// class is enabled (Redis's `notifyKeyspaceEvent`).
+    #[inline]
+    pub fn notify(&mut self, class: u32, event: &'static str, db: usize, key: &[u8]) {
+        if self.notify_classes & class != 0 {
+            self.notifications.push(Notification {
+                class,
+                event,
+                db,
+                key: Bytes::copy_from_slice(key),
+            });
+        }
+    }
+
+    /// Whether events wait to be taken.
+    pub fn has_notifications(&self) -> bool {
+        !self.notifications.is_empty()
+    }
+
+    /// Events recorded since the last call, in the order they happened.
+    pub fn take_notifications(&mut self) -> Vec<Notification> {
+        std::mem::take(&mut self.notifications)
+    }
+
+    /// Stores `value` under `key` in `db` like Redis's `setKey`: the
+    /// expiry time is dropped unless `keep_ttl`, and a key this creates is
+    /// announced as `new`. Returns the previous value.
+    pub fn set_key(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        value: Value,
+        keep_ttl: bool,
+    ) -> Option<Value> {
+        let old = self.dbs[db].set(key, value, keep_ttl);
+        if old.is_none() {
+            self.notify(notify::NEW, "new", db, key);
+        }
+        old
     }
 
     /// Runs one command whose arity was already checked, writing its reply
@@ -400,6 +463,7 @@ impl Engine {
     fn delete_expired(&mut self, db: usize, key: &[u8]) {
         self.dbs[db].remove(key);
         self.stats.expired_keys += 1;
+        self.notify(notify::EXPIRED, "expired", db, key);
         if self.track_touched {
             self.touched.keys.push((db, Bytes::copy_from_slice(key)));
         }

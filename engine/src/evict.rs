@@ -205,7 +205,8 @@ impl Engine {
 
     /// Evicts keys by the configured policy until an estimated `to_free`
     /// bytes are freed, or `budget` runs out. Each eviction is counted in
-    /// `evicted_keys`, flags WATCHers, and is propagated as a DEL.
+    /// `evicted_keys`, flags WATCHers, is notified as `evicted`
+    /// and is propagated as a DEL.
     pub fn evict(&mut self, to_free: u64, now_ms: i64, budget: Duration) -> EvictOutcome {
         if self.eviction.config.policy == Policy::NoEviction {
             return EvictOutcome::Fail;
@@ -226,6 +227,7 @@ impl Engine {
             self.stats.evicted_keys += 1;
             let key = Bytes::copy_from_slice(&key);
             self.touch_key(db, &key);
+            self.notify(crate::notify::EVICTED, "evicted", db, &key);
             self.propagate(db, vec![Bytes::from_static(b"DEL"), key]);
             if evicted % CHECK_EVERY == 0 && start.elapsed() > budget {
                 return EvictOutcome::Running;

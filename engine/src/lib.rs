@@ -4,7 +4,8 @@
 //! [`Value`]s with expiry), the command table ([`command::CommandDef`]) and
 //! the implementations of data commands. It executes one parsed command at a
 //! time, synchronously, writing the reply with a [`resp::Writer`] and
-//! recording what a replica must apply ([`Engine::take_propagated`]).
+//! recording what a replica must apply ([`Engine::take_propagated`]) and
+//! the keyspace events subscribers may want ([`Engine::take_notifications`]).
 //!
 //! It does not own connections, configuration files, authentication or
 //! replication links: a server wires those around it.
@@ -18,6 +19,7 @@ mod error;
 pub mod evict;
 pub mod glob;
 pub mod memory;
+pub mod notify;
 pub mod persist;
 pub mod rdb;
 mod str;
@@ -30,5 +32,6 @@ pub use db::Db;
 pub use engine::{BlockOn, Engine, ExecOptions, Propagated, Stats, Touched};
 pub use error::{Error, Result};
 pub use evict::{EvictOutcome, EvictionConfig, Policy};
+pub use notify::Notification;
 pub use str::Str;
 pub use value::{parse_canonical_i64, Kind, Value};

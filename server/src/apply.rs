@@ -39,6 +39,7 @@ pub fn config_changed(srv: &Arc<Shared>, eng: &mut engine::Engine, changed: &[&s
         match *name {
             "loglevel" => log::set_level(log_level(s.loglevel)),
             "rdbcompression" => eng.rdb_compression = s.rdbcompression,
+            "notify-keyspace-events" => eng.set_notify_flags(s.notify_keyspace_events),
             "repl-disable-tcp-nodelay" => {
                 for r in &srv.repl.state.lock().replicas {
                     r.handle

@@ -85,6 +85,7 @@ impl Shared {
         let mut engine = Engine::new(databases);
         engine.limits = crate::apply::engine_limits(config.settings());
         engine.rdb_compression = config.settings().rdbcompression;
+        engine.set_notify_flags(config.settings().notify_keyspace_events);
         let repl = crate::replication::Repl::default();
         let s = config.settings();
         repl.set_min_replicas(s.min_replicas_to_write, s.min_replicas_max_lag);

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use super::flags::*;
 use super::long_double::LongDouble;
 use super::{args, cmd, CommandDef, Ctx, Group, Handler};
-use crate::{parse_canonical_i64, Error, Result, Str, Value};
+use crate::{notify, parse_canonical_i64, Error, Result, Str, Value};
 
 pub(super) fn commands() -> Vec<CommandDef<Handler>> {
     let doc =
@@ -70,8 +70,9 @@ fn add_integer(ctx: &mut Ctx, delta: i64) -> Result<()> {
         Some(v) => integer_value(v)?,
     };
     let value = current.checked_add(delta).ok_or(Error::Overflow)?;
-    ctx.db().set(key, Value::Int(value), true);
+    ctx.set_key(key, Value::Int(value), true);
     ctx.dirty(1);
+    ctx.notify(notify::STRING, "incrby", key);
     ctx.out.integer(value);
     Ok(())
 }
@@ -106,8 +107,9 @@ fn incrbyfloat(ctx: &mut Ctx) -> Result<()> {
         return Err(Error::err("increment would produce NaN or Infinity"));
     }
     let text = Bytes::from(sum.to_human());
-    ctx.db().set(key, Value::Str(Str::new(&text)), true);
+    ctx.set_key(key, Value::Str(Str::new(&text)), true);
     ctx.dirty(1);
+    ctx.notify(notify::STRING, "incrbyfloat", key);
     ctx.out.bulk(&text);
     ctx.propagate_as(vec![
         Bytes::from_static(b"SET"),

@@ -8,7 +8,7 @@ use super::flags::*;
 use super::{args, cmd, CommandDef, Ctx, Group, Handler};
 use crate::persist::{object_of, value_of};
 use crate::rdb::{self, Object, WriteOptions};
-use crate::{Error, Kind, Result, Value};
+use crate::{notify, Error, Kind, Result, Value};
 
 pub(super) fn commands() -> Vec<CommandDef<Handler>> {
     vec![
@@ -132,6 +132,7 @@ fn restore(ctx: &mut Ctx) -> Result<()> {
     // waits for its master's DEL like for any expired key.
     if expire_at.is_some_and(|at| at <= ctx.now) && !ctx.eng.replica {
         if deleted {
+            ctx.notify(notify::GENERIC, "del", key);
             ctx.propagate_as(vec![Bytes::from_static(b"DEL"), ctx.args[1].clone()]);
             ctx.dirty(1);
         }
@@ -139,8 +140,8 @@ fn restore(ctx: &mut Ctx) -> Result<()> {
         return Ok(());
     }
     let kind = value.kind();
+    ctx.set_key(key, value, false);
     let db = ctx.db();
-    db.set(key, value, false);
     // IDLETIME applies under LRU policies, FREQ under LFU ones; the other
     // is ignored, as in Redis.
     if let Some(access) = db.clock().restored(opts.idle, opts.freq) {
@@ -159,6 +160,7 @@ fn restore(ctx: &mut Ctx) -> Result<()> {
     if matches!(kind, Kind::List | Kind::ZSet) {
         ctx.signal_ready(key);
     }
+    ctx.notify(notify::GENERIC, "restore", key);
     ctx.dirty(1);
     ctx.out.ok();
     Ok(())

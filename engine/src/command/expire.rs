@@ -5,7 +5,7 @@ use bytes::Bytes;
 
 use super::flags::*;
 use super::{args, cmd, CommandDef, Ctx, Group, Handler};
-use crate::{Error, Result};
+use crate::{notify, Error, Result};
 
 pub(super) fn commands() -> Vec<CommandDef<Handler>> {
     let doc = |d: CommandDef<Handler>, since, summary| {
@@ -174,10 +174,11 @@ fn expire_generic(ctx: &mut Ctx, unit: Unit) -> Result<()> {
     }
     let key_arg = ctx.args[1].clone();
     if when <= ctx.now && !ctx.eng.replica {
-        ctx.db().remove(key);
+        ctx.delete(key);
         ctx.propagate_as(vec![Bytes::from_static(b"DEL"), key_arg]);
     } else {
         ctx.db().set_expire(key, when);
+        ctx.notify(notify::GENERIC, "expire", key);
         if unit != PEXPIREAT {
             let mut argv = ctx.args.to_vec();
             argv[0] = Bytes::from_static(b"PEXPIREAT");
@@ -230,6 +231,7 @@ fn persist(ctx: &mut Ctx) -> Result<()> {
     let key = ctx.arg(1);
     let removed = ctx.exists(key) && ctx.db().persist(key);
     if removed {
+        ctx.notify(notify::GENERIC, "persist", key);
         ctx.dirty(1);
     }
     ctx.out.integer(i64::from(removed));

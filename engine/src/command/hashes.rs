@@ -11,7 +11,7 @@ use super::flags::*;
 use super::long_double::LongDouble;
 use super::{args, cmd, CommandDef, Ctx, Group, Handler};
 use crate::types::{Entry, Hash};
-use crate::{Error, Result, Value};
+use crate::{notify, Error, Result, Value};
 
 pub(super) fn commands() -> Vec<CommandDef<Handler>> {
     let doc =
@@ -122,7 +122,7 @@ fn hash_mut<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c mut Hash>> {
 /// `hashTypeLookupWriteOrCreate` when the key is missing). Callers make sure
 /// it does not stay empty.
 fn create<'c>(ctx: &'c mut Ctx, key: &[u8]) -> &'c mut Hash {
-    ctx.db().set(key, Value::Hash(Hash::default()), false);
+    ctx.set_key(key, Value::Hash(Hash::default()), false);
     match ctx.db().get_mut(key) {
         Some(Value::Hash(h)) => h,
         _ => unreachable!("hash just stored"),
@@ -146,6 +146,7 @@ fn set_pairs(ctx: &mut Ctx) -> Result<i64> {
         .filter(|pair| hash.set(&pair[0], &pair[1], &limits))
         .count();
     ctx.dirty((argv.len() as u64 - 2) / 2);
+    ctx.notify(notify::HASH, "hset", key);
     Ok(created as i64)
 }
 
@@ -174,6 +175,7 @@ fn hsetnx(ctx: &mut Ctx) -> Result<()> {
     }
     hash.set(field, value, &limits);
     ctx.dirty(1);
+    ctx.notify(notify::HASH, "hset", key);
     ctx.out.integer(1);
     Ok(())
 }
@@ -209,14 +211,21 @@ fn hdel(ctx: &mut Ctx) -> Result<()> {
         return Ok(());
     };
     let mut deleted = 0;
+    let mut emptied = false;
     for field in &argv[2..] {
         if hash.remove(field) {
             deleted += 1;
             if hash.is_empty() {
-                ctx.db().remove(key);
+                emptied = true;
                 break;
             }
         }
+    }
+    if deleted > 0 {
+        ctx.notify(notify::HASH, "hdel", key);
+    }
+    if emptied {
+        ctx.delete(key);
     }
     ctx.dirty(deleted);
     ctx.out.integer(deleted as i64);
@@ -296,6 +305,7 @@ fn hincrby(ctx: &mut Ctx) -> Result<()> {
     let sum = current.checked_add(by).ok_or(Error::Overflow)?;
     hash.set(field, itoa::Buffer::new().format(sum).as_bytes(), &limits);
     ctx.dirty(1);
+    ctx.notify(notify::HASH, "hincrby", key);
     ctx.out.integer(sum);
     Ok(())
 }
@@ -325,6 +335,7 @@ fn hincrbyfloat(ctx: &mut Ctx) -> Result<()> {
     let text = Bytes::from(sum.to_human());
     hash.set(field, &text, &limits);
     ctx.dirty(1);
+    ctx.notify(notify::HASH, "hincrbyfloat", key);
     ctx.out.bulk(&text);
     let argv = ctx.args;
     ctx.propagate_as(vec![

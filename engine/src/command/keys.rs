@@ -6,7 +6,7 @@ use rand::Rng;
 
 use super::flags::*;
 use super::{args, cmd, CommandDef, Ctx, Group, Handler};
-use crate::{glob, Error, Result, Value};
+use crate::{glob, notify, Error, Result, Value};
 
 pub(super) fn commands() -> Vec<CommandDef<Handler>> {
     let doc = |d: CommandDef<Handler>, since, summary| d.doc(Group::Generic, since, summary);
@@ -77,7 +77,7 @@ fn del(ctx: &mut Ctx) -> Result<()> {
         // An expired key is deleted (and counted) as such first. A replica
         // hides expired keys but must still drop them on its master's DEL.
         ctx.eng.expire_if_needed(db, key, now);
-        if ctx.db().remove(key).is_some() {
+        if ctx.delete(key) {
             removed += 1;
         }
     }
@@ -198,6 +198,8 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> Result<()> {
     let expire = ctx.db().expire_at(src);
     let value = ctx.db().remove(src).expect("checked above");
     put(ctx, db, dst, value, expire);
+    ctx.notify(notify::GENERIC, "rename_from", src);
+    ctx.notify(notify::GENERIC, "rename_to", dst);
     ctx.dirty(1);
     done(ctx, true);
     Ok(())
@@ -216,6 +218,8 @@ fn move_(ctx: &mut Ctx) -> Result<()> {
     let expire = ctx.db().expire_at(key);
     let value = ctx.db().remove(key).expect("checked above");
     put(ctx, dst, key, value, expire);
+    ctx.eng.notify(notify::GENERIC, "move_from", src, key);
+    ctx.eng.notify(notify::GENERIC, "move_to", dst, key);
     ctx.dirty(1);
     ctx.out.integer(1);
     Ok(())
@@ -253,6 +257,7 @@ fn copy(ctx: &mut Ctx) -> Result<()> {
     }
     let expire = ctx.db().expire_at(src_key);
     put(ctx, dst, dst_key, value, expire);
+    ctx.eng.notify(notify::GENERIC, "copy_to", dst, dst_key);
     ctx.dirty(1);
     ctx.out.integer(1);
     Ok(())
@@ -285,10 +290,9 @@ fn put(ctx: &mut Ctx, db: usize, key: &[u8], value: Value, expire: Option<i64>) 
     // A list or sorted set arriving under a key may serve blocked clients,
     // as Redis's dbAdd signals.
     let wakes = matches!(value, Value::List(_) | Value::ZSet(_));
-    let d = ctx.eng.db_mut(db);
-    d.set(key, value, false);
+    ctx.eng.set_key(db, key, value, false);
     if let Some(at) = expire {
-        d.set_expire(key, at);
+        ctx.eng.db_mut(db).set_expire(key, at);
     }
     if wakes {
         ctx.eng.signal_ready_in(db, key);

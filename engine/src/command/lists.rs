@@ -9,7 +9,7 @@ use super::flags::*;
 use super::{args, cmd, CommandDef, Ctx, Group, Handler};
 use crate::types::list::{End, List};
 use crate::types::Entry;
-use crate::{Error, Result, Str, Value};
+use crate::{notify, Error, Result, Str, Value};
 
 pub(super) fn commands() -> Vec<CommandDef<Handler>> {
     let doc = |d: CommandDef<Handler>, since, summary| d.doc(Group::List, since, summary);
@@ -63,14 +63,32 @@ fn write_list<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c mut List>> 
 /// Stores a new list under `key` and wakes clients waiting for it (Redis
 /// signals blocked clients when a list key is created).
 fn create_list(ctx: &mut Ctx, key: &[u8], list: List) {
-    ctx.db().set(key, Value::List(list), false);
+    ctx.set_key(key, Value::List(list), false);
     ctx.signal_ready(key);
 }
 
-/// Deletes `key` if its list became empty.
-fn remove_if_empty(ctx: &mut Ctx, key: &[u8]) {
+/// Notifies `event` on `key`, then deletes the key (notifying `del`) if
+/// its list became empty.
+fn changed(ctx: &mut Ctx, key: &[u8], event: &'static str) {
+    ctx.notify(notify::LIST, event, key);
     if matches!(ctx.db().get(key), Some(Value::List(l)) if l.is_empty()) {
-        ctx.db().remove(key);
+        ctx.delete(key);
+    }
+}
+
+/// The push event for `end`.
+fn push_event(end: End) -> &'static str {
+    match end {
+        End::Left => "lpush",
+        End::Right => "rpush",
+    }
+}
+
+/// The pop event for `end`.
+fn pop_event(end: End) -> &'static str {
+    match end {
+        End::Left => "lpop",
+        End::Right => "rpop",
     }
 }
 
@@ -134,6 +152,7 @@ fn push(ctx: &mut Ctx, end: End, existing: bool) -> Result<()> {
         }
     };
     ctx.dirty(values.len() as u64);
+    ctx.notify(notify::LIST, push_event(end), key);
     ctx.out.integer(len as i64);
     Ok(())
 }
@@ -149,13 +168,20 @@ fn rpop(ctx: &mut Ctx) -> Result<()> {
 }
 
 /// Pops up to `count` elements from `end` of the list under `key` (which
-/// must be a non-empty list), deleting the key when it empties.
+/// must be a non-empty list), deleting the key when it empties (Redis's
+/// `listElementsRemoved`).
 fn pop_n(ctx: &mut Ctx, key: &[u8], end: End, count: usize) -> Vec<Str> {
+    let popped = take_n(ctx, key, end, count);
+    changed(ctx, key, pop_event(end));
+    popped
+}
+
+/// [`pop_n`] without the notifications and the deletion.
+fn take_n(ctx: &mut Ctx, key: &[u8], end: End, count: usize) -> Vec<Str> {
     let Some(Value::List(list)) = ctx.db().get_mut(key) else {
         return Vec::new();
     };
     let popped: Vec<Str> = (0..count).map_while(|_| list.pop(end)).collect();
-    remove_if_empty(ctx, key);
     ctx.dirty(popped.len() as u64);
     popped
 }
@@ -384,11 +410,13 @@ fn move_element(ctx: &mut Ctx, from: End, to: End) -> Result<()> {
         let value = list.pop(from).expect("lists are never empty");
         list.push(to, &value, fill);
         ctx.dirty(1);
+        ctx.notify(notify::LIST, push_event(to), dst);
+        ctx.notify(notify::LIST, pop_event(from), src);
         ctx.out.bulk(&value);
         return Ok(());
     }
     let dst_exists = write_list(ctx, dst)?.is_some();
-    let value = pop_n(ctx, src, from, 1)
+    let value = take_n(ctx, src, from, 1)
         .pop()
         .expect("lists are never empty");
     if dst_exists {
@@ -400,6 +428,9 @@ fn move_element(ctx: &mut Ctx, from: End, to: End) -> Result<()> {
         list.push(to, &value, fill);
         create_list(ctx, dst, list);
     }
+    // Like Redis: the push is announced before the pop.
+    ctx.notify(notify::LIST, push_event(to), dst);
+    changed(ctx, src, pop_event(from));
     ctx.out.bulk(&value);
     Ok(())
 }
@@ -562,6 +593,7 @@ fn lset(ctx: &mut Ctx) -> Result<()> {
         return Err(Error::err("index out of range"));
     }
     ctx.dirty(1);
+    ctx.notify(notify::LIST, "lset", key);
     ctx.out.ok();
     Ok(())
 }
@@ -587,6 +619,7 @@ fn linsert(ctx: &mut Ctx) -> Result<()> {
     list.insert(at + usize::from(after), value, fill);
     let len = list.len();
     ctx.dirty(1);
+    ctx.notify(notify::LIST, "linsert", key);
     ctx.out.integer(len as i64);
     Ok(())
 }
@@ -601,7 +634,9 @@ fn lrem(ctx: &mut Ctx) -> Result<()> {
     let from = if count < 0 { End::Right } else { End::Left };
     let limit = usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX);
     let removed = list.remove_matching(element, limit, from);
-    remove_if_empty(ctx, key);
+    if removed > 0 {
+        changed(ctx, key, "lrem");
+    }
     ctx.dirty(removed as u64);
     ctx.out.integer(removed as i64);
     Ok(())
@@ -619,7 +654,7 @@ fn ltrim(ctx: &mut Ctx) -> Result<()> {
     let keep = args::index_range(start, end, len).unwrap_or(0..0);
     list.remove_range(keep.end..len);
     list.remove_range(0..keep.start);
-    remove_if_empty(ctx, key);
+    changed(ctx, key, "ltrim");
     ctx.dirty((len - keep.len()) as u64);
     ctx.out.ok();
     Ok(())

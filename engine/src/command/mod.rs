@@ -31,7 +31,7 @@ mod zsets;
 use bytes::Bytes;
 use resp::Writer;
 
-use crate::{Db, Engine, Error, Result, Value};
+use crate::{notify, Db, Engine, Error, Result, Value};
 
 /// A command implementation.
 pub type Handler = fn(&mut Ctx) -> Result<()>;
@@ -281,6 +281,29 @@ impl<'a> Ctx<'a> {
         self.eng.signal_ready_in(db, key);
     }
 
+    /// Records a keyspace event on `key` of the selected database (see
+    /// [`Engine::notify`]).
+    pub fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        let db = *self.db;
+        self.eng.notify(class, event, db, key);
+    }
+
+    /// Stores `value` under `key` like Redis's `setKey` (see
+    /// [`Engine::set_key`]). Returns the previous value.
+    pub fn set_key(&mut self, key: &[u8], value: Value, keep_ttl: bool) -> Option<Value> {
+        let db = *self.db;
+        self.eng.set_key(db, key, value, keep_ttl)
+    }
+
+    /// Deletes `key`, notifying `del` if it was there. Returns whether it was.
+    pub fn delete(&mut self, key: &[u8]) -> bool {
+        let removed = self.db().remove(key).is_some();
+        if removed {
+            self.notify(notify::GENERIC, "del", key);
+        }
+        removed
+    }
+
     /// Whether `key` exists, after lazy expiry.
     pub fn exists(&mut self, key: &[u8]) -> bool {
         !self.eng.expire_if_needed(*self.db, key, self.now) && self.db().contains(key)
@@ -294,7 +317,7 @@ impl<'a> Ctx<'a> {
     /// Like [`Ctx::lookup_read`], also handing out the reply writer so a
     /// value can be written without copying it first.
     pub fn read(&mut self, key: &[u8]) -> (Option<&Value>, &mut Writer<'a>) {
-        let found = self.count_lookup(key);
+        let found = self.count_lookup(key, true);
         let value = if found {
             self.eng.dbs[*self.db].get_touched(key)
         } else {
@@ -307,20 +330,34 @@ impl<'a> Ctx<'a> {
     /// LRU/LFU (Redis's `LOOKUP_NOTOUCH`: EXISTS, TYPE, OBJECT), still
     /// counting keyspace hits and misses.
     pub fn peek(&mut self, key: &[u8]) -> Option<&Value> {
-        if self.count_lookup(key) {
+        self.peek_with(key, true)
+    }
+
+    /// [`Ctx::peek`] without a `keymiss` notification (Redis's
+    /// `LOOKUP_NONOTIFY`, for OBJECT).
+    pub fn peek_quiet(&mut self, key: &[u8]) -> Option<&Value> {
+        self.peek_with(key, false)
+    }
+
+    fn peek_with(&mut self, key: &[u8], notify_miss: bool) -> Option<&Value> {
+        if self.count_lookup(key, notify_miss) {
             self.eng.dbs[*self.db].get(key)
         } else {
             None
         }
     }
 
-    /// Whether `key` exists, counted as a keyspace hit or miss.
-    fn count_lookup(&mut self, key: &[u8]) -> bool {
+    /// Whether `key` exists, counted as a keyspace hit or miss; a miss is
+    /// notified as `keymiss` if `notify_miss`.
+    fn count_lookup(&mut self, key: &[u8], notify_miss: bool) -> bool {
         let found = self.exists(key);
         if found {
             self.eng.stats.keyspace_hits += 1;
         } else {
             self.eng.stats.keyspace_misses += 1;
+            if notify_miss {
+                self.notify(notify::KEY_MISS, "keymiss", key);
+            }
         }
         found
     }

@@ -84,7 +84,7 @@ pub(super) fn commands() -> Vec<CommandDef<Handler>> {
 /// but not as an access, as in Redis.
 fn with_value(ctx: &mut Ctx, f: impl FnOnce(&Value, u32, &Clock) -> Result<i64>) -> Result<()> {
     let key = ctx.arg(2);
-    if ctx.peek(key).is_none() {
+    if ctx.peek_quiet(key).is_none() {
         ctx.out.null();
         return Ok(());
     }
@@ -97,7 +97,7 @@ fn with_value(ctx: &mut Ctx, f: impl FnOnce(&Value, u32, &Clock) -> Result<i64>)
 
 fn encoding(ctx: &mut Ctx) -> Result<()> {
     let key = ctx.arg(2);
-    let encoding = ctx.peek(key).map(Value::encoding);
+    let encoding = ctx.peek_quiet(key).map(Value::encoding);
     match encoding {
         Some(e) => ctx.out.bulk(e.as_bytes()),
         None => ctx.out.null(),

@@ -9,7 +9,7 @@ use super::elements::{
 use super::flags::*;
 use super::{args, cmd, CommandDef, Ctx, Group, Handler};
 use crate::types::{Entry, Set};
-use crate::{Error, Result, Value};
+use crate::{notify, Error, Result, Value};
 
 pub(super) fn commands() -> Vec<CommandDef<Handler>> {
     let doc = |d: CommandDef<Handler>, since, summary| d.doc(Group::Set, since, summary);
@@ -126,7 +126,7 @@ fn set_mut<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c mut Set>> {
 /// Stores a new set at `key`, in the encoding suited to its first member,
 /// and returns it (the caller adds that member).
 fn create<'c>(ctx: &'c mut Ctx, key: &[u8], first: &[u8]) -> &'c mut Set {
-    ctx.db().set(key, Value::Set(Set::for_member(first)), false);
+    ctx.set_key(key, Value::Set(Set::for_member(first)), false);
     match ctx.db().get_mut(key) {
         Some(Value::Set(s)) => s,
         _ => unreachable!("set just stored"),
@@ -145,6 +145,9 @@ fn sadd(ctx: &mut Ctx) -> Result<()> {
         None => create(ctx, key, &argv[2]),
     };
     let added = argv[2..].iter().filter(|m| set.insert(m, &limits)).count();
+    if added > 0 {
+        ctx.notify(notify::SET, "sadd", key);
+    }
     ctx.dirty(added as u64);
     ctx.out.integer(added as i64);
     Ok(())
@@ -157,14 +160,21 @@ fn srem(ctx: &mut Ctx) -> Result<()> {
         return Ok(());
     };
     let mut removed = 0;
+    let mut emptied = false;
     for member in &argv[2..] {
         if set.remove(member) {
             removed += 1;
             if set.is_empty() {
-                ctx.db().remove(key);
+                emptied = true;
                 break;
             }
         }
+    }
+    if removed > 0 {
+        ctx.notify(notify::SET, "srem", key);
+    }
+    if emptied {
+        ctx.delete(key);
     }
     ctx.dirty(removed);
     ctx.out.integer(removed as i64);
@@ -223,8 +233,10 @@ fn smove(ctx: &mut Ctx) -> Result<()> {
         ctx.out.integer(0);
         return Ok(());
     }
-    if set.is_empty() {
-        ctx.db().remove(src);
+    let emptied = set.is_empty();
+    ctx.notify(notify::SET, "srem", src);
+    if emptied {
+        ctx.delete(src);
     }
     ctx.dirty(1);
     let dst_set = match set_mut(ctx, dst)? {
@@ -233,6 +245,7 @@ fn smove(ctx: &mut Ctx) -> Result<()> {
     };
     if dst_set.insert(member, &limits) {
         ctx.dirty(1);
+        ctx.notify(notify::SET, "sadd", dst);
     }
     ctx.out.integer(1);
     Ok(())
@@ -252,8 +265,10 @@ fn spop(ctx: &mut Ctx) -> Result<()> {
     let i = rand::rng().random_range(0..set.len());
     let member = bytes_of(set.member_at(i));
     set.remove_at(i);
-    if set.is_empty() {
-        ctx.db().remove(key);
+    let emptied = set.is_empty();
+    ctx.notify(notify::SET, "spop", key);
+    if emptied {
+        ctx.delete(key);
     }
     ctx.dirty(1);
     ctx.out.bulk(&member);
@@ -286,7 +301,8 @@ fn spop_count(ctx: &mut Ctx) -> Result<()> {
     let srem = |member: Bytes| vec![Bytes::from_static(b"SREM"), argv[1].clone(), member];
     let popped: Vec<Bytes> = if count >= size {
         let all: Vec<Bytes> = set.iter().map(bytes_of).collect();
-        ctx.db().remove(key);
+        ctx.notify(notify::SET, "spop", key);
+        ctx.delete(key);
         ctx.dirty(1);
         ctx.out.set(all.len());
         all.iter().for_each(|m| ctx.out.bulk(m));
@@ -315,6 +331,7 @@ fn spop_count(ctx: &mut Ctx) -> Result<()> {
         ctx.db().set(key, Value::Set(kept), true);
         popped
     };
+    ctx.notify(notify::SET, "spop", key);
     ctx.dirty(1);
     ctx.out.set(popped.len());
     popped.iter().for_each(|m| ctx.out.bulk(m));
@@ -433,20 +450,22 @@ fn inter(ctx: &mut Ctx, keys: &[Bytes], mode: Inter<'_>) -> Result<()> {
             members.into_iter().for_each(|e| {
                 result.insert_entry(e, &limits);
             });
-            store(ctx, dst, result);
+            store(ctx, dst, result, "sinterstore");
         }
     }
     Ok(())
 }
 
 /// Stores a SINTERSTORE/SUNIONSTORE/SDIFFSTORE result (replacing any value
-/// and TTL), or deletes `dst` when it is empty; replies with its size.
-fn store(ctx: &mut Ctx, dst: &[u8], result: Set) {
+/// and TTL) notifying `event`, or deletes `dst` when it is empty; replies
+/// with its size.
+fn store(ctx: &mut Ctx, dst: &[u8], result: Set, event: &'static str) {
     let len = result.len();
     if len > 0 {
-        ctx.db().set(dst, Value::Set(result), false);
+        ctx.set_key(dst, Value::Set(result), false);
+        ctx.notify(notify::SET, event, dst);
         ctx.dirty(1);
-    } else if ctx.db().remove(dst).is_some() {
+    } else if ctx.delete(dst) {
         ctx.dirty(1);
     }
     ctx.out.integer(len as i64);
@@ -538,8 +557,12 @@ fn union_diff(ctx: &mut Ctx, keys: &[Bytes], dst: Option<&[u8]>, op: Op) -> Resu
             }
         }
     }
+    let event = match op {
+        Op::Union => "sunionstore",
+        Op::Diff => "sdiffstore",
+    };
     match dst {
-        Some(dst) => store(ctx, dst, result),
+        Some(dst) => store(ctx, dst, result, event),
         None => {
             ctx.out.set(result.len());
             result.iter().for_each(|e| write_entry(&mut ctx.out, e));

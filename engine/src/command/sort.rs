@@ -16,7 +16,7 @@ use super::flags::*;
 use super::strtod::sort_weight;
 use super::{cmd, CommandDef, Ctx, Group, Handler};
 use crate::types::list::{End, List};
-use crate::{Error, Kind, Result, Value};
+use crate::{notify, Error, Kind, Result, Value};
 
 pub(super) fn commands() -> Vec<CommandDef<Handler>> {
     // Redis reports first key 1 plus movable keys: BY, GET and STORE name
@@ -392,17 +392,18 @@ fn store(ctx: &mut Ctx, o: &Options, picked: &[Item], dest: &[u8]) {
     let stored = list.len();
     let changed = if stored > 0 {
         let existed = ctx.lookup_write(dest).is_some();
-        ctx.db().set(dest, Value::List(list), false);
+        ctx.set_key(dest, Value::List(list), false);
         // Like Redis, only a newly created key wakes blocked clients.
         if !existed {
             ctx.signal_ready(dest);
         }
+        ctx.notify(notify::LIST, "sortstore", dest);
         ctx.dirty(stored as u64);
         true
     } else {
         // Redis deletes without an expiry check: an expired destination
         // still counts as a change.
-        let removed = ctx.db().remove(dest).is_some();
+        let removed = ctx.delete(dest);
         if removed {
             ctx.dirty(1);
         }

@@ -6,7 +6,7 @@ use bytes::Bytes;
 
 use super::flags::*;
 use super::{args, cmd, CommandDef, Ctx, Group, Handler};
-use crate::{Error, Kind, Result, Value};
+use crate::{notify, Error, Kind, Result, Value};
 
 /// Largest string a client may create (`proto-max-bulk-len`'s default).
 pub(super) const MAX_STRING: u64 = 512 * 1024 * 1024;
@@ -322,10 +322,12 @@ fn set_generic(
         return Ok(());
     }
     let keep_ttl = opts.expire == ExpireOpt::KeepTtl;
-    ctx.db().set(key, Value::string(value), keep_ttl);
+    ctx.set_key(key, Value::string(value), keep_ttl);
     ctx.dirty(1);
+    ctx.notify(notify::STRING, "set", key);
     if let Some(at) = expire_at {
         ctx.db().set_expire(key, at);
+        ctx.notify(notify::GENERIC, "expire", key);
         ctx.propagate_as(vec![
             Bytes::from_static(b"SET"),
             key.clone(),
@@ -351,8 +353,9 @@ fn set_generic(
 fn getset(ctx: &mut Ctx) -> Result<()> {
     let (key, value) = (ctx.arg(1), ctx.arg(2));
     reply_string(ctx, key)?;
-    ctx.db().set(key, Value::string(value), false);
+    ctx.set_key(key, Value::string(value), false);
     ctx.dirty(1);
+    ctx.notify(notify::STRING, "set", key);
     let mut argv = ctx.args.to_vec();
     argv[0] = Bytes::from_static(b"SET");
     ctx.propagate_as(argv);
@@ -366,7 +369,7 @@ fn getdel(ctx: &mut Ctx) -> Result<()> {
         return Ok(());
     }
     reply_value(ctx, key);
-    ctx.db().remove(key);
+    ctx.delete(key);
     ctx.dirty(1);
     ctx.propagate_as(vec![Bytes::from_static(b"DEL"), ctx.args[1].clone()]);
     Ok(())
@@ -390,11 +393,12 @@ fn getex(ctx: &mut Ctx) -> Result<()> {
     let absolute = matches!(opts.expire, ExpireOpt::ExAt | ExpireOpt::PxAt);
     match expire_at {
         Some(at) if absolute && at <= ctx.now && !ctx.eng.replica => {
-            ctx.db().remove(key);
+            ctx.delete(key);
             ctx.propagate_as(vec![Bytes::from_static(b"DEL"), key_arg]);
         }
         Some(at) => {
             ctx.db().set_expire(key, at);
+            ctx.notify(notify::GENERIC, "expire", key);
             ctx.propagate_as(vec![
                 Bytes::from_static(b"PEXPIREAT"),
                 key_arg,
@@ -402,6 +406,7 @@ fn getex(ctx: &mut Ctx) -> Result<()> {
             ]);
         }
         None if opts.expire == ExpireOpt::Persist && ctx.db().persist(key) => {
+            ctx.notify(notify::GENERIC, "persist", key);
             ctx.propagate_as(vec![Bytes::from_static(b"PERSIST"), key_arg]);
         }
         None => return Ok(()),
@@ -448,7 +453,8 @@ fn mset_generic(ctx: &mut Ctx, nx: bool) -> Result<()> {
         return Ok(());
     }
     for pair in pairs.chunks(2) {
-        ctx.db().set(&pair[0], Value::string(&pair[1]), false);
+        ctx.set_key(&pair[0], Value::string(&pair[1]), false);
+        ctx.notify(notify::STRING, "set", &pair[0]);
     }
     ctx.dirty(pairs.len() as u64 / 2);
     if nx {
@@ -464,7 +470,7 @@ fn append(ctx: &mut Ctx) -> Result<()> {
     let len = match ctx.lookup_write(key) {
         // A new key is encoded like SET's value; an appended one is raw.
         None => {
-            ctx.db().set(key, Value::string(tail), false);
+            ctx.set_key(key, Value::string(tail), false);
             tail.len()
         }
         Some(v) => {
@@ -475,6 +481,7 @@ fn append(ctx: &mut Ctx) -> Result<()> {
         }
     };
     ctx.dirty(1);
+    ctx.notify(notify::STRING, "append", key);
     ctx.out.integer(len as i64);
     Ok(())
 }
@@ -531,8 +538,9 @@ fn setrange(ctx: &mut Ctx) -> Result<()> {
             let mut bytes = vec![0; offset + patch.len()];
             bytes[offset..].copy_from_slice(patch);
             let len = bytes.len();
-            ctx.db().set(key, Value::Raw(Box::new(bytes)), false);
+            ctx.set_key(key, Value::Raw(Box::new(bytes)), false);
             ctx.dirty(1);
+            ctx.notify(notify::STRING, "setrange", key);
             len
         }
         Some(v) => {
@@ -550,6 +558,7 @@ fn setrange(ctx: &mut Ctx) -> Result<()> {
             bytes[offset..end].copy_from_slice(patch);
             let len = bytes.len();
             ctx.dirty(1);
+            ctx.notify(notify::STRING, "setrange", key);
             len
         }
     };

@@ -14,7 +14,7 @@ use super::strtod::string2d;
 use super::{args, cmd, CommandDef, Ctx, Group, Handler};
 use crate::types::zset::ZSet;
 use crate::types::{Entry, Limits};
-use crate::{Error, Result, Value};
+use crate::{notify, Error, Result, Value};
 
 pub(super) fn commands() -> Vec<CommandDef<Handler>> {
     let doc = |d: CommandDef<Handler>, since, summary| d.doc(Group::SortedSet, since, summary);
@@ -95,10 +95,12 @@ fn write_zset<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c mut ZSet>> 
     }
 }
 
-/// Deletes `key` if its sorted set became empty.
-fn remove_if_empty(ctx: &mut Ctx, key: &[u8]) {
+/// Notifies `event` on `key`, whose sorted set lost members, then deletes
+/// the key (notifying `del`) if it became empty.
+fn removed_from(ctx: &mut Ctx, key: &[u8], event: &'static str) {
+    ctx.notify(notify::ZSET, event, key);
     if matches!(ctx.db().get(key), Some(Value::ZSet(z)) if z.is_empty()) {
-        ctx.db().remove(key);
+        ctx.delete(key);
     }
 }
 
@@ -107,22 +109,24 @@ fn limits(ctx: &Ctx) -> Limits {
 }
 
 /// Stores `zset` under `dst` as the STORE commands do (any old value and
-/// its expiry go) and replies its size; an empty result deletes `dst`.
-fn store(ctx: &mut Ctx, dst: &[u8], zset: ZSet) {
+/// its expiry go), notifying `event`, and replies its size; an empty result
+/// deletes `dst`.
+fn store(ctx: &mut Ctx, dst: &[u8], zset: ZSet, event: &'static str) {
     let existed = ctx.exists(dst);
     if zset.is_empty() {
         if existed {
-            ctx.db().remove(dst);
+            ctx.delete(dst);
             ctx.dirty(1);
         }
         ctx.out.integer(0);
         return;
     }
     let len = zset.len();
-    ctx.db().set(dst, Value::ZSet(zset), false);
+    ctx.set_key(dst, Value::ZSet(zset), false);
     if !existed {
         ctx.signal_ready(dst);
     }
+    ctx.notify(notify::ZSET, event, dst);
     ctx.dirty(1);
     ctx.out.integer(len as i64);
 }
@@ -246,7 +250,7 @@ fn zadd_generic(ctx: &mut Ctx, incr: bool) -> Result<()> {
             return Ok(());
         }
         let first = ZSet::for_first_member(rest[1].len(), &limits);
-        ctx.db().set(key, Value::ZSet(first), false);
+        ctx.set_key(key, Value::ZSet(first), false);
         ctx.signal_ready(key);
     }
     let zset = write_zset(ctx, key)?.expect("present");
@@ -281,6 +285,10 @@ fn zadd_generic(ctx: &mut Ctx, incr: bool) -> Result<()> {
         last = new;
     }
     ctx.dirty(added + updated);
+    if added + updated > 0 {
+        let event = if o.incr { "zincr" } else { "zadd" };
+        ctx.notify(notify::ZSET, event, key);
+    }
     if o.incr {
         match processed {
             0 => ctx.out.null(),
@@ -306,7 +314,9 @@ fn zrem(ctx: &mut Ctx) -> Result<()> {
             break;
         }
     }
-    remove_if_empty(ctx, key);
+    if removed > 0 {
+        removed_from(ctx, key, "zrem");
+    }
     ctx.dirty(removed as u64);
     ctx.out.integer(removed as i64);
     Ok(())

@@ -298,6 +298,7 @@ pub fn dispatch(
         let eng = engine.get();
         srv.blocking.serve_ready(eng);
         multi::invalidate_watchers(srv, eng);
+        pubsub::publish_keyspace_events(srv, eng);
     }
 }
 

@@ -7,8 +7,7 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use engine::command::flags::*;
 use engine::command::{CommandDef, Group};
-use engine::glob;
-use engine::Result;
+use engine::{glob, notify, Engine, Result};
 use indexmap::IndexSet;
 use parking_lot::Mutex;
 use resp::{Protocol, Writer};
@@ -406,6 +405,24 @@ fn publish_to(srv: &Shared, channel: &[u8], message: &[u8], shard: bool) -> usiz
         }
     }
     receivers
+}
+
+/// Publishes the keyspace events the engine recorded, in order, as Redis's
+/// `notifyKeyspaceEvent` does: the event on `__keyspace@<db>__:<key>` (K)
+/// and the key on `__keyevent@<db>__:<event>` (E).
+pub fn publish_keyspace_events(srv: &Shared, eng: &mut Engine) {
+    if !eng.has_notifications() {
+        return;
+    }
+    let flags = eng.notify_flags();
+    for n in eng.take_notifications() {
+        if flags & notify::KEYSPACE != 0 {
+            publish_to(srv, &n.keyspace_channel(), n.event.as_bytes(), false);
+        }
+        if flags & notify::KEYEVENT != 0 {
+            publish_to(srv, &n.keyevent_channel(), &n.key, false);
+        }
+    }
 }
 
 fn publish(call: &mut Call) -> Result<()> {

@@ -197,7 +197,7 @@ fn rewrite_special(st: &mut State, name: &str, s: Special, v: &Value, cluster: b
             *v != DEFAULT_OOM,
         ),
         (Special::NotifyKeyspaceEvents, Value::Events(flags)) => {
-            let text = super::special::events_to_string(*flags);
+            let text = super::notify::flags_to_string(*flags);
             st.line(
                 name,
                 format!("{name} {}", repr(text.as_bytes())),

@@ -7,55 +7,9 @@ use std::path::Path;
 use super::table::Special;
 use super::value::{memtoull, strtoll, ObufLimit, SetError, Value};
 
-/// Keyspace notification classes (`notify-keyspace-events` letters).
-pub mod notify {
-    /// K: `__keyspace@<db>__` channel.
-    pub const KEYSPACE: u32 = 1 << 0;
-    /// E: `__keyevent@<db>__` channel.
-    pub const KEYEVENT: u32 = 1 << 1;
-    /// g: generic commands (DEL, EXPIRE, RENAME...).
-    pub const GENERIC: u32 = 1 << 2;
-    /// $: string commands.
-    pub const STRING: u32 = 1 << 3;
-    /// l: list commands.
-    pub const LIST: u32 = 1 << 4;
-    /// s: set commands.
-    pub const SET: u32 = 1 << 5;
-    /// h: hash commands.
-    pub const HASH: u32 = 1 << 6;
-    /// z: sorted set commands.
-    pub const ZSET: u32 = 1 << 7;
-    /// x: expired events.
-    pub const EXPIRED: u32 = 1 << 8;
-    /// e: evicted events.
-    pub const EVICTED: u32 = 1 << 9;
-    /// t: stream commands.
-    pub const STREAM: u32 = 1 << 10;
-    /// m: key misses (not part of A).
-    pub const KEY_MISS: u32 = 1 << 11;
-    /// d: module key type events.
-    pub const MODULE: u32 = 1 << 13;
-    /// n: new keys (not part of A).
-    pub const NEW: u32 = 1 << 14;
-    /// A: alias for "g$lshzxetd".
-    pub const ALL: u32 =
-        GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
-}
-
-/// Letter <-> flag, in the order Redis prints them (after `A`).
-const EVENT_CLASSES: &[(char, u32)] = &[
-    ('g', notify::GENERIC),
-    ('$', notify::STRING),
-    ('l', notify::LIST),
-    ('s', notify::SET),
-    ('h', notify::HASH),
-    ('z', notify::ZSET),
-    ('x', notify::EXPIRED),
-    ('e', notify::EVICTED),
-    ('t', notify::STREAM),
-    ('d', notify::MODULE),
-    ('n', notify::NEW),
-];
+/// Keyspace notification classes (`notify-keyspace-events` letters); the
+/// engine owns their parsing and printing.
+pub use engine::notify;
 
 const DEFAULT_SAVE: &[(i64, i32)] = &[(3600, 1), (300, 100), (60, 10000)];
 pub(super) const DEFAULT_BIND: &[&str] = &["*", "-::*"];
@@ -133,7 +87,7 @@ pub(super) fn parse(
             if args.len() != 1 {
                 return Err("wrong number of arguments".into());
             }
-            events_from_str(&args[0])
+            notify::parse_flags(args[0].as_bytes())
                 .map(Value::Events)
                 .ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".into())
         }
@@ -263,43 +217,6 @@ fn parse_obuf(cur: &Value, args: &[String]) -> Result<Value, SetError> {
     Ok(Value::Obuf(limits))
 }
 
-fn events_from_str(s: &str) -> Option<u32> {
-    s.chars().try_fold(0, |flags, c| {
-        let flag = match c {
-            'A' => notify::ALL,
-            'K' => notify::KEYSPACE,
-            'E' => notify::KEYEVENT,
-            'm' => notify::KEY_MISS,
-            c => EVENT_CLASSES.iter().find(|(l, _)| *l == c)?.1,
-        };
-        Some(flags | flag)
-    })
-}
-
-pub(super) fn events_to_string(flags: u32) -> String {
-    let mut out = String::new();
-    if flags & notify::ALL == notify::ALL {
-        out.push('A');
-    } else {
-        out.extend(
-            EVENT_CLASSES
-                .iter()
-                .filter(|(_, f)| flags & f != 0)
-                .map(|(l, _)| l),
-        );
-    }
-    for (letter, flag) in [
-        ('K', notify::KEYSPACE),
-        ('E', notify::KEYEVENT),
-        ('m', notify::KEY_MISS),
-    ] {
-        if flags & flag != 0 {
-            out.push(letter);
-        }
-    }
-    out
-}
-
 /// Redis's `string2d`: the whole string is a finite-or-infinite double, no
 /// leading blanks, not NaN.
 fn parse_double(s: &str) -> Option<f64> {
@@ -329,7 +246,7 @@ pub(super) fn format(v: &Value) -> String {
             parts.join(" ")
         }
         Value::Oom(v) => format!("{} {} {}", v[0], v[1], v[2]),
-        Value::Events(flags) => events_to_string(*flags),
+        Value::Events(flags) => notify::flags_to_string(*flags),
         Value::Bind(addrs) => addrs.join(" "),
         Value::ReplicaOf(Some((host, port))) => format!("{host} {port}"),
         Value::ReplicaOf(None) => String::new(),
@@ -347,25 +264,6 @@ mod tests {
 
     fn a(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn keyspace_events_round_trip() {
-        assert_eq!(
-            events_from_str("KEA").map(events_to_string).as_deref(),
-            Some("AKE")
-        );
-        assert_eq!(
-            events_from_str("xK").map(events_to_string).as_deref(),
-            Some("xK")
-        );
-        assert_eq!(
-            events_from_str("Em$").map(events_to_string).as_deref(),
-            Some("$Em")
-        );
-        assert_eq!(events_from_str(""), Some(0));
-        assert_eq!(events_from_str("Q"), None);
-        assert_eq!(events_from_str("K A"), None);
     }
 
     #[test]

@@ -73,6 +73,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "lfu-log-factor",
     "lfu-decay-time",
     "replica-ignore-maxmemory",
+    "notify-keyspace-events",
 ];
 
 /// How a numeric directive's text is read and printed.

@@ -274,7 +274,12 @@ fn generic(ctx: &mut Ctx, op: Op, output: Output) -> Result<()> {
         Output::Store => {
             let mut zset = ZSet::Tree(Box::new(result));
             zset.compact(&limits(ctx));
-            store(ctx, &argv[1], zset);
+            let event = match op {
+                Op::Union => "zunionstore",
+                Op::Inter => "zinterstore",
+                Op::Diff => "zdiffstore",
+            };
+            store(ctx, &argv[1], zset, event);
         }
         Output::Reply => {
             let scored = Scored::new(&ctx.out, opts.withscores);

@@ -8,7 +8,7 @@ use super::super::blocking::{self, park};
 use super::super::flags::*;
 use super::super::lists::parse_mpop;
 use super::super::{args, cmd, CommandDef, Ctx, Group, Handler};
-use super::{remove_if_empty, write_zset};
+use super::{removed_from, write_zset};
 use crate::{Error, Result, Value};
 
 pub(super) fn commands() -> Vec<CommandDef<Handler>> {
@@ -96,7 +96,11 @@ fn pop_from(
     };
     let n = count.unwrap_or(1).min(zset.len());
     let popped: Vec<_> = (0..n).filter_map(|_| zset.pop(end == End::Max)).collect();
-    remove_if_empty(ctx, key);
+    let event = match end {
+        End::Min => "zpopmin",
+        End::Max => "zpopmax",
+    };
+    removed_from(ctx, key, event);
     ctx.dirty(n as u64);
     if shape.with_key {
         // ZMPOP's keys follow a count, out of the command table's sight.

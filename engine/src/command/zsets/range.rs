@@ -6,7 +6,7 @@ use std::ops::Range;
 use super::super::flags::*;
 use super::super::strtod::c_string_double;
 use super::super::{args, cmd, CommandDef, Ctx, Group, Handler};
-use super::{as_zset, limits, remove_if_empty, store, write_zset, Scored};
+use super::{as_zset, limits, removed_from, store, write_zset, Scored};
 use crate::types::zset::{LexBound, LexRange, ScoreRange, ZSet};
 use crate::{Error, Result};
 
@@ -173,7 +173,7 @@ fn zrange_generic(
         });
         let limits = limits(ctx);
         let result = ZSet::from_pairs(picked.unwrap_or_default(), &limits);
-        store(ctx, &argv[1], result);
+        store(ctx, &argv[1], result, "zrangestore");
         return Ok(());
     }
     let (value, out) = ctx.read(&argv[src]);
@@ -245,6 +245,11 @@ fn zremrangebylex(ctx: &mut Ctx) -> Result<()> {
 
 /// ZREMRANGEBYRANK, ZREMRANGEBYSCORE, ZREMRANGEBYLEX.
 fn remove_range(ctx: &mut Ctx, bounds: Bounds) -> Result<()> {
+    let event = match bounds {
+        Bounds::Rank(..) => "zremrangebyrank",
+        Bounds::Score(_) => "zremrangebyscore",
+        Bounds::Lex(_) => "zremrangebylex",
+    };
     let key = ctx.arg(1);
     let Some(zset) = write_zset(ctx, key)? else {
         ctx.out.integer(0);
@@ -253,7 +258,9 @@ fn remove_range(ctx: &mut Ctx, bounds: Bounds) -> Result<()> {
     let ranks = selection(zset, &bounds, false, 0, -1);
     let removed = ranks.len();
     zset.remove_ranks(ranks);
-    remove_if_empty(ctx, key);
+    if removed > 0 {
+        removed_from(ctx, key, event);
+    }
     ctx.dirty(removed as u64);
     ctx.out.integer(removed as i64);
     Ok(())
