@@ -703,7 +703,12 @@ mod against_glibc {
         // SAFETY: returns a static NUL-terminated string.
         let version = unsafe { std::ffi::CStr::from_ptr(libc::gnu_get_libc_version()) };
         let mut parts = version.to_str().unwrap_or("").split('.');
-        let mut next = || parts.next().and_then(|p| p.parse::<u32>().ok()).unwrap_or(0);
+        let mut next = || {
+            parts
+                .next()
+                .and_then(|p| p.parse::<u32>().ok())
+                .unwrap_or(0)
+        };
         (next(), next()) < (2, 41)
     }
 
