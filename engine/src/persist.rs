@@ -4,8 +4,8 @@ use std::io::{Read, Write};
 
 use bytes::Bytes;
 
-use crate::rdb::{self, AuxFields, Event, KeyMeta, Object, WriteOptions};
-use crate::types::{Entry, Hash, Limits, List, Set, ZSet};
+use crate::rdb::{self, AuxFields, Event, KeyMeta, Object, Packed, PackedObject, WriteOptions};
+use crate::types::{Corrupt, Entry, Hash, Limits, List, Set, ZSet};
 use crate::{Db, Engine, Policy, Value};
 
 /// What a load found.
@@ -90,8 +90,11 @@ impl Engine {
         keep_expired: bool,
     ) -> rdb::Result<LoadStats> {
         let mut reader = rdb::Reader::new(input)?;
+        reader.set_keep_packed(true);
         let mut stats = LoadStats::default();
         self.tick(now_ms);
+        let expired =
+            |meta: &KeyMeta| !keep_expired && meta.expire_ms.is_some_and(|at| at < now_ms);
         while let Some(event) = reader.next_event()? {
             match event {
                 Event::Aux { key, value } => stats.aux.push((key, value)),
@@ -101,20 +104,22 @@ impl Engine {
                         reason: "Data file was created with a Redis server configured to handle more databases",
                     });
                 }
+                Event::Entry(e) if expired(&e.meta()) => stats.keys_expired += 1,
+                Event::Packed(e) if expired(&e.meta) => stats.keys_expired += 1,
                 Event::Entry(e) => {
-                    if e.expire_ms.is_some_and(|at| at < now_ms) && !keep_expired {
-                        stats.keys_expired += 1;
-                        continue;
-                    }
+                    let meta = e.meta();
                     let value = value_of(e.object, &self.limits);
-                    let db = &mut self.dbs[e.db as usize];
-                    db.set(&e.key, value, false);
-                    if let Some(access) = db.clock().restored(e.lru_idle, e.lfu_freq) {
-                        db.set_access(&e.key, access);
-                    }
-                    if let Some(at) = e.expire_ms {
-                        db.set_expire(&e.key, at);
-                    }
+                    self.load_key(e.db, &e.key, &meta, value);
+                    stats.keys_loaded += 1;
+                }
+                Event::Packed(e) => {
+                    let value = packed_value_of(e.object, &self.limits).map_err(|c| {
+                        rdb::Error::Corrupt {
+                            offset: reader.offset(),
+                            reason: c.why,
+                        }
+                    })?;
+                    self.load_key(e.db, &e.key, &e.meta, value);
                     stats.keys_loaded += 1;
                 }
                 Event::End { .. } => break,
@@ -122,6 +127,18 @@ impl Engine {
             }
         }
         Ok(stats)
+    }
+
+    /// Stores a key read from an RDB file, with its expiry and access hints.
+    fn load_key(&mut self, db: u32, key: &[u8], meta: &KeyMeta, value: Value) {
+        let db = &mut self.dbs[db as usize];
+        db.set(key, value, false);
+        if let Some(access) = db.clock().restored(meta.lru_idle, meta.lfu_freq) {
+            db.set_access(key, access);
+        }
+        if let Some(at) = meta.expire_ms {
+            db.set_expire(key, at);
+        }
     }
 
     /// An engine holding no keys but shaped like this one: as many
@@ -175,19 +192,53 @@ fn access_hints(policy: Policy, db: &Db, access: u32) -> (Option<u64>, Option<u8
     }
 }
 
-/// Writes one key's value in the encoding Redis would use.
+/// Writes one key's value: a listpack or intset as it is (as Redis does),
+/// anything else in the encoding Redis would give it under the limits.
 fn write_value<W: Write>(
     w: &mut rdb::Writer<W>,
     key: &[u8],
     meta: &KeyMeta,
     value: &Value,
 ) -> rdb::Result<()> {
+    if let Some(p) = packed(value) {
+        return w.write_packed(key, meta, p);
+    }
     let mut buf = itoa::Buffer::new();
     match value {
         Value::Int(_) | Value::Str(_) | Value::Raw(_) => {
             w.write_string(key, meta, value.as_bytes(&mut buf).expect("string value"))
         }
         other => w.write_object(key, meta, &object_of(other)),
+    }
+}
+
+/// The DUMP payload of `value` in its current encoding, as Redis
+/// serializes values as they are in memory: a listpack or intset is copied,
+/// and a hash table, set table or skiplist stays one however small the
+/// value has become (limits of 0 make the writer pick those).
+pub fn dump_payload(value: &Value, options: &WriteOptions) -> rdb::Result<Vec<u8>> {
+    if let Some(p) = packed(value) {
+        return rdb::dump_packed(p, options);
+    }
+    let mut options = *options;
+    let limits = &mut options.limits;
+    match value {
+        Value::Hash(_) => limits.hash_max_listpack_entries = 0,
+        Value::Set(_) => limits.set_max_intset_entries = 0,
+        Value::ZSet(_) => limits.zset_max_listpack_entries = 0,
+        _ => {}
+    }
+    rdb::dump(&object_of(value), &options)
+}
+
+/// The value's listpack or intset, when it is held in one with Redis's
+/// layout (lists are re-split into quicklist nodes by the writer).
+fn packed(value: &Value) -> Option<Packed<'_>> {
+    match value {
+        Value::Hash(Hash::Listpack(lp)) => Some(Packed::Hash(lp)),
+        Value::ZSet(ZSet::Listpack(lp)) => Some(Packed::ZSet(lp)),
+        Value::Set(Set::Intset(is)) => Some(Packed::Set(is)),
+        _ => None,
     }
 }
 
@@ -221,6 +272,28 @@ pub fn value_of(object: Object, limits: &Limits) -> Value {
         Object::Set(members) => Value::Set(Set::from_members(members, limits)),
         Object::ZSet(pairs) => Value::ZSet(ZSet::from_pairs(pairs, limits)),
     }
+}
+
+/// A listpack or intset read from an RDB file as a value: kept as it is
+/// unless it holds more (or longer) elements than the limits allow, when it
+/// gets the big encoding, as when built element by element.
+fn packed_value_of(object: PackedObject, limits: &Limits) -> Result<Value, Corrupt> {
+    Ok(match object {
+        PackedObject::Hash(lp) => Value::Hash(Hash::from_listpack(lp, limits)?),
+        PackedObject::Set(is) => Value::Set(Set::from_intset(is, limits)),
+        PackedObject::ZSet(lp) => {
+            let fits = lp.len() / 2 <= limits.zset_max_listpack_entries
+                && lp
+                    .iter()
+                    .step_by(2)
+                    .all(|m| m.str_len() <= limits.zset_max_listpack_value);
+            let mut zset = ZSet::Listpack(lp);
+            if !fits {
+                zset.convert();
+            }
+            Value::ZSet(zset)
+        }
+    })
 }
 
 #[cfg(test)]
@@ -261,6 +334,48 @@ mod tests {
         // The old data is handed back, to be freed elsewhere.
         assert!(spare.db(0).get(b"old").is_some());
         assert_eq!(spare.total_keys(), 1);
+    }
+
+    /// Listpacks and intsets go to the file and come back byte for byte,
+    /// like Redis's: an intset keeps the width it grew to.
+    #[test]
+    fn compact_encodings_are_saved_and_loaded_as_they_are() {
+        let limits = Limits::default();
+        let mut set = Set::from_members(["1", "70000"], &limits);
+        set.remove(b"70000");
+        let values = [
+            Value::Set(set),
+            Value::Hash(Hash::from_pairs([("f", "v"), ("n", "12")], &limits)),
+            Value::ZSet(ZSet::from_pairs([("a", 1.5), ("b", -2.0)], &limits)),
+        ];
+        let mut source = Engine::new(1);
+        for (i, v) in values.iter().enumerate() {
+            source.db_mut(0).set(&[b'k', i as u8], v.clone(), false);
+        }
+        assert_eq!(
+            dump_payload(&values[0], &WriteOptions::default()).unwrap()[..4],
+            [rdb::rdb_type::SET_INTSET, 12, 4, 0],
+            "width 4"
+        );
+        let mut loaded = Engine::new(1);
+        loaded.load_rdb(&rdb_of(&source)[..], 0, false).unwrap();
+        for (i, v) in values.iter().enumerate() {
+            let got = loaded.db(0).get(&[b'k', i as u8]).unwrap();
+            assert!(packed(v).is_some());
+            assert_eq!(packed(got), packed(v));
+        }
+
+        // Past lowered limits, loading converts them.
+        let mut small = Engine::new(1);
+        small.limits.set_max_intset_entries = 0;
+        small.limits.hash_max_listpack_entries = 1;
+        small.limits.zset_max_listpack_value = 0;
+        small.load_rdb(&rdb_of(&source)[..], 0, false).unwrap();
+        for (i, v) in values.iter().enumerate() {
+            let got = small.db(0).get(&[b'k', i as u8]).unwrap();
+            assert!(packed(got).is_none(), "{}", got.encoding());
+            assert_eq!(object_of(got), object_of(v));
+        }
     }
 
     #[test]

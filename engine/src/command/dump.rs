@@ -6,9 +6,9 @@ use bytes::Bytes;
 
 use super::flags::*;
 use super::{args, cmd, CommandDef, Ctx, Group, Handler};
-use crate::persist::{object_of, value_of};
-use crate::rdb::{self, Object, WriteOptions};
-use crate::{notify, Error, Kind, Result, Value};
+use crate::persist::{dump_payload, value_of};
+use crate::rdb::{self, Object};
+use crate::{notify, Error, Kind, Result};
 
 pub(super) fn commands() -> Vec<CommandDef<Handler>> {
     vec![
@@ -30,39 +30,12 @@ pub(super) fn commands() -> Vec<CommandDef<Handler>> {
 fn dump(ctx: &mut Ctx) -> Result<()> {
     let options = ctx.eng.rdb_options(true);
     match ctx.read(ctx.arg(1)) {
-        (Some(value), out) => out.bulk(&payload(value, options)?),
+        // Stored values are never empty and scores never NaN, the writer's
+        // only refusals.
+        (Some(value), out) => out.bulk(&dump_payload(value, &options).map_err(Error::err)?),
         (None, out) => out.null(),
     }
     Ok(())
-}
-
-/// The DUMP payload of `value`.
-///
-/// Like Redis, which serializes the value as it is in memory, the payload
-/// keeps the value's current encoding: a hash converted to a hash table
-/// stays one after shrinking, and a small one stays a listpack after the
-/// limits were lowered. Pushing the limits to the far side of the value
-/// makes the writer pick that encoding.
-fn payload(value: &Value, mut options: WriteOptions) -> Result<Vec<u8>> {
-    let limits = &mut options.limits;
-    match value.encoding() {
-        "hashtable" => {
-            limits.hash_max_listpack_entries = 0;
-            limits.set_max_intset_entries = 0;
-        }
-        "skiplist" => limits.zset_max_listpack_entries = 0,
-        "intset" => limits.set_max_intset_entries = usize::MAX,
-        "listpack" => {
-            limits.hash_max_listpack_entries = usize::MAX;
-            limits.hash_max_listpack_value = usize::MAX;
-            limits.zset_max_listpack_entries = usize::MAX;
-            limits.zset_max_listpack_value = usize::MAX;
-        }
-        _ => {}
-    }
-    // Stored values are never empty and scores never NaN, the writer's
-    // only refusals.
-    rdb::dump(&object_of(value), &options).map_err(Error::err)
 }
 
 /// RESTORE's options after the payload.

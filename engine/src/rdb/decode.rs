@@ -1,24 +1,76 @@
-//! RDB value bytes to [`Object`]s, for every value type Redis has written
-//! since RDB version 1, validated as strictly as Redis's deep sanitization
-//! (duplicates, NaN scores, blob integrity).
+//! RDB value bytes to [`Object`]s (or [`PackedObject`]s), for every value
+//! type Redis has written since RDB version 1, validated as strictly as
+//! Redis's deep sanitization (duplicates, NaN scores, blob integrity).
 
+use std::cmp::Ordering;
 use std::collections::HashSet;
 use std::io::Read;
 
 use bytes::Bytes;
 
-use super::listpack::{self, Item};
 use super::num::{int_text, parse_score};
 use super::source::Source;
-use super::{intset, rdb_type as t, ziplist, zipmap, Error, Object, Result};
+use super::{rdb_type as t, ziplist, zipmap, Error, Object, Packed, PackedObject, Result};
+use crate::types::{Corrupt, Entry, Intset, Listpack};
 
 /// Most elements reserved ahead of reading them: a count in the data is
 /// only believed as far as the data actually goes.
 const PREALLOC: usize = 1024;
 
+/// A value as read: its elements, or the listpack or intset holding them.
+pub enum Decoded {
+    Object(Object),
+    Packed(PackedObject),
+}
+
+impl Decoded {
+    /// The elements, unpacked if need be.
+    pub fn into_object(self) -> Object {
+        match self {
+            Decoded::Object(o) => o,
+            Decoded::Packed(p) => unpack_object(p.as_packed()),
+        }
+    }
+}
+
 /// Reads a value of type `rdb_type`. `None` for an empty collection, which
-/// Redis skips on load (older versions could write them).
-pub fn read_value<R: Read>(src: &mut Source<R>, rdb_type: u8) -> Result<Option<Object>> {
+/// Redis skips on load (older versions could write them). With
+/// `keep_packed`, listpack hashes, intsets and listpack sorted sets in
+/// Redis's order come back [`Decoded::Packed`].
+pub fn read_value<R: Read>(
+    src: &mut Source<R>,
+    rdb_type: u8,
+    keep_packed: bool,
+) -> Result<Option<Decoded>> {
+    let (packed, keepable) = match rdb_type {
+        t::SET_INTSET => {
+            let is = Intset::from_bytes(&src.string()?).map_err(|e| corrupt(src, e))?;
+            (PackedObject::Set(is), true)
+        }
+        t::HASH_LISTPACK | t::ZSET_LISTPACK => {
+            let zset = rdb_type == t::ZSET_LISTPACK;
+            let lp = Listpack::from_bytes(&src.string()?).map_err(|e| corrupt(src, e))?;
+            let in_order = check_pairs(src, lp.iter(), zset)?;
+            let lp = if zset {
+                PackedObject::ZSet(lp)
+            } else {
+                PackedObject::Hash(lp)
+            };
+            (lp, in_order)
+        }
+        _ => return Ok(read_object(src, rdb_type)?.map(Decoded::Object)),
+    };
+    Ok((!packed.as_packed().is_empty()).then(|| {
+        if keep_packed && keepable {
+            Decoded::Packed(packed)
+        } else {
+            Decoded::Object(unpack_object(packed.as_packed()))
+        }
+    }))
+}
+
+/// Reads a value of a type that is never kept packed.
+fn read_object<R: Read>(src: &mut Source<R>, rdb_type: u8) -> Result<Option<Object>> {
     let object = match rdb_type {
         t::STRING => return Ok(Some(Object::String(src.string()?.into()))),
         t::LIST => Object::List(read_strings(src)?),
@@ -75,13 +127,18 @@ pub fn read_value<R: Read>(src: &mut Source<R>, rdb_type: u8) -> Result<Option<O
             Object::Hash(unique_by(src, pairs, |(f, _)| f, "duplicate hash fields")?)
         }
         t::LIST_ZIPLIST => Object::List(blob_items(src, Blob::Ziplist)?),
-        t::SET_INTSET => {
+        t::ZSET_ZIPLIST | t::HASH_ZIPLIST => {
             let blob = src.string()?;
-            let ints = intset::parse(&blob).map_err(|e| src.corrupt(e))?;
-            Object::Set(ints.into_iter().map(|v| int_text(v).into()).collect())
+            let mut entries = Vec::new();
+            ziplist::walk(&blob, |e| entries.push(e)).map_err(|e| src.corrupt(e))?;
+            if rdb_type == t::ZSET_ZIPLIST {
+                check_pairs(src, entries.iter().copied(), true)?;
+                Object::ZSet(zset_pairs(entries.into_iter()))
+            } else {
+                check_pairs(src, entries.iter().copied(), false)?;
+                Object::Hash(hash_pairs(entries.into_iter()))
+            }
         }
-        t::ZSET_ZIPLIST => Object::ZSet(zset_pairs(blob_items(src, Blob::Ziplist)?, src)?),
-        t::HASH_ZIPLIST => Object::Hash(hash_pairs(blob_items(src, Blob::Ziplist)?, src)?),
         t::LIST_QUICKLIST | t::LIST_QUICKLIST_2 => {
             let nodes = src.count()?;
             let mut items = Vec::new();
@@ -101,23 +158,14 @@ pub fn read_value<R: Read>(src: &mut Source<R>, rdb_type: u8) -> Result<Option<O
                 }
                 if plain {
                     items.push(blob.into());
+                } else if rdb_type == t::LIST_QUICKLIST_2 {
+                    unpack(src, &blob, Blob::Listpack, &mut items)?;
                 } else {
-                    let push = |i| {
-                        items.push(item_bytes(i));
-                        Ok(())
-                    };
-                    let walked = if rdb_type == t::LIST_QUICKLIST_2 {
-                        listpack::walk(&blob, push)
-                    } else {
-                        ziplist::walk(&blob, push)
-                    };
-                    walked.map_err(|e| src.corrupt(e))?;
+                    unpack(src, &blob, Blob::Ziplist, &mut items)?;
                 }
             }
             Object::List(items)
         }
-        t::HASH_LISTPACK => Object::Hash(hash_pairs(blob_items(src, Blob::Listpack)?, src)?),
-        t::ZSET_LISTPACK => Object::ZSet(zset_pairs(blob_items(src, Blob::Listpack)?, src)?),
         t::SET_LISTPACK => {
             let members = blob_items(src, Blob::Listpack)?;
             Object::Set(unique(members, src, "duplicate set members")?)
@@ -162,11 +210,16 @@ fn read_strings<R: Read>(src: &mut Source<R>) -> Result<Vec<Bytes>> {
     Ok(items)
 }
 
-fn item_bytes(item: Item<'_>) -> Bytes {
-    match item {
-        Item::Int(v) => int_text(v).into(),
-        Item::Str(s) => Bytes::copy_from_slice(s),
+fn entry_bytes(entry: Entry<'_>) -> Bytes {
+    match entry {
+        Entry::Int(v) => int_text(v).into(),
+        Entry::Str(s) => Bytes::copy_from_slice(s),
     }
+}
+
+/// The RDB error for a blob that is not a valid listpack or intset.
+fn corrupt<R: Read>(src: &Source<R>, e: Corrupt) -> Error {
+    src.corrupt(e.why)
 }
 
 #[derive(Clone, Copy)]
@@ -179,44 +232,98 @@ enum Blob {
 fn blob_items<R: Read>(src: &mut Source<R>, kind: Blob) -> Result<Vec<Bytes>> {
     let blob = src.string()?;
     let mut items = Vec::new();
-    let push = |i| {
-        items.push(item_bytes(i));
-        Ok(())
-    };
-    match kind {
-        Blob::Listpack => listpack::walk(&blob, push),
-        Blob::Ziplist => ziplist::walk(&blob, push),
-    }
-    .map_err(|e| src.corrupt(e))?;
+    unpack(src, &blob, kind, &mut items)?;
     Ok(items)
 }
 
-fn hash_pairs<R: Read>(flat: Vec<Bytes>, src: &Source<R>) -> Result<Vec<(Bytes, Bytes)>> {
-    let pairs = pairs(src, flat)?;
-    unique_by(src, pairs, |(f, _)| f, "duplicate hash fields")
-}
-
-fn zset_pairs<R: Read>(flat: Vec<Bytes>, src: &Source<R>) -> Result<Vec<(Bytes, f64)>> {
-    let mut items = Vec::with_capacity(flat.len() / 2);
-    for (member, score) in pairs(src, flat)? {
-        match parse_score(&score) {
-            Some(s) if !s.is_nan() => items.push((member, s)),
-            _ => return Err(src.corrupt("invalid sorted set score")),
+/// Validates a listpack or ziplist and appends its elements to `items`.
+fn unpack<R: Read>(src: &Source<R>, blob: &[u8], kind: Blob, items: &mut Vec<Bytes>) -> Result<()> {
+    match kind {
+        Blob::Listpack => {
+            let lp = Listpack::from_bytes(blob).map_err(|e| corrupt(src, e))?;
+            items.extend(lp.iter().map(entry_bytes));
+        }
+        Blob::Ziplist => {
+            ziplist::walk(blob, |e| items.push(entry_bytes(e))).map_err(|e| src.corrupt(e))?;
         }
     }
-    unique_by(src, items, |(m, _)| m, "duplicate sorted set members")
+    Ok(())
 }
 
-fn pairs<R: Read>(src: &Source<R>, flat: Vec<Bytes>) -> Result<Vec<(Bytes, Bytes)>> {
-    if flat.len() & 1 == 1 {
-        return Err(src.corrupt("odd number of elements in a hash or sorted set"));
+/// Checks the elements of a hash or sorted set blob as Redis's deep
+/// sanitization does: in pairs, the first of each pair distinct (compared
+/// as strings), and for a sorted set the second a score that is a number.
+/// Says whether a sorted set's pairs are in Redis's order (ascending score,
+/// then member), which its in-memory listpacks keep.
+fn check_pairs<'a, R: Read>(
+    src: &Source<R>,
+    mut entries: impl Iterator<Item = Entry<'a>>,
+    zset: bool,
+) -> Result<bool> {
+    let mut seen: HashSet<Entry<'a>, foldhash::fast::RandomState> = HashSet::default();
+    let mut prev: Option<(f64, Entry<'a>)> = None;
+    let mut in_order = true;
+    while let Some(first) = entries.next() {
+        let Some(second) = entries.next() else {
+            return Err(src.corrupt("odd number of elements in a hash or sorted set"));
+        };
+        // A canonical integer stored as a string still repeats the integer.
+        if !seen.insert(first.as_i64().map_or(first, Entry::Int)) {
+            return Err(src.corrupt(if zset {
+                "duplicate sorted set members"
+            } else {
+                "duplicate hash fields"
+            }));
+        }
+        if zset {
+            let score =
+                entry_score(second).ok_or_else(|| src.corrupt("invalid sorted set score"))?;
+            in_order &= prev.is_none_or(|(s, m)| {
+                s.partial_cmp(&score) == Some(Ordering::Less)
+                    || (s == score && cmp_strings(m, first) == Ordering::Less)
+            });
+            prev = Some((score, first));
+        }
     }
-    let mut out = Vec::with_capacity(flat.len() / 2);
-    let mut it = flat.into_iter();
-    while let (Some(a), Some(b)) = (it.next(), it.next()) {
-        out.push((a, b));
+    Ok(in_order)
+}
+
+/// Compares two elements as strings.
+fn cmp_strings(a: Entry<'_>, b: Entry<'_>) -> Ordering {
+    let (mut x, mut y) = (itoa::Buffer::new(), itoa::Buffer::new());
+    a.bytes(&mut x).cmp(b.bytes(&mut y))
+}
+
+/// A sorted set score stored as an element; `None` unless it is a number.
+fn entry_score(entry: Entry<'_>) -> Option<f64> {
+    match entry {
+        Entry::Int(v) => Some(v as f64),
+        Entry::Str(s) => parse_score(s).filter(|v| !v.is_nan()),
     }
-    Ok(out)
+}
+
+/// The elements of a listpack or intset checked by [`read_value`].
+fn unpack_object(packed: Packed<'_>) -> Object {
+    match packed {
+        Packed::Hash(lp) => Object::Hash(hash_pairs(lp.iter())),
+        Packed::ZSet(lp) => Object::ZSet(zset_pairs(lp.iter())),
+        Packed::Set(is) => Object::Set(is.iter().map(|v| int_text(v).into()).collect()),
+    }
+}
+
+/// Field-value pairs of elements that passed [`check_pairs`].
+fn hash_pairs<'a>(mut entries: impl Iterator<Item = Entry<'a>>) -> Vec<(Bytes, Bytes)> {
+    std::iter::from_fn(|| Some((entry_bytes(entries.next()?), entry_bytes(entries.next()?))))
+        .collect()
+}
+
+/// Member-score pairs of elements that passed [`check_pairs`].
+fn zset_pairs<'a>(mut entries: impl Iterator<Item = Entry<'a>>) -> Vec<(Bytes, f64)> {
+    std::iter::from_fn(|| {
+        let member = entry_bytes(entries.next()?);
+        Some((member, entry_score(entries.next()?).expect("checked score")))
+    })
+    .collect()
 }
 
 fn unique<R: Read>(items: Vec<Bytes>, src: &Source<R>, what: &'static str) -> Result<Vec<Bytes>> {

@@ -5,7 +5,9 @@ use super::decode::read_value;
 use super::encode::Encoder;
 use super::sink::Sink;
 use super::source::Source;
-use super::{crc64, rdb_type, Error, Object, Result, WriteOptions, MAX_READ_VERSION, RDB_VERSION};
+use super::{
+    crc64, rdb_type, Error, Object, Packed, Result, WriteOptions, MAX_READ_VERSION, RDB_VERSION,
+};
 
 const FOOTER: usize = 10;
 
@@ -14,17 +16,32 @@ const FOOTER: usize = 10;
 /// checksum). Fails only for values Redis cannot hold (empty collections,
 /// NaN scores).
 pub fn dump(object: &Object, options: &WriteOptions) -> Result<Vec<u8>> {
+    payload(options, |encoder, sink| {
+        encoder.object(sink, type_byte, object)
+    })
+}
+
+/// The DUMP payload of a listpack or intset, copied as it is. Fails only
+/// for an empty one.
+pub fn dump_packed(packed: Packed<'_>, options: &WriteOptions) -> Result<Vec<u8>> {
+    payload(options, |encoder, sink| {
+        encoder.packed(sink, type_byte, packed)
+    })
+}
+
+/// A payload starts with the value's type, with no key.
+fn type_byte(sink: &mut Sink<Vec<u8>>, rdb_type: u8) -> Result<()> {
+    sink.byte(rdb_type);
+    Ok(())
+}
+
+/// The value `write` encodes (false if it was empty), then the footer.
+fn payload(
+    options: &WriteOptions,
+    write: impl FnOnce(&mut Encoder, &mut Sink<Vec<u8>>) -> Result<bool>,
+) -> Result<Vec<u8>> {
     let mut sink = Sink::new(Vec::new(), options.compression);
-    let mut encoder = Encoder::new(options.limits);
-    let written = encoder.object(
-        &mut sink,
-        |s, t| {
-            s.byte(t);
-            Ok(())
-        },
-        object,
-    )?;
-    if !written {
+    if !write(&mut Encoder::new(options.limits), &mut sink)? {
         return Err(Error::InvalidValue("empty collection"));
     }
     sink.raw(&RDB_VERSION.to_le_bytes())?;
@@ -59,8 +76,8 @@ pub fn restore(payload: &[u8]) -> Result<Object> {
             rdb_type: t,
         }));
     }
-    match read_value(&mut src, t) {
-        Ok(Some(object)) => Ok(object),
+    match read_value(&mut src, t, false) {
+        Ok(Some(value)) => Ok(value.into_object()),
         Ok(None) => Err(bad(Error::Corrupt {
             offset: src.offset(),
             reason: "empty collection",

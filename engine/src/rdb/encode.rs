@@ -8,10 +8,11 @@
 
 use std::io::Write;
 
-use super::listpack::{self, Builder};
 use super::num::{parse_int, score_as_int, score_text};
 use super::sink::Sink;
-use super::{intset, rdb_type, Error, Limits, Object, Result};
+use super::{rdb_type, Error, Limits, Object, Packed, Result};
+use crate::types::listpack::{self, Builder, Entry};
+use crate::types::Intset;
 
 /// Node size classes of negative `list-max-listpack-size` values.
 const LIST_SIZE_LEVELS: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
@@ -74,6 +75,26 @@ impl Encoder {
         Ok(true)
     }
 
+    /// A listpack or intset as it is (see [`Packed`]).
+    pub fn packed<W: Write>(
+        &mut self,
+        sink: &mut Sink<W>,
+        head: impl FnOnce(&mut Sink<W>, u8) -> Result<()>,
+        packed: Packed<'_>,
+    ) -> Result<bool> {
+        if packed.is_empty() {
+            return Ok(false);
+        }
+        let (rdb_type, bytes) = match packed {
+            Packed::Hash(lp) => (rdb_type::HASH_LISTPACK, lp.as_bytes()),
+            Packed::ZSet(lp) => (rdb_type::ZSET_LISTPACK, lp.as_bytes()),
+            Packed::Set(is) => (rdb_type::SET_INTSET, is.as_bytes()),
+        };
+        head(sink, rdb_type)?;
+        sink.string(bytes)?;
+        Ok(true)
+    }
+
     /// A list as a quicklist of listpacks, split into nodes as pushing the
     /// elements one by one to the tail would.
     pub fn list<W: Write, I, T>(
@@ -104,14 +125,14 @@ impl Encoder {
             match self.nodes.last_mut() {
                 Some(n) if !n.plain && allow_insert(node_size, n.count, fill, s.len()) => {
                     n.count += 1;
-                    node_size += listpack::entry_size(s);
+                    node_size += Entry::Str(s).encoded_size();
                 }
                 _ => {
                     self.nodes.push(Node {
                         count: 1,
                         plain: false,
                     });
-                    node_size = listpack::EMPTY_SIZE + listpack::entry_size(s);
+                    node_size = listpack::EMPTY_BYTES + Entry::Str(s).encoded_size();
                 }
             }
         }
@@ -121,7 +142,6 @@ impl Encoder {
         head(sink, rdb_type::LIST_QUICKLIST_2)?;
         sink.len(self.nodes.len() as u64);
         let mut items = items;
-        let mut blob = std::mem::take(&mut self.blob);
         for node in &self.nodes {
             if node.plain {
                 sink.len(NODE_PLAIN);
@@ -129,15 +149,12 @@ impl Encoder {
                 continue;
             }
             sink.len(NODE_PACKED);
-            blob.clear();
-            let mut lp = Builder::new(&mut blob);
-            for item in items.by_ref().take(node.count) {
-                lp.push(item.as_ref());
-            }
-            lp.finish();
-            sink.string(&blob)?;
+            write_listpack(sink, &mut self.blob, |lp| {
+                for item in items.by_ref().take(node.count) {
+                    lp.push(Entry::Str(item.as_ref()));
+                }
+            })?;
         }
-        self.blob = blob;
         Ok(true)
     }
 
@@ -175,12 +192,7 @@ impl Encoder {
             self.ints.sort_unstable();
             self.ints.dedup();
             head(sink, rdb_type::SET_INTSET)?;
-            self.blob.clear();
-            intset::build(&self.ints, &mut self.blob);
-            let blob = std::mem::take(&mut self.blob);
-            let r = sink.string(&blob);
-            self.blob = blob;
-            r?;
+            sink.string(Intset::from_sorted(&self.ints).as_bytes())?;
         } else {
             head(sink, rdb_type::SET)?;
             sink.len(count as u64);
@@ -222,19 +234,14 @@ impl Encoder {
         if count == 0 {
             return Ok(false);
         }
-        if small && total < listpack::MAX_SAFE_SIZE {
+        if small && total < listpack::MAX_SAFE_BYTES {
             head(sink, rdb_type::HASH_LISTPACK)?;
-            let mut blob = std::mem::take(&mut self.blob);
-            blob.clear();
-            let mut lp = Builder::new(&mut blob);
-            for (k, v) in pairs {
-                lp.push(k.as_ref());
-                lp.push(v.as_ref());
-            }
-            lp.finish();
-            let r = sink.string(&blob);
-            self.blob = blob;
-            r?;
+            write_listpack(sink, &mut self.blob, |lp| {
+                for (k, v) in pairs {
+                    lp.push(Entry::Str(k.as_ref()));
+                    lp.push(Entry::Str(v.as_ref()));
+                }
+            })?;
         } else {
             head(sink, rdb_type::HASH)?;
             sink.len(count as u64);
@@ -287,20 +294,15 @@ impl Encoder {
                     .unwrap_or(std::cmp::Ordering::Equal)
                     .then_with(|| am.as_ref().cmp(bm.as_ref()))
             });
-            let mut blob = std::mem::take(&mut self.blob);
-            blob.clear();
-            let mut lp = Builder::new(&mut blob);
-            for (m, score) in &sorted {
-                lp.push(m.as_ref());
-                match score_as_int(*score) {
-                    Some(v) => lp.push_int(v),
-                    None => lp.push_str(score_text(*score).as_bytes()),
+            write_listpack(sink, &mut self.blob, |lp| {
+                for (m, score) in &sorted {
+                    lp.push(Entry::Str(m.as_ref()));
+                    match score_as_int(*score) {
+                        Some(v) => lp.push(Entry::Int(v)),
+                        None => lp.push(Entry::Str(score_text(*score).as_bytes())),
+                    }
                 }
-            }
-            lp.finish();
-            let r = sink.string(&blob);
-            self.blob = blob;
-            r?;
+            })?;
         } else {
             head(sink, rdb_type::ZSET_2)?;
             sink.len(count as u64);
@@ -311,6 +313,20 @@ impl Encoder {
         }
         Ok(true)
     }
+}
+
+/// Writes the listpack `fill` builds, as a string, using `blob` (reused
+/// across values) for the bytes.
+fn write_listpack<W: Write>(
+    sink: &mut Sink<W>,
+    blob: &mut Vec<u8>,
+    fill: impl FnOnce(&mut Builder<'_>),
+) -> Result<()> {
+    blob.clear();
+    let mut lp = Builder::new(blob);
+    fill(&mut lp);
+    lp.finish();
+    sink.string(blob)
 }
 
 /// `_quicklistNodeAllowInsert`: may an element of `len` bytes join a node of

@@ -2,8 +2,10 @@
 //!
 //! Independent of the keyspace's own value types: the [`Reader`] produces,
 //! and the [`Writer`] consumes, plain [`Object`]s (the writer also takes
-//! borrowed iterators, so saving needs no copy of a collection). Both stream
-//! one key at a time through `std::io` and never hold a whole file.
+//! borrowed iterators, so saving needs no copy of a collection, and
+//! [`Packed`] listpacks and intsets, copied as they are). Both stream one
+//! key at a time through `std::io` and never hold a whole file. Listpacks
+//! and intsets are built, checked and walked by [`crate::types`]' codecs.
 //!
 //! - Writing follows Redis 7.0 (RDB version 10): each value gets the
 //!   encoding Redis would have given it under the [`Limits`] (the
@@ -28,8 +30,6 @@ mod digest;
 mod dump;
 mod encode;
 mod error;
-mod intset;
-mod listpack;
 mod lzf;
 mod num;
 mod reader;
@@ -42,9 +42,11 @@ mod zipmap;
 
 use bytes::Bytes;
 
+use crate::types::{Intset, Listpack};
+
 pub use crc64::{crc64, update as crc64_update};
 pub use digest::{hex as digest_hex, DatasetDigest, Digest, ValueDigest};
-pub use dump::{dump, restore};
+pub use dump::{dump, dump_packed, restore};
 pub use error::{Error, Result};
 pub use reader::{Event, Reader};
 pub use writer::{AuxFields, ReplInfo, Writer};
@@ -118,6 +120,51 @@ pub enum Object {
     ZSet(Vec<(Bytes, f64)>),
 }
 
+/// A collection already held in the compact encoding an RDB file stores
+/// as one blob (Redis keeps small values in memory that way too): written
+/// byte for byte instead of element by element, whatever the [`Limits`].
+/// Empty ones are not written.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Packed<'a> {
+    /// A hash's listpack: fields and values alternating.
+    Hash(&'a Listpack),
+    /// A sorted set's listpack: members and scores alternating, by
+    /// ascending score, then member.
+    ZSet(&'a Listpack),
+    /// A set of integers.
+    Set(&'a Intset),
+}
+
+impl Packed<'_> {
+    pub fn is_empty(self) -> bool {
+        match self {
+            Packed::Hash(lp) | Packed::ZSet(lp) => lp.is_empty(),
+            Packed::Set(is) => is.is_empty(),
+        }
+    }
+}
+
+/// A value read as the listpack or intset the file holds, when the reader
+/// keeps those ([`Reader::set_keep_packed`]): checked like an [`Object`]'s
+/// elements, so it can be stored as it is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PackedObject {
+    Hash(Listpack),
+    /// Only in Redis's order (other sorted sets come as [`Object::ZSet`]).
+    ZSet(Listpack),
+    Set(Intset),
+}
+
+impl PackedObject {
+    pub fn as_packed(&self) -> Packed<'_> {
+        match self {
+            PackedObject::Hash(lp) => Packed::Hash(lp),
+            PackedObject::ZSet(lp) => Packed::ZSet(lp),
+            PackedObject::Set(is) => Packed::Set(is),
+        }
+    }
+}
+
 /// Per-key data stored before a key: expiry and eviction hints.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct KeyMeta {
@@ -138,6 +185,15 @@ pub struct Entry {
     pub expire_ms: Option<i64>,
     pub lru_idle: Option<u64>,
     pub lfu_freq: Option<u8>,
+}
+
+/// A key read with its value kept packed ([`Reader::set_keep_packed`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PackedEntry {
+    pub db: u32,
+    pub key: Bytes,
+    pub object: PackedObject,
+    pub meta: KeyMeta,
 }
 
 impl Entry {

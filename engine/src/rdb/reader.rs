@@ -4,9 +4,9 @@ use std::io::Read;
 
 use bytes::Bytes;
 
-use super::decode::{module_name, read_value};
+use super::decode::{module_name, read_value, Decoded};
 use super::source::Source;
-use super::{opcode, rdb_type, Entry, Error, Result, MAX_READ_VERSION};
+use super::{opcode, rdb_type, Entry, Error, PackedEntry, Result, MAX_READ_VERSION};
 
 /// What an RDB file holds, in file order.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,6 +28,10 @@ pub enum Event {
     /// whether to drop them is the caller's policy (Redis drops them when
     /// loading as a master).
     Entry(Entry),
+    /// A key whose value is kept as the file's listpack or intset; only
+    /// with [`Reader::set_keep_packed`], otherwise such keys come as
+    /// [`Event::Entry`].
+    Packed(PackedEntry),
     /// End of file. `checksum` is the CRC64 stored in the file, verified
     /// unless verification was turned off; `None` when the file has none
     /// (version < 5) or it is 0 ("saved without checksum").
@@ -45,6 +49,7 @@ pub struct Reader<R: Read> {
     src: Source<R>,
     version: u16,
     verify_checksum: bool,
+    keep_packed: bool,
     db: u32,
     done: bool,
     empty_keys_skipped: u64,
@@ -71,6 +76,7 @@ impl<R: Read> Reader<R> {
             src,
             version: version as u16,
             verify_checksum: true,
+            keep_packed: false,
             db: 0,
             done: false,
             empty_keys_skipped: 0,
@@ -86,6 +92,14 @@ impl<R: Read> Reader<R> {
     /// / `skip-checksum-validation`); on by default.
     pub fn set_verify_checksum(&mut self, verify: bool) {
         self.verify_checksum = verify;
+    }
+
+    /// Whether to hand over listpack hashes, intsets and listpack sorted
+    /// sets (those in Redis's order) as [`Event::Packed`], checked as
+    /// strictly but not unpacked, for a loader that stores them as they
+    /// are; off by default.
+    pub fn set_keep_packed(&mut self, keep: bool) {
+        self.keep_packed = keep;
     }
 
     /// Bytes consumed so far (for progress reports).
@@ -184,10 +198,18 @@ impl<R: Read> Reader<R> {
                 opcode::EOF => return self.end().map(Some),
                 t if rdb_type::is_object_type(t) => {
                     entry.key = src.string()?.into();
-                    match read_value(src, t)? {
-                        Some(object) => {
+                    match read_value(src, t, self.keep_packed)? {
+                        Some(Decoded::Object(object)) => {
                             entry.object = object;
                             return Ok(Some(Event::Entry(entry)));
+                        }
+                        Some(Decoded::Packed(object)) => {
+                            return Ok(Some(Event::Packed(PackedEntry {
+                                db: entry.db,
+                                meta: entry.meta(),
+                                key: entry.key,
+                                object,
+                            })));
                         }
                         None => {
                             self.empty_keys_skipped += 1;
@@ -230,5 +252,129 @@ impl<R: Read> Iterator for Reader<R> {
 
     fn next(&mut self) -> Option<Self::Item> {
         self.next_event().transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rdb::{KeyMeta, Object, Packed, PackedObject, WriteOptions, Writer};
+    use crate::types::{Entry as Element, Intset, Listpack};
+
+    fn listpack(items: &[&str]) -> Listpack {
+        let mut lp = Listpack::new();
+        for i in items {
+            lp.push_back(Element::Str(i.as_bytes()));
+        }
+        lp
+    }
+
+    /// A file of one key per value, keys "0", "1", ...
+    fn file(values: &[Packed<'_>]) -> Vec<u8> {
+        let mut w = Writer::new(Vec::new(), &WriteOptions::default()).unwrap();
+        for (i, &v) in values.iter().enumerate() {
+            w.write_packed(i.to_string().as_bytes(), &KeyMeta::default(), v)
+                .unwrap();
+        }
+        w.finish().unwrap()
+    }
+
+    fn read(data: &[u8], keep_packed: bool) -> Result<Vec<Event>> {
+        let mut r = Reader::new(data)?;
+        r.set_keep_packed(keep_packed);
+        r.filter(|e| !matches!(e, Ok(Event::End { .. }) | Ok(Event::SelectDb(_))))
+            .collect()
+    }
+
+    fn b(s: &str) -> Bytes {
+        Bytes::copy_from_slice(s.as_bytes())
+    }
+
+    #[test]
+    fn packed_values_are_kept_or_unpacked() {
+        let hash = listpack(&["f", "v", "n", "12"]);
+        let zset = listpack(&["a", "1", "b", "2.5"]);
+        let unordered = listpack(&["b", "2", "a", "1"]);
+        let set = Intset::from_sorted(&[-1, 70000]);
+        let empty = Listpack::new();
+        let data = file(&[
+            Packed::Hash(&hash),
+            Packed::ZSet(&zset),
+            Packed::ZSet(&unordered),
+            Packed::Set(&set),
+            Packed::Hash(&empty),
+        ]);
+        let unpacked = [
+            Object::Hash(vec![(b("f"), b("v")), (b("n"), b("12"))]),
+            Object::ZSet(vec![(b("a"), 1.0), (b("b"), 2.5)]),
+            Object::ZSet(vec![(b("b"), 2.0), (b("a"), 1.0)]),
+            Object::Set(vec![b("-1"), b("70000")]),
+        ];
+        let objects: Vec<Object> = read(&data, false)
+            .unwrap()
+            .into_iter()
+            .map(|e| match e {
+                Event::Entry(e) => e.object,
+                e => panic!("unpacked {e:?}"),
+            })
+            .collect();
+        assert_eq!(objects, unpacked);
+
+        let kept = read(&data, true).unwrap();
+        assert_eq!(kept.len(), 4, "the empty hash is not written");
+        let packed = |i: usize| match &kept[i] {
+            Event::Packed(e) => e.object.clone(),
+            e => panic!("kept {e:?}"),
+        };
+        assert_eq!(packed(0), PackedObject::Hash(hash));
+        assert_eq!(packed(1), PackedObject::ZSet(zset));
+        assert_eq!(packed(3), PackedObject::Set(set));
+        // Out of Redis's order, a sorted set is no in-memory listpack.
+        assert!(matches!(&kept[2], Event::Entry(e) if e.object == unpacked[2]));
+    }
+
+    #[test]
+    fn packed_values_are_checked() {
+        let raw = |entries: &[u8], count: u8| {
+            let mut lp = vec![0, 0, 0, 0, count, 0];
+            lp.extend_from_slice(entries);
+            lp.push(0xFF);
+            lp[0] = lp.len() as u8;
+            Listpack::from_bytes(&lp).unwrap()
+        };
+        // 12 as an integer, then "12" as a string: the same field (member).
+        let repeated = raw(&[0x0C, 1, 0x01, 1, 0x82, b'1', b'2', 3, 0x02, 1], 4);
+        let bad_score = listpack(&["a", "x"]);
+        let odd = listpack(&["a"]);
+        for (value, why) in [
+            (Packed::Hash(&repeated), "duplicate hash fields"),
+            (Packed::ZSet(&repeated), "duplicate sorted set members"),
+            (Packed::ZSet(&bad_score), "invalid sorted set score"),
+            (
+                Packed::Hash(&odd),
+                "odd number of elements in a hash or sorted set",
+            ),
+        ] {
+            let data = file(&[value]);
+            for keep in [false, true] {
+                match read(&data, keep) {
+                    Err(Error::Corrupt { reason, .. }) => assert_eq!(reason, why),
+                    r => panic!("{value:?}: {r:?}"),
+                }
+            }
+        }
+        let mut data = file(&[Packed::Hash(&listpack(&["f", "v"]))]);
+        // The backlen of "v", before the listpack's terminator, the EOF
+        // opcode and the checksum.
+        let at = data.len() - 8 - 1 - 1 - 1;
+        data[at] ^= 0x40;
+        let mut r = Reader::new(&data[..]).unwrap();
+        r.set_verify_checksum(false);
+        match r.find(|e| e.is_err()) {
+            Some(Err(Error::Corrupt { reason, .. })) => {
+                assert_eq!(reason, "listpack backlen does not match its entry")
+            }
+            r => panic!("{r:?}"),
+        }
     }
 }

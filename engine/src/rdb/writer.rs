@@ -4,7 +4,7 @@ use std::io::Write;
 
 use super::encode::Encoder;
 use super::sink::Sink;
-use super::{opcode, Entry, KeyMeta, Object, Result, WriteOptions, RDB_VERSION};
+use super::{opcode, Entry, KeyMeta, Object, Packed, Result, WriteOptions, RDB_VERSION};
 
 /// Writes an RDB file to `W` one item at a time, in Redis's order:
 /// [`Writer::new`] (the `REDIS0010` signature), AUX fields
@@ -123,6 +123,14 @@ impl<W: Write> Writer<W> {
         let written =
             self.encoder
                 .string(&mut self.sink, |s, t| key_head(s, t, key, meta), value)?;
+        self.done(written)
+    }
+
+    /// Writes a key holding a listpack or intset, copied as it is.
+    pub fn write_packed(&mut self, key: &[u8], meta: &KeyMeta, packed: Packed<'_>) -> Result<()> {
+        let written =
+            self.encoder
+                .packed(&mut self.sink, |s, t| key_head(s, t, key, meta), packed)?;
         self.done(written)
     }
 

@@ -6,17 +6,14 @@
 //! entry's size (1 byte, or 0xFE + u32 LE), an encoding (string length in
 //! 1, 2 or 5 bytes, or an integer kind), then the data.
 
-use super::listpack::Item;
+use crate::types::Entry;
 
 const HEADER: usize = 10;
 const END: u8 = 0xff;
 
 /// Validates `zl` completely (as `ziplistValidateIntegrity` with deep
 /// checks) and calls `f` with each element in order. Returns the count.
-pub fn walk<'a>(
-    zl: &'a [u8],
-    mut f: impl FnMut(Item<'a>) -> Result<(), &'static str>,
-) -> Result<usize, &'static str> {
+pub fn walk<'a>(zl: &'a [u8], mut f: impl FnMut(Entry<'a>)) -> Result<usize, &'static str> {
     const BAD: &str = "ziplist integrity check failed";
     if zl.len() < HEADER + 1
         || u32::from_le_bytes(zl[..4].try_into().expect("4 bytes")) as usize != zl.len()
@@ -47,7 +44,7 @@ pub fn walk<'a>(
             return Err(BAD);
         }
         let (item, size) = decode_entry(&zl[p + n..end]).ok_or(BAD)?;
-        f(item)?;
+        f(item);
         count += 1;
         last = Some(p);
         prev_size = n + size;
@@ -67,7 +64,7 @@ pub fn walk<'a>(
 
 /// Decodes the encoding and data at the start of `b`: the element and the
 /// size of encoding + data.
-fn decode_entry(b: &[u8]) -> Option<(Item<'_>, usize)> {
+fn decode_entry(b: &[u8]) -> Option<(Entry<'_>, usize)> {
     let e = *b.first()?;
     let int = |n: usize| -> Option<i64> {
         let bytes = b.get(1..1 + n)?;
@@ -76,8 +73,8 @@ fn decode_entry(b: &[u8]) -> Option<(Item<'_>, usize)> {
         let shift = 64 - 8 * n as u32;
         Some(i64::from_le_bytes(v) << shift >> shift)
     };
-    let string = |hdr: usize, n: usize| -> Option<(Item<'_>, usize)> {
-        Some((Item::Str(b.get(hdr..hdr.checked_add(n)?)?), hdr + n))
+    let string = |hdr: usize, n: usize| -> Option<(Entry<'_>, usize)> {
+        Some((Entry::Str(b.get(hdr..hdr.checked_add(n)?)?), hdr + n))
     };
     match e {
         0x00..=0x3f => string(1, e as usize),
@@ -86,12 +83,12 @@ fn decode_entry(b: &[u8]) -> Option<(Item<'_>, usize)> {
             5,
             u32::from_be_bytes(b.get(1..5)?.try_into().ok()?) as usize,
         ),
-        0xc0 => Some((Item::Int(int(2)?), 3)),
-        0xd0 => Some((Item::Int(int(4)?), 5)),
-        0xe0 => Some((Item::Int(int(8)?), 9)),
-        0xf0 => Some((Item::Int(int(3)?), 4)),
-        0xfe => Some((Item::Int(int(1)?), 2)),
-        0xf1..=0xfd => Some((Item::Int((e & 0x0f) as i64 - 1), 1)),
+        0xc0 => Some((Entry::Int(int(2)?), 3)),
+        0xd0 => Some((Entry::Int(int(4)?), 5)),
+        0xe0 => Some((Entry::Int(int(8)?), 9)),
+        0xf0 => Some((Entry::Int(int(3)?), 4)),
+        0xfe => Some((Entry::Int(int(1)?), 2)),
+        0xf1..=0xfd => Some((Entry::Int((e & 0x0f) as i64 - 1), 1)),
         _ => None,
     }
 }
@@ -107,15 +104,8 @@ mod tests {
             0x0f, 0, 0, 0, 0x0c, 0, 0, 0, 2, 0, 0x00, 0xf3, 0x02, 0xf6, 0xff,
         ];
         let mut got = Vec::new();
-        assert_eq!(
-            walk(&zl, |i| {
-                got.push(i);
-                Ok(())
-            })
-            .unwrap(),
-            2
-        );
-        assert_eq!(got, [Item::Int(2), Item::Int(5)]);
+        assert_eq!(walk(&zl, |i| got.push(i)).unwrap(), 2);
+        assert_eq!(got, [Entry::Int(2), Entry::Int(5)]);
     }
 
     #[test]
@@ -130,21 +120,20 @@ mod tests {
         zl[..4].copy_from_slice(&total.to_le_bytes());
         zl[4..8].copy_from_slice(&(tail as u32).to_le_bytes());
         let mut got = Vec::new();
-        walk(&zl, |i| {
-            got.push(i);
-            Ok(())
-        })
-        .unwrap();
-        assert_eq!(got[..3], [Item::Str(b"a"), Item::Str(b"bb"), Item::Int(7)]);
-        assert_eq!(got[3], Item::Str(&[b's'; 300]));
+        walk(&zl, |i| got.push(i)).unwrap();
+        assert_eq!(
+            got[..3],
+            [Entry::Str(b"a"), Entry::Str(b"bb"), Entry::Int(7)]
+        );
+        assert_eq!(got[3], Entry::Str(&[b's'; 300]));
         for cut in 0..zl.len() {
-            assert!(walk(&zl[..cut], |_| Ok(())).is_err());
+            assert!(walk(&zl[..cut], |_| {}).is_err());
         }
         for i in 0..zl.len() {
             for bit in 0..8 {
                 let mut bad = zl.clone();
                 bad[i] ^= 1 << bit;
-                let _ = walk(&bad, |_| Ok(()));
+                let _ = walk(&bad, |_| {});
             }
         }
     }

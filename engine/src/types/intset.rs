@@ -16,6 +16,7 @@ use super::Corrupt;
 
 const HEADER: usize = 8;
 
+/// `why` names the intset: it is also the reason of an RDB error.
 fn corrupt(why: &'static str) -> Corrupt {
     Corrupt {
         what: "intset",
@@ -80,25 +81,43 @@ impl Intset {
     /// count, not empty, strictly ascending.
     pub fn from_bytes(bytes: &[u8]) -> Result<Intset, Corrupt> {
         if bytes.len() < HEADER {
-            return Err(corrupt("shorter than its header"));
+            return Err(corrupt("shorter than an intset header"));
         }
         let (width, len) = header(bytes);
         if ![2, 4, 8].contains(&width) {
-            return Err(corrupt("unknown encoding"));
+            return Err(corrupt("unknown intset encoding"));
         }
         if len.checked_mul(width).and_then(|n| n.checked_add(HEADER)) != Some(bytes.len()) {
-            return Err(corrupt("size does not match the count"));
+            return Err(corrupt("intset size does not match its count"));
         }
         if len == 0 {
-            return Err(corrupt("empty"));
+            return Err(corrupt("empty intset"));
         }
         let ascending = (1..len).all(|i| read(bytes, width, i - 1) < read(bytes, width, i));
         if !ascending {
-            return Err(corrupt("not sorted or has duplicates"));
+            return Err(corrupt("intset not sorted or has duplicates"));
         }
         Ok(Intset {
             buf: ThinBytes::new(bytes),
         })
+    }
+
+    /// An intset of `sorted` (strictly ascending) at the width its extremes
+    /// need, built in place rather than by upgrading insertions.
+    pub fn from_sorted(sorted: &[i64]) -> Intset {
+        debug_assert!(sorted.windows(2).all(|w| w[0] < w[1]), "not ascending");
+        let width = match (sorted.first(), sorted.last()) {
+            (Some(&lo), Some(&hi)) => width_for(lo).max(width_for(hi)),
+            _ => 2,
+        };
+        let mut is = Intset::new();
+        is.resize(width, sorted.len());
+        // SAFETY: the allocation now holds `sorted.len()` elements of `width`.
+        let buf = unsafe { is.buf.slice_mut(HEADER + width * sorted.len()) };
+        for (i, &v) in sorted.iter().enumerate() {
+            write(buf, width, i, v);
+        }
+        is
     }
 
     fn header(&self) -> (usize, usize) {
@@ -315,6 +334,23 @@ mod tests {
             assert_eq!(s.width(), width, "{v}");
             assert!(s.contains(v) && s.contains(1));
             assert_eq!(s.iter().collect::<Vec<_>>(), [v.min(1), v.max(1)]);
+        }
+    }
+
+    #[test]
+    fn from_sorted_matches_insertions() {
+        for values in [
+            &[][..],
+            &[-3, 1, 2],
+            &[1, 70000],
+            &[-5_000_000_000, 0],
+            &[i64::MIN, i64::MAX],
+        ] {
+            let mut inserted = Intset::new();
+            for &v in values {
+                inserted.insert(v);
+            }
+            assert_eq!(Intset::from_sorted(values), inserted, "{values:?}");
         }
     }
 

@@ -30,10 +30,14 @@ const EOF: u8 = 0xFF;
 const COUNT_UNKNOWN: u16 = u16::MAX;
 const EMPTY: [u8; 7] = [7, 0, 0, 0, 0, 0, EOF];
 
+/// Size of an empty listpack: the header and the terminator.
+pub const EMPTY_BYTES: usize = EMPTY.len();
+
 /// Redis refuses to grow a listpack beyond 1 GiB (`LISTPACK_MAX_SAFETY_SIZE`);
 /// its users switch to their big encoding first (see [`Listpack::safe_to_add`]).
 pub const MAX_SAFE_BYTES: usize = 1 << 30;
 
+/// `why` names the listpack: it is also the reason of an RDB error.
 fn corrupt(why: &'static str) -> Corrupt {
     Corrupt {
         what: "listpack",
@@ -43,7 +47,7 @@ fn corrupt(why: &'static str) -> Corrupt {
 
 /// One element of a listpack (or of another compact encoding): an integer
 /// or a byte string.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Entry<'a> {
     Int(i64),
     Str(&'a [u8]),
@@ -84,6 +88,11 @@ impl<'a> Entry<'a> {
             Entry::Int(n) => Some(n),
             Entry::Str(s) => parse_canonical_i64(s),
         }
+    }
+
+    /// Bytes the element takes in a listpack, backlen included.
+    pub fn encoded_size(&self) -> usize {
+        Encoded::new(*self).size()
     }
 }
 
@@ -295,38 +304,80 @@ impl<'a> Encoded<'a> {
     }
 }
 
+/// Writes one listpack at the end of a byte buffer, element by element and
+/// without a [`Listpack`] of its own: how RDB files and DUMP payloads get
+/// theirs, in a buffer reused for every value. Elements are encoded as in a
+/// [`Listpack`] (a string that is a canonical integer as an integer).
+pub struct Builder<'a> {
+    buf: &'a mut Vec<u8>,
+    start: usize,
+    count: usize,
+}
+
+impl<'a> Builder<'a> {
+    pub fn new(buf: &'a mut Vec<u8>) -> Builder<'a> {
+        let start = buf.len();
+        buf.extend_from_slice(&EMPTY[..HEADER]);
+        Builder {
+            buf,
+            start,
+            count: 0,
+        }
+    }
+
+    pub fn push(&mut self, entry: Entry<'_>) {
+        let e = Encoded::new(entry);
+        let at = self.buf.len();
+        self.buf.resize(at + e.size(), 0);
+        e.write(&mut self.buf[at..]);
+        self.count += 1;
+    }
+
+    /// Writes the terminator and the header; returns the listpack's size.
+    pub fn finish(self) -> usize {
+        self.buf.push(EOF);
+        let total = self.buf.len() - self.start;
+        let total32 = u32::try_from(total).expect("listpack over 4 GiB");
+        let count = self.count.min(usize::from(COUNT_UNKNOWN)) as u16;
+        let header = &mut self.buf[self.start..self.start + HEADER];
+        header[..4].copy_from_slice(&total32.to_le_bytes());
+        header[4..].copy_from_slice(&count.to_le_bytes());
+        total
+    }
+}
+
 /// Checks `bytes` the way Redis's deep `lpValidateIntegrity` does (header
 /// size, terminator, every entry's encoding and backlen, the count), and
 /// also that the only terminator is the last byte.
 fn validate(bytes: &[u8]) -> Result<(), Corrupt> {
     if bytes.len() < EMPTY.len() {
-        return Err(corrupt("shorter than its header"));
+        return Err(corrupt("shorter than a listpack header"));
     }
     let total = u32::from_le_bytes(bytes[..4].try_into().expect("4 bytes")) as usize;
     if total != bytes.len() {
-        return Err(corrupt("size in header does not match"));
+        return Err(corrupt("listpack size field does not match"));
     }
     let end = bytes.len() - 1;
     if bytes[end] != EOF {
-        return Err(corrupt("no terminator"));
+        return Err(corrupt("no listpack terminator"));
     }
     let mut p = HEADER;
     let mut count = 0usize;
     while p < end {
-        let l = encoded_len(bytes, p).ok_or(corrupt("bad entry encoding"))?;
+        let l = encoded_len(bytes, p).ok_or(corrupt("unknown listpack entry encoding"))?;
         let next = p + l + backlen_size(l);
         if next > end {
-            return Err(corrupt("entry runs past the end"));
+            return Err(corrupt("listpack entry runs past the end"));
         }
         if read_backlen(bytes, next - 1) != Some(l) {
-            return Err(corrupt("backlen does not match the entry"));
+            return Err(corrupt("listpack backlen does not match its entry"));
         }
         count += 1;
         p = next;
     }
     let header_count = u16::from_le_bytes([bytes[4], bytes[5]]);
     if header_count != COUNT_UNKNOWN && usize::from(header_count) != count {
-        return Err(corrupt("count in header does not match"));
+        return Err(corrupt("listpack count field does not match"));
     }
     Ok(())
 }
@@ -803,6 +854,29 @@ mod tests {
         lp.delete_run(lp.seek(1).unwrap(), 100);
         assert_eq!(entries(&lp), [b"v0"]);
         assert_eq!(lp.bytes_len(), lp.as_bytes().len());
+    }
+
+    #[test]
+    fn builder_writes_what_a_listpack_holds() {
+        // lpAppend of "a", "1", "-1", "1000" (checked against listpack.c).
+        let redis = [
+            0x12, 0, 0, 0, 4, 0, 0x81, b'a', 2, 0x01, 1, 0xDF, 0xFF, 2, 0xC3, 0xE8, 2, 0xFF,
+        ];
+        let mut buf = b"prefix".to_vec();
+        let mut b = Builder::new(&mut buf);
+        let mut lp = Listpack::new();
+        for s in [&b"a"[..], b"1", b"-1", b"1000"] {
+            b.push(Entry::Str(s));
+            lp.push_back(Entry::Str(s));
+        }
+        assert_eq!(b.finish(), redis.len());
+        assert_eq!(&buf[6..], redis);
+        assert_eq!(lp.as_bytes(), redis);
+        let sizes: usize = lp.iter().map(|e| e.encoded_size()).sum();
+        assert_eq!(EMPTY_BYTES + sizes, redis.len());
+        for cut in 0..redis.len() {
+            assert!(Listpack::from_bytes(&redis[..cut]).is_err(), "cut {cut}");
+        }
     }
 
     #[test]
