@@ -149,6 +149,8 @@ mod tests {
         assert_eq!(parse_canonical_i64(b"9223372036854775807"), Some(i64::MAX));
         assert_eq!(parse_canonical_i64(b"-9223372036854775808"), Some(i64::MIN));
         assert_eq!(parse_canonical_i64(b"9223372036854775808"), None);
+        assert_eq!(parse_canonical_i64(b"-9223372036854775809"), None);
+        assert_eq!(parse_canonical_i64(b"12345678901234567890"), None);
         for bad in [&b""[..], b"-", b"-0", b"007", b"+1", b" 1", b"1 ", b"1a"] {
             assert_eq!(parse_canonical_i64(bad), None, "{bad:?}");
         }

@@ -8,7 +8,7 @@
 
 use std::io::Write;
 
-use super::num::{parse_int, score_as_int, score_text};
+use super::num::{score_as_int, score_text};
 use super::sink::Sink;
 use super::{rdb_type, Error, Limits, Object, Packed, Result};
 use crate::types::listpack::{self, Builder, Entry};
@@ -179,7 +179,7 @@ impl Encoder {
         for m in members.clone() {
             count += 1;
             if all_ints {
-                match parse_int(m.as_ref()) {
+                match crate::parse_canonical_i64(m.as_ref()) {
                     Some(v) if count <= max => self.ints.push(v),
                     _ => all_ints = false,
                 }

@@ -1,35 +1,5 @@
 //! Numbers as text, the way Redis converts them when encoding values.
 
-/// Parses `s` if it is the canonical decimal form of an `i64` (Redis's
-/// `string2ll`): no sign but `-`, no leading zeros, no `-0`, at most 20
-/// bytes. Exactly the strings Redis stores as integers.
-pub fn parse_int(s: &[u8]) -> Option<i64> {
-    let (neg, digits) = match s {
-        [b'0'] => return Some(0),
-        [b'-', rest @ ..] => (true, rest),
-        _ => (false, s),
-    };
-    match digits.first() {
-        Some(b'1'..=b'9') if digits.len() <= 19 => {}
-        _ => return None,
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add((d - b'0') as u64)?;
-    }
-    if neg {
-        if v > 1 << 63 {
-            return None;
-        }
-        Some((v as i64).wrapping_neg())
-    } else {
-        i64::try_from(v).ok()
-    }
-}
-
 /// Decimal text of `v`.
 pub fn int_text(v: i64) -> Vec<u8> {
     itoa::Buffer::new().format(v).as_bytes().to_vec()
@@ -95,28 +65,6 @@ pub fn parse_score(s: &[u8]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn canonical_ints() {
-        for (s, v) in [
-            ("0", Some(0)),
-            ("-1", Some(-1)),
-            ("9223372036854775807", Some(i64::MAX)),
-            ("-9223372036854775808", Some(i64::MIN)),
-            ("9223372036854775808", None),
-            ("-9223372036854775809", None),
-            ("-0", None),
-            ("01", None),
-            ("+1", None),
-            ("", None),
-            ("-", None),
-            (" 1", None),
-            ("1a", None),
-            ("12345678901234567890", None),
-        ] {
-            assert_eq!(parse_int(s.as_bytes()), v, "{s}");
-        }
-    }
 
     #[test]
     fn printf_g17() {

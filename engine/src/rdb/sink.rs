@@ -4,7 +4,6 @@
 use std::io::Write;
 
 use super::lzf::Compressor;
-use super::num::parse_int;
 use super::{crc64, Result};
 
 /// Bytes buffered before a write to the underlying writer.
@@ -119,7 +118,7 @@ impl<W: Write> Sink<W> {
     /// 4 bytes smaller, else length + bytes.
     pub fn string(&mut self, s: &[u8]) -> Result<()> {
         if s.len() <= 11 {
-            if let Some(v) = parse_int(s) {
+            if let Some(v) = crate::parse_canonical_i64(s) {
                 if self.int_form(v) {
                     return Ok(());
                 }
