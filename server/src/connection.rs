@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use resp::{Limits, RequestDecoder, Writer};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
@@ -18,7 +18,8 @@ use crate::commands::{dispatch, EngineLock};
 use crate::config::ObufLimit;
 use crate::log::log;
 use crate::session::{ReplyMode, Session};
-use crate::state::{unix_ms, Counters, Shared};
+use crate::state::{unix_ms, Counters, PauseMode, Shared};
+use engine::command::flags;
 
 const READ_CHUNK: usize = 16 * 1024;
 /// Buffers grown past this are replaced by small ones once empty.
@@ -33,6 +34,8 @@ enum Event {
     Acked,
     Mail(Option<Mail>),
     Timeout,
+    /// The pause holding a postponed command is over.
+    Unpaused,
     Close,
 }
 
@@ -73,6 +76,7 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
     let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
     let mut wbuf = BytesMut::with_capacity(READ_CHUNK);
     let idle = (timeout > 0).then(|| Duration::from_secs(u64::from(timeout)));
+    let mut postponed: Option<Postponed> = None;
     log!(Verbose, "Accepted {addr}");
 
     loop {
@@ -81,12 +85,15 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
         }
         let blocked = session.blocked.clone();
         let waiting = session.wait;
+        let held_write = postponed.as_ref().map(|p| p.write);
         let event = tokio::select! {
             r = stream.read_buf(&mut rbuf) => Event::Read(r),
             m = mailbox.recv(), if !session.repl.hold_stream_until_ack || handle.is_killed() => Event::Mail(m),
             _ = deadline(blocked.as_deref()) => Event::Timeout,
             _ = wait_tick(&srv.repl.acked, waiting), if waiting.is_some() => Event::Acked,
-            _ = idle_timer(idle), if blocked.is_none() && !session.subscribed() && !session.repl.is_replica => {
+            _ = unpaused(&srv, held_write), if held_write.is_some() => Event::Unpaused,
+            // A postponed client is blocked, which Redis never times out.
+            _ = idle_timer(idle), if blocked.is_none() && held_write.is_none() && !session.subscribed() && !session.repl.is_replica => {
                 log!(Verbose, "Closing idle client");
                 Event::Close
             }
@@ -132,6 +139,7 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
                 }
                 run_pending = true;
             }
+            Event::Unpaused => run_pending = true,
             Event::Acked => {
                 if let Some(w) = session.wait {
                     let acked = crate::replication::acked(&srv, w.offset);
@@ -153,8 +161,11 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
             let commands = run_batch(
                 &srv,
                 &mut session,
-                &mut decoder,
-                &mut rbuf,
+                Input {
+                    decoder: &mut decoder,
+                    rbuf: &mut rbuf,
+                    postponed: &mut postponed,
+                },
                 &mut wbuf,
                 allowance,
             );
@@ -330,23 +341,58 @@ fn time_out(srv: &Arc<Shared>, w: &Arc<Waiter>, wbuf: &mut BytesMut) {
     engine::command::blocking::blocked_timeout_reply(&mut Writer::new(wbuf, w.proto));
 }
 
+/// A command CLIENT PAUSE holds back, to run first once the pause is over.
+struct Postponed {
+    args: Vec<Bytes>,
+    /// Whether it may write or replicate (a WRITE pause holds it).
+    write: bool,
+}
+
+/// Where a batch's requests come from: a postponed one, then `rbuf`.
+struct Input<'a> {
+    decoder: &'a mut RequestDecoder,
+    rbuf: &'a mut BytesMut,
+    postponed: &'a mut Option<Postponed>,
+}
+
 /// Decodes and runs every complete request in `rbuf`, stopping early when a
-/// command blocks; returns how many ran.
+/// command blocks or is postponed; returns how many ran.
 fn run_batch(
     srv: &Arc<Shared>,
     session: &mut Session,
-    decoder: &mut RequestDecoder,
-    rbuf: &mut BytesMut,
+    input: Input,
     wbuf: &mut BytesMut,
     allowance: Option<Allowance>,
 ) -> u64 {
+    let Input {
+        decoder,
+        rbuf,
+        postponed,
+    } = input;
     let mut engine = EngineLock::new(&srv.engine);
     let mut commands = 0;
     session.now = unix_ms();
     let mut args = Vec::new();
     while session.blocked.is_none() && session.wait.is_none() {
-        match decoder.decode_into(rbuf, &mut args) {
+        let next = match postponed.take() {
+            Some(p) => {
+                args = p.args;
+                Ok(true)
+            }
+            None => decoder.decode_into(rbuf, &mut args),
+        };
+        match next {
             Ok(true) => {
+                // One relaxed load per command while no pause is on.
+                if srv.pause.maybe_on() {
+                    if let Some(write) = held_by_pause(srv, session, &args) {
+                        *postponed = Some(Postponed {
+                            args: std::mem::take(&mut args),
+                            write,
+                        });
+                        break;
+                    }
+                }
                 commands += 1;
                 let mark = wbuf.len();
                 let was_replica = session.repl.is_replica;
@@ -386,6 +432,47 @@ fn run_batch(
         crate::replication::feed(srv, engine.get());
     }
     commands
+}
+
+/// Whether CLIENT PAUSE holds this request back now, as Redis's
+/// `processCommand` decides it: replicas never wait, and requests refused
+/// before the pause check (unknown command, arity, NOAUTH, RESP2
+/// subscribed context) are answered at once. `Some(write)` when held,
+/// `write` saying whether it may write or replicate.
+fn held_by_pause(srv: &Shared, session: &Session, args: &[Bytes]) -> Option<bool> {
+    let mode = srv.pause.mode(unix_ms());
+    if mode == PauseMode::Off || session.repl.is_replica {
+        return None;
+    }
+    let found = crate::commands::resolve(args).ok()?;
+    let name = found.entry.name();
+    if !session.authenticated && found.flags() & flags::NO_AUTH == 0 {
+        return None;
+    }
+    if session.subscribed()
+        && session.proto == resp::Protocol::Resp2
+        && name != "ping"
+        && !crate::commands::pubsub::allowed_when_subscribed(name)
+    {
+        return None;
+    }
+    let write = match (name, &session.multi) {
+        // Only the queue's flags are known: Redis's rule by flag.
+        ("exec", Some(tx)) => tx.flags() & (flags::WRITE | flags::MAY_REPLICATE) != 0,
+        _ => may_replicate(found.flags(), name),
+    };
+    mode.holds(write).then_some(write)
+}
+
+/// Redis 7.0's `CMD_WRITE | CMD_MAY_REPLICATE` test. Its `may_replicate`
+/// commands are named, as our table's flag is not the same set (PFCOUNT
+/// lacks it; CONFIG SET has it, which a WRITE pause must not hold).
+fn may_replicate(bits: u32, name: &str) -> bool {
+    bits & flags::WRITE != 0
+        || matches!(
+            name,
+            "publish" | "spublish" | "pfcount" | "eval" | "evalsha" | "fcall"
+        )
 }
 
 /// CLIENT REPLY OFF/SKIP: drop what the command wrote.
@@ -431,6 +518,15 @@ async fn wait_tick(acked: &tokio::sync::Notify, waiting: Option<crate::replicati
 async fn idle_timer(idle: Option<Duration>) {
     match idle {
         Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves when a pause no longer holds a postponed command (`write`:
+/// whether it may write).
+async fn unpaused(srv: &Shared, write: Option<bool>) {
+    match write {
+        Some(write) => srv.pause.lifted(write).await,
         None => std::future::pending().await,
     }
 }

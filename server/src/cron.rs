@@ -18,7 +18,9 @@ pub async fn run(srv: Arc<Shared>) {
         let hz = srv.config.read().settings().hz.clamp(1, 500) as u64;
         // Redis spends at most 25% of each 1/hz period expiring keys.
         let budget = Duration::from_micros(1_000_000 / hz / 4);
-        {
+        // While clients are paused the dataset stands still: no expiry
+        // deletes (replicas would see them), as Redis's activeExpireCycle.
+        if !srv.pause.is_on(unix_ms()) {
             let mut eng = srv.engine.lock();
             eng.active_expire_cycle(unix_ms(), budget);
             crate::commands::pubsub::publish_keyspace_events(&srv, &mut eng);

@@ -142,7 +142,9 @@ pub fn perform_evictions(srv: &Shared, eng: &mut Engine) -> EvictOutcome {
         return EvictOutcome::Ok;
     }
     let used = memstats::used_memory_recent(READING_MAX_AGE);
-    if used <= maxmemory {
+    // Paused clients keep the dataset as it is: nothing is evicted, and
+    // nothing refused for memory (Redis's isSafeToPerformEvictions).
+    if used <= maxmemory || srv.pause.is_on(unix_ms()) {
         return EvictOutcome::Ok;
     }
     let (_, replicas) = replication_memory(srv);

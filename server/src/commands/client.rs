@@ -8,6 +8,7 @@ use engine::{Error, Result};
 use super::{Call, ServerHandler};
 use crate::clients::{Handle, Kind};
 use crate::session::ReplyMode;
+use crate::state::{unix_ms, PauseMode};
 
 pub(super) fn commands() -> Vec<CommandDef<ServerHandler>> {
     const F: u32 = NOSCRIPT | LOADING | STALE;
@@ -20,8 +21,8 @@ pub(super) fn commands() -> Vec<CommandDef<ServerHandler>> {
         sub("getname", 2, F, getname, "Returns the name of the connection."),
         sub("no-evict", 3, ADMIN | F, no_evict, "Sets the client eviction mode of the connection."),
         sub("reply", 3, F, reply, "Instructs the server whether to reply to commands."),
-        sub("pause", -3, ADMIN | F, ok, "Suspends commands processing."),
-        sub("unpause", 2, ADMIN | F, ok, "Resumes processing of clients that were paused."),
+        sub("pause", -3, ADMIN | F, pause, "Suspends commands processing."),
+        sub("unpause", 2, ADMIN | F, unpause, "Resumes processing of clients that were paused."),
         sub("getredir", 2, F, getredir, "Returns the client ID to which the connection's tracking notifications are redirected."),
         sub("help", 2, LOADING | STALE, help, "Returns helpful text about the different subcommands."),
     ];
@@ -259,7 +260,45 @@ fn reply(call: &mut Call) -> Result<()> {
     Ok(())
 }
 
-fn ok(call: &mut Call) -> Result<()> {
+/// CLIENT PAUSE timeout [WRITE|ALL]: the mode is checked before the
+/// timeout, as in Redis.
+fn pause(call: &mut Call) -> Result<()> {
+    let mode = match call.args.len() {
+        3 => PauseMode::All,
+        4 => match String::from_utf8_lossy(call.arg(3)).to_lowercase().as_str() {
+            "write" => PauseMode::Write,
+            "all" => PauseMode::All,
+            _ => return Err(Error::err("CLIENT PAUSE mode must be WRITE or ALL")),
+        },
+        _ => {
+            // Redis's addReplySubcommandSyntaxError echoes the names given.
+            let arg = |i: usize| String::from_utf8_lossy(&call.args[i]).into_owned();
+            return Err(Error::err(format!(
+                "unknown subcommand or wrong number of arguments for '{:.128}'. Try {} HELP.",
+                arg(1),
+                arg(0).to_uppercase()
+            )));
+        }
+    };
+    let timeout = args::int(call.arg(2))
+        .map_err(|_| Error::err("timeout is not an integer or out of range"))?;
+    if timeout < 0 {
+        return Err(Error::err("timeout is negative"));
+    }
+    let now = unix_ms();
+    // Redis's getTimeoutFromObjectOrReply: 0 stays 0 (already over); an
+    // end past i64 wraps negative, so it is over too.
+    let end = match timeout {
+        0 => 0,
+        t => now.wrapping_add(t),
+    };
+    call.srv.pause.start(mode, end, now);
+    call.w().ok();
+    Ok(())
+}
+
+fn unpause(call: &mut Call) -> Result<()> {
+    call.srv.pause.stop();
     call.w().ok();
     Ok(())
 }
@@ -290,6 +329,10 @@ fn help(call: &mut Call) -> Result<()> {
             "    Assign the name <name> to the current connection.",
             "NO-EVICT (ON|OFF)",
             "    Protect current client connection from eviction.",
+            "UNPAUSE",
+            "    Stop the current client pause, resuming traffic.",
+            "PAUSE <timeout> [WRITE|ALL]",
+            "    Suspend all, or just write, clients for <timeout> milliseconds.",
             "REPLY (ON|OFF|SKIP)",
             "    Control the replies sent to the current connection.",
         ],
