@@ -220,6 +220,9 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
             break;
         }
     }
+    if postponed.is_some() {
+        srv.pause.hold(false);
+    }
     cleanup(&srv, &mut session);
 }
 
@@ -376,6 +379,7 @@ fn run_batch(
     while session.blocked.is_none() && session.wait.is_none() {
         let next = match postponed.take() {
             Some(p) => {
+                srv.pause.hold(false);
                 args = p.args;
                 Ok(true)
             }
@@ -386,6 +390,7 @@ fn run_batch(
                 // One relaxed load per command while no pause is on.
                 if srv.pause.maybe_on() {
                     if let Some(write) = held_by_pause(srv, session, &args) {
+                        srv.pause.hold(true);
                         *postponed = Some(Postponed {
                             args: std::mem::take(&mut args),
                             write,

@@ -1,7 +1,7 @@
 //! State shared by every connection: the engine, configuration, clients and
 //! server-wide counters.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -176,6 +176,8 @@ pub struct Pause {
     end: Mutex<i64>,
     /// Woken when the pause is lifted or changes.
     changed: tokio::sync::Notify,
+    /// Clients with a command held back (INFO counts them as blocked).
+    held: AtomicUsize,
 }
 
 impl Pause {
@@ -224,6 +226,20 @@ impl Pause {
             return PauseMode::Off;
         }
         mode
+    }
+
+    /// A client's command is held back (`true`) or no longer (`false`).
+    pub fn hold(&self, held: bool) {
+        if held {
+            self.held.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.held.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Clients whose command a pause holds back.
+    pub fn held_clients(&self) -> usize {
+        self.held.load(Ordering::Relaxed)
     }
 
     /// Whether any pause is on now: the dataset then stays as it is.

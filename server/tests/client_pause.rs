@@ -64,12 +64,15 @@ fn write_pause_holds_writes_until_unpause() {
         p.send(&["PUBLISH", "ch", "m"]).unwrap();
         assert_no_reply(&mut p, &name);
         assert_eq!(admin.cmd(&["GET", "k"]), "$-1\r\n", "{name}: not set yet");
+        // Held clients count as blocked.
+        admin.wait_blocked(2);
 
         assert_eq!(admin.cmd(&["CLIENT", "UNPAUSE"]), "+OK\r\n");
         assert_eq!(reply(&mut c), "+OK\r\n", "{name}");
         assert_eq!(reply(&mut c), "$1\r\nv\r\n", "{name}");
         assert_eq!(reply(&mut p), ":0\r\n", "{name}");
         assert_eq!(admin.cmd(&["GET", "k"]), "$1\r\nv\r\n", "{name}");
+        admin.wait_blocked(0);
     }
 }
 

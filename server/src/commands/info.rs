@@ -146,7 +146,12 @@ fn clients(call: &mut Call, t: &mut String) {
         "client_recent_max_output_buffer",
         srv.clients.recent_max_output(),
     );
-    field(t, "blocked_clients", srv.blocking.len());
+    // Like Redis, clients a CLIENT PAUSE holds back count as blocked.
+    field(
+        t,
+        "blocked_clients",
+        srv.blocking.len() + srv.pause.held_clients(),
+    );
     field(t, "tracking_clients", 0);
     field(t, "clients_in_timeout_table", 0);
 }
