@@ -23,7 +23,7 @@ pub async fn run(srv: Arc<Shared>) {
         if !srv.pause.is_on(unix_ms()) {
             let mut eng = srv.engine.lock();
             eng.active_expire_cycle(unix_ms(), budget);
-            crate::commands::pubsub::publish_keyspace_events(&srv, &mut eng);
+            crate::commands::pubsub::publish_keyspace_events(&srv, &mut eng, None);
         }
         crate::maxmemory::cron(&srv);
         srv.memory_peak.observe(memstats::snapshot().used_memory());

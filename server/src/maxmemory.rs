@@ -201,7 +201,7 @@ pub fn cron(srv: &Arc<Shared>) {
     let mut eng = srv.engine.lock();
     perform_evictions(srv, &mut eng);
     crate::commands::multi::invalidate_watchers(srv, &mut eng);
-    crate::commands::pubsub::publish_keyspace_events(srv, &mut eng);
+    crate::commands::pubsub::publish_keyspace_events(srv, &mut eng, None);
     crate::replication::feed(srv, &mut eng);
 }
 

@@ -66,3 +66,39 @@ fn slow_subscriber_is_disconnected_by_the_output_buffer_limit() {
     let mut other = Client::connect(server.port()).unwrap();
     assert_eq!(other.cmd(&["PING"]), "+PONG\r\n");
 }
+
+/// A RESP3 client's own messages (PUBLISH to itself, keyspace events its
+/// commands cause) arrive before the reply of the command, as in Redis.
+fn own_pushes(server: &Server) -> Vec<Vec<u8>> {
+    let mut c = server.client();
+    let mut seen = Vec::new();
+    c.call(&["HELLO", "3"]).unwrap();
+    c.call(&["CONFIG", "SET", "notify-keyspace-events", "KEA"])
+        .unwrap();
+    seen.push(c.call(&["SUBSCRIBE", "me", "__keyspace@0__:k"]).unwrap());
+    seen.push(c.read_reply().unwrap());
+    for args in [
+        &["PUBLISH", "me", "hi"][..],
+        &["SET", "k", "v"],
+        &["DEL", "k"],
+    ] {
+        c.send(args).unwrap();
+        seen.push(c.read_reply().unwrap());
+        seen.push(c.read_reply().unwrap());
+    }
+    seen.push(c.call(&["PING"]).unwrap());
+    seen
+}
+
+#[test]
+fn own_pushes_come_before_the_reply_like_redis() {
+    let ours = own_pushes(&Server::redust(&[]));
+    assert!(
+        String::from_utf8_lossy(&ours[2]).starts_with(">3\r\n$7\r\nmessage"),
+        "{:?}",
+        String::from_utf8_lossy(&ours[2])
+    );
+    if redis_available() {
+        assert_eq!(ours, own_pushes(&Server::redis(&[])));
+    }
+}

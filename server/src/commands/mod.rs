@@ -298,7 +298,14 @@ pub fn dispatch(
         let eng = engine.get();
         srv.blocking.serve_ready(eng);
         multi::invalidate_watchers(srv, eng);
-        pubsub::publish_keyspace_events(srv, eng);
+        // The client's own events go before its reply, as in Redis.
+        let mut own = pubsub::Own::new(session.id());
+        pubsub::publish_keyspace_events(srv, eng, Some(&mut own));
+        if !own.pushes.is_empty() {
+            let reply = out.split_off(mark);
+            own.pushes.iter().for_each(|p| out.extend_from_slice(p));
+            out.unsplit(reply);
+        }
     }
 }
 

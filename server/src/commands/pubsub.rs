@@ -321,6 +321,23 @@ fn sunsubscribe(call: &mut Call) -> Result<()> {
     unsubscribe_in(call, Space::Shard)
 }
 
+/// The publishing client's own messages: collected rather than mailed, so
+/// they reach its output before the reply of the command that caused them,
+/// as in Redis (where they go straight into the client's output buffer).
+pub struct Own {
+    pub id: u64,
+    pub pushes: Vec<Bytes>,
+}
+
+impl Own {
+    pub fn new(id: u64) -> Own {
+        Own {
+            id,
+            pushes: Vec::new(),
+        }
+    }
+}
+
 /// Encodes a message once per protocol and hands it to a subscriber,
 /// disconnecting it if its output buffer breaks the pubsub limits.
 struct Delivery<'a> {
@@ -330,7 +347,7 @@ struct Delivery<'a> {
 }
 
 impl Delivery<'_> {
-    fn deliver(&mut self, to: &Handle) {
+    fn deliver(&mut self, to: &Handle, own: &mut Option<&mut Own>) {
         let proto = if to.info.lock().resp == 3 {
             Protocol::Resp3
         } else {
@@ -346,6 +363,10 @@ impl Delivery<'_> {
                 buf.freeze()
             })
             .clone();
+        if let Some(own) = own.as_deref_mut().filter(|o| o.id == to.id) {
+            own.pushes.push(bytes);
+            return;
+        }
         let limit = self
             .srv
             .config
@@ -362,7 +383,13 @@ impl Delivery<'_> {
     }
 }
 
-fn publish_to(srv: &Shared, channel: &[u8], message: &[u8], shard: bool) -> usize {
+fn publish_to(
+    srv: &Shared,
+    channel: &[u8],
+    message: &[u8],
+    shard: bool,
+    mut own: Option<&mut Own>,
+) -> usize {
     let mut receivers = 0;
     let space = if shard { Space::Shard } else { Space::Channel };
     let kind: &[u8] = if shard { b"smessage" } else { b"message" };
@@ -379,7 +406,7 @@ fn publish_to(srv: &Shared, channel: &[u8], message: &[u8], shard: bool) -> usiz
         encoded: [None, None],
     };
     for h in &targets {
-        d.deliver(h);
+        d.deliver(h, &mut own);
         receivers += 1;
     }
     if shard {
@@ -400,7 +427,7 @@ fn publish_to(srv: &Shared, channel: &[u8], message: &[u8], shard: bool) -> usiz
             encoded: [None, None],
         };
         for h in &handles {
-            d.deliver(h);
+            d.deliver(h, &mut own);
             receivers += 1;
         }
     }
@@ -409,30 +436,46 @@ fn publish_to(srv: &Shared, channel: &[u8], message: &[u8], shard: bool) -> usiz
 
 /// Publishes the keyspace events the engine recorded, in order, as Redis's
 /// `notifyKeyspaceEvent` does: the event on `__keyspace@<db>__:<key>` (K)
-/// and the key on `__keyevent@<db>__:<event>` (E).
-pub fn publish_keyspace_events(srv: &Shared, eng: &mut Engine) {
+/// and the key on `__keyevent@<db>__:<event>` (E). `own` collects what the
+/// client whose command caused them receives itself.
+pub fn publish_keyspace_events(srv: &Shared, eng: &mut Engine, mut own: Option<&mut Own>) {
     if !eng.has_notifications() {
         return;
     }
     let flags = eng.notify_flags();
     for n in eng.take_notifications() {
         if flags & notify::KEYSPACE != 0 {
-            publish_to(srv, &n.keyspace_channel(), n.event.as_bytes(), false);
+            let own = own.as_deref_mut();
+            publish_to(srv, &n.keyspace_channel(), n.event.as_bytes(), false, own);
         }
         if flags & notify::KEYEVENT != 0 {
-            publish_to(srv, &n.keyevent_channel(), &n.key, false);
+            publish_to(
+                srv,
+                &n.keyevent_channel(),
+                &n.key,
+                false,
+                own.as_deref_mut(),
+            );
         }
     }
 }
 
 fn publish(call: &mut Call) -> Result<()> {
-    let n = publish_to(call.srv, call.arg(1), call.arg(2), false);
-    call.w().integer(n as i64);
-    Ok(())
+    publish_in(call, false)
 }
 
 fn spublish(call: &mut Call) -> Result<()> {
-    let n = publish_to(call.srv, call.arg(1), call.arg(2), true);
+    publish_in(call, true)
+}
+
+/// PUBLISH / SPUBLISH: a message to the publisher itself comes before the
+/// count, as in Redis.
+fn publish_in(call: &mut Call, shard: bool) -> Result<()> {
+    let mut own = Own::new(call.session.id());
+    let n = publish_to(call.srv, call.arg(1), call.arg(2), shard, Some(&mut own));
+    own.pushes
+        .iter()
+        .for_each(|p| call.out.extend_from_slice(p));
     call.w().integer(n as i64);
     Ok(())
 }
