@@ -440,11 +440,12 @@ fn run_batch(
 }
 
 /// Whether CLIENT PAUSE holds this request back now, as Redis's
-/// `processCommand` decides it: replicas never wait, and requests refused
+/// `processCommand` decides it: replicas never wait (the master link on a
+/// replica does), and requests refused
 /// before the pause check (unknown command, arity, NOAUTH, RESP2
 /// subscribed context) are answered at once. `Some(write)` when held,
 /// `write` saying whether it may write or replicate.
-fn held_by_pause(srv: &Shared, session: &Session, args: &[Bytes]) -> Option<bool> {
+pub(crate) fn held_by_pause(srv: &Shared, session: &Session, args: &[Bytes]) -> Option<bool> {
     let mode = srv.pause.mode(unix_ms());
     if mode == PauseMode::Off || session.repl.is_replica {
         return None;

@@ -228,3 +228,52 @@ fn active_expiry_waits_for_unpause() {
         }
     }
 }
+
+/// A paused replica holds its master's writes too (Redis 7.0 pauses the
+/// master link like any client): its offset stands still until UNPAUSE.
+#[test]
+fn paused_replica_stops_applying_its_masters_writes() {
+    let mut kinds: Vec<fn(&[&str]) -> Server> = vec![Server::redust];
+    if redis_available() {
+        kinds.push(Server::redis);
+    }
+    for start in kinds {
+        let master = start(&[]);
+        let port = master.port().to_string();
+        let replica = start(&["--replicaof", "127.0.0.1", &port]);
+        let name = replica.name().to_string();
+        let (mut m, mut r) = (master.client(), replica.client());
+        // A first write, so the stream's SELECT is behind us.
+        assert_eq!(m.cmd(&["SET", "warm", "1"]), "+OK\r\n");
+        let synced = |r: &mut Client, m: &mut Client| {
+            let master_offset = info_field(m, "replication", "master_repl_offset");
+            info_field(r, "replication", "master_link_status") == "up"
+                && info_field(r, "replication", "slave_repl_offset") == master_offset
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !synced(&mut r, &mut m) {
+            assert!(Instant::now() < deadline, "{name}: replica never synced");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let before = info_field(&mut r, "replication", "slave_repl_offset");
+        assert_eq!(r.cmd(&["CLIENT", "PAUSE", "10000", "WRITE"]), "+OK\r\n");
+        assert_eq!(m.cmd(&["SET", "k", "v"]), "+OK\r\n");
+        // The master's write reaches the replica but is not applied.
+        let quiet_until = Instant::now() + QUIET * 2;
+        while Instant::now() < quiet_until {
+            assert_eq!(r.cmd(&["EXISTS", "k"]), ":0\r\n", "{name}");
+            assert_eq!(
+                info_field(&mut r, "replication", "slave_repl_offset"),
+                before,
+                "{name}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(r.cmd(&["CLIENT", "UNPAUSE"]), "+OK\r\n");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while r.cmd(&["EXISTS", "k"]) != ":1\r\n" || !synced(&mut r, &mut m) {
+            assert!(Instant::now() < deadline, "{name}: never caught up");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}

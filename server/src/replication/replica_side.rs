@@ -240,16 +240,16 @@ async fn stream_from_master(
     // Raw stream bytes not yet applied: relayed command by command.
     let mut raw = buf.clone();
     let mut ack_tick = tokio::time::interval(Duration::from_secs(1));
+    let mut held: Option<Held> = None;
     let result = loop {
         let mut acks = Vec::new();
-        apply(
-            srv,
-            &mut session,
-            &mut decoder,
-            &mut buf,
-            &mut raw,
-            &mut acks,
-        );
+        let mut input = Input {
+            decoder: &mut decoder,
+            buf: &mut buf,
+            raw: &mut raw,
+            held: &mut held,
+        };
+        apply(srv, &mut session, &mut input, &mut acks);
         for offset in acks {
             let mut out = BytesMut::new();
             replication::encode_command(&mut out, &["REPLCONF", "ACK", &offset.to_string()]);
@@ -263,7 +263,9 @@ async fn stream_from_master(
         if buf.capacity() - buf.len() < 16 * 1024 {
             buf.reserve(64 * 1024);
         }
+        let held_write = held.as_ref().is_some_and(|h| h.write);
         tokio::select! {
+            _ = srv.pause.lifted(held_write), if held.is_some() => {}
             r = tokio::time::timeout(timeout, stream.read_buf(&mut buf)) => match r {
                 Err(_) => break Err("MASTER timeout: no data nor PING received...".to_string()),
                 Ok(Ok(0)) | Ok(Err(_)) => break Err("Connection with master lost.".to_string()),
@@ -292,18 +294,32 @@ async fn stream_from_master(
     result
 }
 
-/// Applies every complete command in `buf`. Each applied command's exact
+/// A command of the master's stream that CLIENT PAUSE holds back (Redis
+/// 7.0 pauses the master link like any client): not applied, so the
+/// replication offset stands still until the pause is over.
+struct Held {
+    args: Vec<bytes::Bytes>,
+    /// Its length in the stream.
+    len: usize,
+    /// Whether it may write (a WRITE pause holds it).
+    write: bool,
+}
+
+/// Where `apply` takes the stream from.
+struct Input<'a> {
+    decoder: &'a mut RequestDecoder,
+    buf: &'a mut BytesMut,
+    /// Raw stream bytes not yet applied: relayed command by command.
+    raw: &'a mut BytesMut,
+    held: &'a mut Option<Held>,
+}
+
+/// Applies every complete command in `input.buf`. Each applied command's exact
 /// bytes are appended to our backlog and relayed to our replicas, so our
 /// offset counts exactly what we applied. `REPLCONF GETACK` answers with
 /// the offset before its own bytes, as Redis does.
-fn apply(
-    srv: &Arc<Shared>,
-    session: &mut Session,
-    decoder: &mut RequestDecoder,
-    buf: &mut BytesMut,
-    raw: &mut BytesMut,
-    acks: &mut Vec<i64>,
-) {
+/// A command a CLIENT PAUSE holds stops the run until the pause is over.
+fn apply(srv: &Arc<Shared>, session: &mut Session, input: &mut Input, acks: &mut Vec<i64>) {
     let mut engine = EngineLock::new(&srv.engine);
     let mut scratch = BytesMut::new();
     session.now = unix_ms();
@@ -312,17 +328,35 @@ fn apply(
     let mut applied = 0usize;
     let mut args = Vec::new();
     loop {
-        let before = decoder.bytes_consumed();
-        match decoder.decode_into(buf, &mut args) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                log!(Warning, "Protocol error from MASTER: {e}");
-                session.close_after_reply = true;
+        let len = match input.held.take() {
+            Some(h) => {
+                args = h.args;
+                h.len
+            }
+            None => {
+                let before = input.decoder.bytes_consumed();
+                match input.decoder.decode_into(input.buf, &mut args) {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => {
+                        log!(Warning, "Protocol error from MASTER: {e}");
+                        session.close_after_reply = true;
+                        break;
+                    }
+                }
+                (input.decoder.bytes_consumed() - before) as usize
+            }
+        };
+        if srv.pause.maybe_on() {
+            if let Some(write) = crate::connection::held_by_pause(srv, session, &args) {
+                *input.held = Some(Held {
+                    args: std::mem::take(&mut args),
+                    len,
+                    write,
+                });
                 break;
             }
         }
-        let len = (decoder.bytes_consumed() - before) as usize;
         let getack = args.len() >= 2
             && args[0].eq_ignore_ascii_case(b"replconf")
             && args[1].eq_ignore_ascii_case(b"getack");
@@ -336,6 +370,7 @@ fn apply(
         applied += len;
     }
     if applied > 0 {
+        let raw = &mut *input.raw;
         super::feed_raw(srv, raw.split_to(applied.min(raw.len())).freeze());
     }
 }
