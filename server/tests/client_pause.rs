@@ -243,18 +243,23 @@ fn paused_replica_stops_applying_its_masters_writes() {
         let replica = start(&["--replicaof", "127.0.0.1", &port]);
         let name = replica.name().to_string();
         let (mut m, mut r) = (master.client(), replica.client());
-        // A first write, so the stream's SELECT is behind us.
-        assert_eq!(m.cmd(&["SET", "warm", "1"]), "+OK\r\n");
         let synced = |r: &mut Client, m: &mut Client| {
             let master_offset = info_field(m, "replication", "master_repl_offset");
             info_field(r, "replication", "master_link_status") == "up"
                 && info_field(r, "replication", "slave_repl_offset") == master_offset
         };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !synced(&mut r, &mut m) {
-            assert!(Instant::now() < deadline, "{name}: replica never synced");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        // A first write after the sync, so the stream's SELECT is behind us
+        // (a full sync makes the master send SELECT again).
+        let mut wait_synced = |r: &mut Client, m: &mut Client| {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !synced(r, m) {
+                assert!(Instant::now() < deadline, "{name}: replica never synced");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        };
+        wait_synced(&mut r, &mut m);
+        assert_eq!(m.cmd(&["SET", "warm", "1"]), "+OK\r\n");
+        wait_synced(&mut r, &mut m);
         let before = info_field(&mut r, "replication", "slave_repl_offset");
         assert_eq!(r.cmd(&["CLIENT", "PAUSE", "10000", "WRITE"]), "+OK\r\n");
         assert_eq!(m.cmd(&["SET", "k", "v"]), "+OK\r\n");
