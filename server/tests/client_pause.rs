@@ -250,7 +250,7 @@ fn paused_replica_stops_applying_its_masters_writes() {
         };
         // A first write after the sync, so the stream's SELECT is behind us
         // (a full sync makes the master send SELECT again).
-        let mut wait_synced = |r: &mut Client, m: &mut Client| {
+        let wait_synced = |r: &mut Client, m: &mut Client| {
             let deadline = Instant::now() + Duration::from_secs(10);
             while !synced(r, m) {
                 assert!(Instant::now() < deadline, "{name}: replica never synced");
