@@ -201,9 +201,14 @@ pub fn memory_inputs(call: &mut Call, snap: &memstats::Snapshot) -> memstats::In
 fn persistence(call: &mut Call, t: &mut String) {
     let dirty = call.engine.get().dirty();
     let st = call.srv.persistence.status.lock();
+    field(t, "loading", 0);
+    let async_loading = call
+        .srv
+        .repl
+        .async_loading
+        .load(std::sync::atomic::Ordering::Relaxed);
+    field(t, "async_loading", u8::from(async_loading));
     for name in [
-        "loading",
-        "async_loading",
         "current_cow_peak",
         "current_cow_size",
         "current_cow_size_age",

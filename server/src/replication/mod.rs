@@ -140,6 +140,9 @@ pub struct Repl {
     /// The database our master's stream has selected, kept across
     /// reconnections and restarts (RDB aux `repl-stream-db`).
     pub master_db: std::sync::atomic::AtomicUsize,
+    /// A swapdb full sync is loading while the old data is served (INFO
+    /// persistence `async_loading`).
+    pub async_loading: AtomicBool,
 }
 
 impl Default for Repl {
@@ -159,6 +162,7 @@ impl Default for Repl {
             acked: Notify::new(),
             min_replicas: AtomicU64::new(0),
             master_db: std::sync::atomic::AtomicUsize::new(0),
+            async_loading: AtomicBool::new(false),
         }
     }
 }

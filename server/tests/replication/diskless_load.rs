@@ -244,6 +244,7 @@ fn swapdb_serves_the_old_data_while_loading() {
     });
     assert_eq!(replica.cmd(&["GET", "old:7"]), "$5\r\nstale\r\n");
     assert_eq!(dbsize(&replica), OLD_KEYS);
+    assert_eq!(replica.info("persistence").str("async_loading"), "1");
     assert_eq!(
         replica.info("replication").str("master_sync_in_progress"),
         "1",
@@ -252,6 +253,7 @@ fn swapdb_serves_the_old_data_while_loading() {
     wait_in_sync(&master, &[&replica]);
     assert_same_dataset(&master, &replica);
     assert_eq!(replica.cmd(&["EXISTS", "old:7"]), ":0\r\n");
+    assert_eq!(replica.info("persistence").str("async_loading"), "0");
 }
 
 // ---- broken transfers -------------------------------------------------------

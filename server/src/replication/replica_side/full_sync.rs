@@ -127,7 +127,14 @@ pub async fn receive(
             }
             log!(Notice, "MASTER <-> REPLICA sync: Loading DB in memory");
             let spare = srv.engine.lock().empty_like();
-            let Some((spare, stats)) = transfer.feed_parser(spare, keep_old).await? else {
+            srv.repl
+                .async_loading
+                .store(keep_old, std::sync::atomic::Ordering::Relaxed);
+            let fed = transfer.feed_parser(spare, keep_old).await;
+            srv.repl
+                .async_loading
+                .store(false, std::sync::atomic::Ordering::Relaxed);
+            let Some((spare, stats)) = fed? else {
                 return Ok(false);
             };
             Ok(swap_in(srv, spare, &stats, &snapshot, keep_old, generation))
