@@ -47,6 +47,28 @@ pub struct Info {
     pub user: String,
 }
 
+impl Info {
+    /// A client that just connected: db 0, RESP2, user `default`.
+    pub fn new(addr: SocketAddr, laddr: SocketAddr, fd: i32, kind: Kind) -> Info {
+        Info {
+            addr,
+            laddr,
+            fd,
+            name: String::new(),
+            db: 0,
+            resp: 2,
+            last_cmd: None,
+            last_interaction: crate::state::unix_ms(),
+            qbuf: 0,
+            obuf: 0,
+            multi: -1,
+            kind,
+            no_evict: false,
+            user: "default".into(),
+        }
+    }
+}
+
 /// One registered client.
 pub struct Handle {
     pub id: u64,
@@ -434,22 +456,7 @@ mod tests {
 
     fn handle() -> Arc<Handle> {
         let addr: SocketAddr = "127.0.0.1:1".parse().unwrap();
-        let (handle, _mail) = Clients::default().register(Info {
-            addr,
-            laddr: addr,
-            fd: -1,
-            name: String::new(),
-            db: 0,
-            resp: 2,
-            last_cmd: None,
-            last_interaction: 0,
-            qbuf: 0,
-            obuf: 0,
-            multi: -1,
-            kind: Kind::PubSub,
-            no_evict: false,
-            user: "default".into(),
-        });
+        let (handle, _mail) = Clients::default().register(Info::new(addr, addr, -1, Kind::PubSub));
         handle
     }
 

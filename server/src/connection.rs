@@ -52,22 +52,9 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
         let obuf = Class::Normal.limit(&s.client_output_buffer_limit, s.repl_backlog_size);
         (s.requirepass.is_none(), limits, s.timeout, obuf)
     };
-    let (handle, mut mailbox) = srv.clients.register(Info {
-        addr,
-        laddr,
-        fd: raw_fd(&stream),
-        name: String::new(),
-        db: 0,
-        resp: 2,
-        last_cmd: None,
-        last_interaction: unix_ms(),
-        qbuf: 0,
-        obuf: 0,
-        multi: -1,
-        kind: Kind::Normal,
-        no_evict: false,
-        user: "default".into(),
-    });
+    let (handle, mut mailbox) =
+        srv.clients
+            .register(Info::new(addr, laddr, raw_fd(&stream), Kind::Normal));
     let mut session = Session::new(handle.clone(), authenticated);
     let mut decoder = RequestDecoder::new(Limits {
         authenticated,

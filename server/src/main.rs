@@ -89,11 +89,10 @@ fn main() -> ExitCode {
     // Like Redis, one thread does everything by default: on small machines
     // that beats spreading connections over threads that contend for the
     // keyspace lock. `io-threads N` runs N worker threads instead.
-    let io_threads = config
-        .get(&[b"io-threads"])
-        .pop()
-        .and_then(|(_, v)| v.parse::<usize>().ok())
-        .unwrap_or(1);
+    let (io_threads, busy_poll_usec) = {
+        let s = config.settings();
+        (s.io_threads as usize, s.busy_poll_usec)
+    };
     let epoll_before = busy_poll::epoll_fds();
     let runtime = match io_threads {
         1 => tokio::runtime::Builder::new_current_thread()
@@ -108,12 +107,8 @@ fn main() -> ExitCode {
     }
     .expect("tokio runtime");
     if io_threads == 1 {
-        let usec = config
-            .get(&[b"busy-poll-usec"])
-            .pop()
-            .and_then(|(_, v)| v.parse().ok())
-            .unwrap_or(0);
-        busy_poll::install(&epoll_before, std::time::Duration::from_micros(usec));
+        let max = std::time::Duration::from_micros(u64::from(busy_poll_usec));
+        busy_poll::install(&epoll_before, max);
     }
     match runtime.block_on(run(config)) {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,7 +5,7 @@
 mod support;
 
 use support::reply::{self, escape, Reply};
-use support::{redis_available, Client, Server};
+use support::{noise, redis_available, with_args, Client, Server};
 
 /// One key of the dataset and the commands that build it.
 struct Case {
@@ -15,26 +15,6 @@ struct Case {
 
 fn words(args: &[&str]) -> Vec<Vec<u8>> {
     args.iter().map(|a| a.as_bytes().to_vec()).collect()
-}
-
-/// A command made of a fixed head and generated arguments.
-fn with_args(head: &[&str], tail: impl IntoIterator<Item = String>) -> Vec<Vec<u8>> {
-    let mut args = words(head);
-    args.extend(tail.into_iter().map(String::into_bytes));
-    args
-}
-
-/// Pseudo-random bytes that LZF cannot shrink.
-fn noise(len: usize) -> Vec<u8> {
-    let mut x = 0x2545_f491_4f6c_dd1du64;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
 }
 
 fn cases(with_zsets: bool) -> Vec<Case> {

@@ -107,30 +107,15 @@ impl Compressor {
                 out.push(0);
                 lit = 0;
             } else {
-                out.push(input[ip]);
+                push_literal(out, input[ip], &mut lit, &mut lit_pos);
                 ip += 1;
-                lit += 1;
-                if lit == MAX_LIT {
-                    out[lit_pos] = (MAX_LIT - 1) as u8;
-                    lit_pos = out.len();
-                    out.push(0);
-                    lit = 0;
-                }
             }
             if out.len() > limit + 1 {
                 return None;
             }
         }
-        while ip < len {
-            out.push(input[ip]);
-            ip += 1;
-            lit += 1;
-            if lit == MAX_LIT {
-                out[lit_pos] = (MAX_LIT - 1) as u8;
-                lit_pos = out.len();
-                out.push(0);
-                lit = 0;
-            }
+        for &byte in &input[ip..] {
+            push_literal(out, byte, &mut lit, &mut lit_pos);
         }
         if lit > 0 {
             out[lit_pos] = (lit - 1) as u8;
@@ -188,6 +173,19 @@ pub fn decompress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
         }
     }
     (out.len() == out_len).then_some(out)
+}
+
+/// Appends one literal byte to the run being built, closing the run (its
+/// length byte at `lit_pos`) and opening the next when it is full.
+fn push_literal(out: &mut Vec<u8>, byte: u8, lit: &mut usize, lit_pos: &mut usize) {
+    out.push(byte);
+    *lit += 1;
+    if *lit == MAX_LIT {
+        out[*lit_pos] = (MAX_LIT - 1) as u8;
+        *lit_pos = out.len();
+        out.push(0);
+        *lit = 0;
+    }
 }
 
 #[cfg(test)]

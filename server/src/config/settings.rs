@@ -69,6 +69,9 @@ pub struct Settings {
     pub pidfile: Option<String>,
     pub hz: u32,
     pub dynamic_hz: bool,
+    pub io_threads: u32,
+    /// Redust's own: the longest busy-poll before the event loop sleeps.
+    pub busy_poll_usec: u32,
     // Replication.
     pub replicaof: Option<(String, u16)>,
     pub masterauth: Option<String>,
@@ -197,6 +200,8 @@ impl Settings {
             pidfile: string("pidfile"),
             hz: u32_("hz"),
             dynamic_hz: flag("dynamic-hz"),
+            io_threads: u32_("io-threads"),
+            busy_poll_usec: u32_("busy-poll-usec"),
             replicaof,
             masterauth: string("masterauth"),
             masteruser: string("masteruser"),

@@ -205,22 +205,9 @@ async fn stream_from_master(
 ) -> Result<(), String> {
     let addr = stream.peer_addr().map_err(|e| e.to_string())?;
     let laddr = stream.local_addr().map_err(|e| e.to_string())?;
-    let (handle, _mailbox) = srv.clients.register(Info {
-        addr,
-        laddr,
-        fd: -1,
-        name: String::new(),
-        db: 0,
-        resp: 2,
-        last_cmd: None,
-        last_interaction: unix_ms(),
-        qbuf: 0,
-        obuf: 0,
-        multi: -1,
-        kind: Kind::Master,
-        no_evict: false,
-        user: "default".into(),
-    });
+    let (handle, _mailbox) = srv
+        .clients
+        .register(Info::new(addr, laddr, -1, Kind::Master));
     let mut session = Session::new(handle.clone(), true);
     session.repl.is_master = true;
     // A partial resync continues the stream in the database it had

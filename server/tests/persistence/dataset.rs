@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::support::reply::{self, escape, Reply};
 use crate::support::Client;
+use crate::support::{noise, with_args};
 
 pub const DATABASES: usize = 16;
 
@@ -34,26 +35,6 @@ pub fn now_ms() -> i64 {
 
 fn command(parts: &[&[u8]]) -> Command {
     parts.iter().map(|p| p.to_vec()).collect()
-}
-
-/// A command made of a fixed head and generated arguments.
-fn with_args(head: &[&str], tail: impl IntoIterator<Item = String>) -> Command {
-    let mut args: Command = head.iter().map(|a| a.as_bytes().to_vec()).collect();
-    args.extend(tail.into_iter().map(String::into_bytes));
-    args
-}
-
-/// Pseudo-random bytes that LZF cannot shrink.
-fn noise(len: usize) -> Vec<u8> {
-    let mut x = 0x2545_f491_4f6c_dd1du64;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
 }
 
 /// Whether the server knows sorted sets (Redust gains them later).
