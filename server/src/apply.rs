@@ -30,10 +30,19 @@ pub fn engine_limits(s: &Settings) -> engine::types::Limits {
     }
 }
 
+/// A fresh engine configured by `s`.
+pub fn new_engine(s: &Settings) -> engine::Engine {
+    let mut engine = engine::Engine::new(s.databases as usize);
+    engine.limits = engine_limits(s);
+    engine.rdb_compression = s.rdbcompression;
+    engine.set_notify_flags(s.notify_keyspace_events);
+    engine
+}
+
 /// Applies what the running server must do after `changed` directives took
 /// new values. Called with the engine locked by the caller's `eng`.
 pub fn config_changed(srv: &Arc<Shared>, eng: &mut engine::Engine, changed: &[&str]) {
-    let cfg = srv.config.read();
+    let cfg = srv.config().read();
     let s = cfg.settings();
     for name in changed {
         match *name {
@@ -41,23 +50,24 @@ pub fn config_changed(srv: &Arc<Shared>, eng: &mut engine::Engine, changed: &[&s
             "rdbcompression" => eng.rdb_compression = s.rdbcompression,
             "notify-keyspace-events" => eng.set_notify_flags(s.notify_keyspace_events),
             "repl-disable-tcp-nodelay" => {
-                for r in &srv.repl.state.lock().replicas {
-                    r.handle
-                        .send(crate::clients::Mail::NoDelay(!s.repl_disable_tcp_nodelay));
+                for r in &srv.repl().state.lock().replicas {
+                    r.handle.send(crate::state::clients::Mail::NoDelay(
+                        !s.repl_disable_tcp_nodelay,
+                    ));
                 }
             }
             "min-replicas-to-write" | "min-replicas-max-lag" => {
-                srv.repl
+                srv.repl()
                     .set_min_replicas(s.min_replicas_to_write, s.min_replicas_max_lag);
             }
             "repl-backlog-size" => srv
-                .repl
+                .repl()
                 .state
                 .lock()
                 .master
                 .resize_backlog(s.repl_backlog_size as usize),
-            n if crate::maxmemory::is_memory_directive(n) => {
-                crate::maxmemory::configure(&srv.maxmemory, &cfg, eng)
+            n if crate::eviction::is_memory_directive(n) => {
+                crate::eviction::configure(srv.maxmemory(), &cfg, eng)
             }
             n if n.contains("-max-") || n == "list-compress-depth" => eng.limits = engine_limits(s),
             _ => {}

@@ -12,14 +12,15 @@ use resp::{Limits, RequestDecoder, Writer};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
-use crate::blocking::Waiter;
-use crate::clients::{Class, Handle, Info, Kind, LimitCheck, Mail};
-use crate::commands::{dispatch, EngineLock};
+use crate::commands::{dispatch, held_by_pause, EngineLock, ReplyMode, Session};
 use crate::config::ObufLimit;
 use crate::log::log;
-use crate::session::{ReplyMode, Session};
-use crate::state::{unix_ms, Counters, PauseMode, Shared};
-use engine::command::flags;
+use crate::state::blocking::Waiter;
+use crate::state::clients::{Class, Handle, Info, Kind, LimitCheck, Mail};
+use crate::state::counters::Counters;
+use crate::state::repl::WaitFor;
+use crate::state::Shared;
+use crate::time::unix_ms;
 
 const READ_CHUNK: usize = 16 * 1024;
 /// Buffers grown past this are replaced by small ones once empty.
@@ -43,7 +44,7 @@ enum Event {
 pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
     let laddr = stream.local_addr().unwrap_or(addr);
     let (authenticated, limits, timeout, mut obuf_limit) = {
-        let cfg = srv.config.read();
+        let cfg = srv.config().read();
         let s = cfg.settings();
         let limits = Limits {
             max_bulk_len: s.proto_max_bulk_len as usize,
@@ -53,7 +54,7 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
         (s.requirepass.is_none(), limits, s.timeout, obuf)
     };
     let (handle, mut mailbox) =
-        srv.clients
+        srv.clients()
             .register(Info::new(addr, laddr, raw_fd(&stream), Kind::Normal));
     let mut session = Session::new(handle.clone(), authenticated);
     let mut decoder = RequestDecoder::new(Limits {
@@ -77,7 +78,7 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
             r = stream.read_buf(&mut rbuf) => Event::Read(r),
             m = mailbox.recv(), if !session.repl.hold_stream_until_ack || handle.is_killed() => Event::Mail(m),
             _ = deadline(blocked.as_deref()) => Event::Timeout,
-            _ = wait_tick(&srv.repl.acked, waiting), if waiting.is_some() => Event::Acked,
+            _ = wait_tick(&srv.repl().acked, waiting), if waiting.is_some() => Event::Acked,
             _ = unpaused(&srv, held_write), if held_write.is_some() => Event::Unpaused,
             // A postponed client is blocked, which Redis never times out.
             _ = idle_timer(idle), if blocked.is_none() && held_write.is_none() && !session.subscribed() && !session.repl.is_replica => {
@@ -93,7 +94,7 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
         match event {
             Event::Read(Ok(0) | Err(_)) | Event::Close | Event::Mail(None) => break,
             Event::Read(Ok(n)) => {
-                Counters::add(&srv.counters.net_input_bytes, n as u64);
+                Counters::add(&srv.counters().net_input_bytes, n as u64);
                 run_pending = true;
             }
             Event::Mail(Some(mail)) => {
@@ -156,7 +157,7 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
                 &mut wbuf,
                 allowance,
             );
-            Counters::add(&srv.counters.commands_processed, commands);
+            Counters::add(&srv.counters().commands_processed, commands);
         }
         // The class may have changed in the batch (SUBSCRIBE, PSYNC).
         let qbuf_limit;
@@ -173,7 +174,7 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
             if !write_out(&mut stream, &wbuf, &handle, mail_bytes, stalled).await {
                 break;
             }
-            Counters::add(&srv.counters.net_output_bytes, wbuf.len() as u64);
+            Counters::add(&srv.counters().net_output_bytes, wbuf.len() as u64);
             wbuf.clear();
         }
         update_info(&session, &rbuf);
@@ -186,7 +187,7 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
         }
         if let Some(req) = session.repl.full_sync.take() {
             let synced = tokio::select! {
-                ok = crate::replication::full_sync(&srv, &mut stream, &mut session, req) => ok,
+                ok = crate::replication::full_sync(&srv, &mut stream, &mut session.repl, handle.id, req) => ok,
                 // Its buffered stream broke the replica limit mid-transfer
                 // (or CLIENT KILL): Redis drops the transfer with the client.
                 _ = handle.killed() => false,
@@ -208,7 +209,7 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
         }
     }
     if postponed.is_some() {
-        srv.pause.hold(false);
+        srv.pause().hold(false);
     }
     cleanup(&srv, &mut session);
 }
@@ -216,13 +217,13 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
 /// What the configuration says now of this client's buffers: the output
 /// buffer limit of its class and the query buffer limit.
 fn buffer_limits(srv: &Shared, session: &Session) -> (Option<ObufLimit>, u64) {
-    let cfg = srv.config.read();
+    let cfg = srv.config().read();
     let s = cfg.settings();
     let limits = &s.client_output_buffer_limit;
     // Every connection reads the configuration here anyway, so this is
     // where the replication stream's copy of the replica limit follows it:
     // a CONFIG SET applies there before its own reply is written.
-    srv.clients.set_replica_limit(limits, s.repl_backlog_size);
+    srv.clients().set_replica_limit(limits, s.repl_backlog_size);
     let class = if session.repl.is_replica {
         Class::Replica
     } else if session.subscribed() {
@@ -304,30 +305,32 @@ async fn write_out(
 /// Forgets everything the server keeps about a closing client.
 fn cleanup(srv: &Arc<Shared>, session: &mut Session) {
     if let Some(w) = session.blocked.take() {
-        let mut eng = srv.engine.lock();
+        let mut eng = srv.engine().lock();
         if w.claim() {
-            srv.blocking.remove(&w, &mut eng);
+            srv.blocking().remove(&w, &mut eng);
         }
     }
     if session.watch.is_active() {
-        crate::commands::multi::unwatch_all(srv, session, &mut srv.engine.lock());
+        let mut eng = srv.engine().lock();
+        srv.watchers().unwatch_all(&mut session.watch, &mut eng);
     }
-    crate::commands::pubsub::unsubscribe_all(srv, session);
+    srv.pubsub()
+        .unsubscribe_all(&mut session.subs, session.handle.id);
     if session.repl.is_replica {
         crate::replication::forget_replica(srv, session.id());
     }
-    srv.clients.unregister(session.id());
+    srv.clients().unregister(session.id());
 }
 
 /// A blocked command's time is up: unless it was just served, answer it
 /// the way it answers when it may not block.
 fn time_out(srv: &Arc<Shared>, w: &Arc<Waiter>, wbuf: &mut BytesMut) {
-    let mut eng = srv.engine.lock();
+    let mut eng = srv.engine().lock();
     if !w.claim() {
         // Served concurrently: its reply is in the mailbox already.
         return;
     }
-    srv.blocking.remove(w, &mut eng);
+    srv.blocking().remove(w, &mut eng);
     engine::command::blocking::blocked_timeout_reply(&mut Writer::new(wbuf, w.proto));
 }
 
@@ -359,14 +362,14 @@ fn run_batch(
         rbuf,
         postponed,
     } = input;
-    let mut engine = EngineLock::new(&srv.engine);
+    let mut engine = EngineLock::new(srv.engine());
     let mut commands = 0;
     session.now = unix_ms();
     let mut args = Vec::new();
     while session.blocked.is_none() && session.wait.is_none() {
         let next = match postponed.take() {
             Some(p) => {
-                srv.pause.hold(false);
+                srv.pause().hold(false);
                 args = p.args;
                 Ok(true)
             }
@@ -375,9 +378,9 @@ fn run_batch(
         match next {
             Ok(true) => {
                 // One relaxed load per command while no pause is on.
-                if srv.pause.maybe_on() {
+                if srv.pause().maybe_on() {
                     if let Some(write) = held_by_pause(srv, session, &args) {
-                        srv.pause.hold(true);
+                        srv.pause().hold(true);
                         *postponed = Some(Postponed {
                             args: std::mem::take(&mut args),
                             write,
@@ -418,54 +421,12 @@ fn run_batch(
             }
         }
     }
-    // Writes reach the replication stream once per batch, still under the
-    // lock that ordered them.
+    // Writes leave the engine once per batch, still under the lock that
+    // ordered them.
     if engine.is_locked() {
-        crate::replication::feed(srv, engine.get());
+        crate::after::propagate(srv, engine.get());
     }
     commands
-}
-
-/// Whether CLIENT PAUSE holds this request back now, as Redis's
-/// `processCommand` decides it: replicas never wait (the master link on a
-/// replica does), and requests refused
-/// before the pause check (unknown command, arity, NOAUTH, RESP2
-/// subscribed context) are answered at once. `Some(write)` when held,
-/// `write` saying whether it may write or replicate.
-pub(crate) fn held_by_pause(srv: &Shared, session: &Session, args: &[Bytes]) -> Option<bool> {
-    let mode = srv.pause.mode(unix_ms());
-    if mode == PauseMode::Off || session.repl.is_replica {
-        return None;
-    }
-    let found = crate::commands::resolve(args).ok()?;
-    let name = found.entry.name();
-    if !session.authenticated && found.flags() & flags::NO_AUTH == 0 {
-        return None;
-    }
-    if session.subscribed()
-        && session.proto == resp::Protocol::Resp2
-        && name != "ping"
-        && !crate::commands::pubsub::allowed_when_subscribed(name)
-    {
-        return None;
-    }
-    let write = match (name, &session.multi) {
-        // Only the queue's flags are known: Redis's rule by flag.
-        ("exec", Some(tx)) => tx.flags() & (flags::WRITE | flags::MAY_REPLICATE) != 0,
-        _ => may_replicate(found.flags(), name),
-    };
-    mode.holds(write).then_some(write)
-}
-
-/// Redis 7.0's `CMD_WRITE | CMD_MAY_REPLICATE` test. Its `may_replicate`
-/// commands are named, as our table's flag is not the same set (PFCOUNT
-/// lacks it; CONFIG SET has it, which a WRITE pause must not hold).
-fn may_replicate(bits: u32, name: &str) -> bool {
-    bits & flags::WRITE != 0
-        || matches!(
-            name,
-            "publish" | "spublish" | "pfcount" | "eval" | "evalsha" | "fcall"
-        )
 }
 
 /// CLIENT REPLY OFF/SKIP: drop what the command wrote.
@@ -493,11 +454,11 @@ fn update_info(session: &Session, rbuf: &BytesMut) {
         resp::Protocol::Resp2 => 2,
         resp::Protocol::Resp3 => 3,
     };
-    info.last_cmd = session.last_cmd;
+    info.last_cmd = session.last_cmd.map(|c| c.command_name());
 }
 
 /// Wakes a WAIT when a replica acknowledges, or every 100 ms to recheck.
-async fn wait_tick(acked: &tokio::sync::Notify, waiting: Option<crate::replication::WaitFor>) {
+async fn wait_tick(acked: &tokio::sync::Notify, waiting: Option<WaitFor>) {
     let Some(w) = waiting else {
         return std::future::pending().await;
     };
@@ -519,7 +480,7 @@ async fn idle_timer(idle: Option<Duration>) {
 /// whether it may write).
 async fn unpaused(srv: &Shared, write: Option<bool>) {
     match write {
-        Some(write) => srv.pause.lifted(write).await,
+        Some(write) => srv.pause().lifted(write).await,
         None => std::future::pending().await,
     }
 }

@@ -4,10 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::state::{unix_ms, Counters, Shared};
+use crate::state::counters::Counters;
+use crate::state::Shared;
+use crate::time::unix_ms;
 
 pub async fn run(srv: Arc<Shared>) {
-    let mut shutdown = srv.shutdown.subscribe();
+    let mut shutdown = srv.shutdown_signal();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -15,28 +17,29 @@ pub async fn run(srv: Arc<Shared>) {
             _ = tick.tick() => {}
             _ = shutdown.changed() => return,
         }
-        let hz = srv.config.read().settings().hz.clamp(1, 500) as u64;
+        let hz = srv.settings().hz.clamp(1, 500) as u64;
         // Redis spends at most 25% of each 1/hz period expiring keys.
         let budget = Duration::from_micros(1_000_000 / hz / 4);
         // While clients are paused the dataset stands still: no expiry
         // deletes (replicas would see them), as Redis's activeExpireCycle.
-        if !srv.pause.is_on(unix_ms()) {
-            let mut eng = srv.engine.lock();
+        if !srv.pause().is_on(unix_ms()) {
+            let mut eng = srv.engine().lock();
             eng.active_expire_cycle(unix_ms(), budget);
-            crate::commands::pubsub::publish_keyspace_events(&srv, &mut eng, None);
+            crate::after::after_background_change(&srv, &mut eng);
         }
-        crate::maxmemory::cron(&srv);
-        srv.memory_peak.observe(memstats::snapshot().used_memory());
+        crate::eviction::cron(&srv);
+        srv.memory_peak()
+            .observe(memstats::snapshot().used_memory());
         crate::persistence::check_save_points(&srv);
         crate::replication::cron(&srv);
         let (limits, backlog_size) = {
-            let cfg = srv.config.read();
+            let cfg = srv.config().read();
             let s = cfg.settings();
             (s.client_output_buffer_limit, s.repl_backlog_size)
         };
-        srv.clients.enforce_output_limits(&limits, backlog_size);
-        let c = &srv.counters;
-        srv.ops.sample(
+        srv.clients().enforce_output_limits(&limits, backlog_size);
+        let c = &srv.counters();
+        srv.ops().sample(
             unix_ms(),
             Counters::get(&c.commands_processed),
             Counters::get(&c.net_input_bytes),

@@ -8,7 +8,8 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::log::log;
-use crate::state::{Counters, Shared};
+use crate::state::counters::Counters;
+use crate::state::Shared;
 
 /// Binds every address of the `bind` directive. A `-` prefix marks an
 /// address that may be unavailable (e.g. `-::1` without IPv6), as in Redis.
@@ -47,7 +48,7 @@ pub async fn bind(addrs: &[String], port: u16) -> anyhow::Result<Vec<TcpListener
 
 /// Accepts connections until shutdown, spawning one task per client.
 pub async fn accept_loop(srv: Arc<Shared>, listener: TcpListener) {
-    let mut shutdown = srv.shutdown.subscribe();
+    let mut shutdown = srv.shutdown_signal();
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
@@ -62,7 +63,7 @@ pub async fn accept_loop(srv: Arc<Shared>, listener: TcpListener) {
                 continue;
             }
         };
-        Counters::add(&srv.counters.connections_received, 1);
+        Counters::add(&srv.counters().connections_received, 1);
         tokio::spawn(admit(srv.clone(), stream, addr));
     }
 }
@@ -71,7 +72,7 @@ pub async fn accept_loop(srv: Arc<Shared>, listener: TcpListener) {
 async fn admit(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
     let _ = stream.set_nodelay(true);
     let (maxclients, protected, no_password) = {
-        let cfg = srv.config.read();
+        let cfg = srv.config().read();
         let s = cfg.settings();
         (
             s.maxclients as usize,
@@ -79,15 +80,15 @@ async fn admit(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
             s.requirepass.is_none(),
         )
     };
-    if srv.clients.len() >= maxclients {
-        Counters::add(&srv.counters.rejected_connections, 1);
+    if srv.clients().len() >= maxclients {
+        Counters::add(&srv.counters().rejected_connections, 1);
         let _ = stream
             .write_all(b"-ERR max number of clients reached\r\n")
             .await;
         return;
     }
     if protected && no_password && !addr.ip().is_loopback() {
-        Counters::add(&srv.counters.rejected_connections, 1);
+        Counters::add(&srv.counters().rejected_connections, 1);
         let _ = stream.write_all(PROTECTED_MODE_ERROR.as_bytes()).await;
         return;
     }

@@ -4,22 +4,30 @@
 //! client connections, server commands and INFO. Data commands live in the
 //! `engine` crate; the wire format in `resp`.
 
-mod apply;
-mod blocking;
+// Layers, lowest first; a module imports only from layers below its own
+// (tests/layers.rs checks it). See ARCHITECTURE.md.
+// Leaves:
 mod busy_poll;
-mod clients;
-mod commands;
 mod config;
+mod crash;
+mod log;
+mod ops;
+mod time;
+// State: types that own their data, composed into `state::Shared`.
+mod state;
+// Services acting on the state:
+mod after;
+mod apply;
+mod eviction;
+mod persistence;
+mod replication;
+// Commands: the table, the checks, the handlers, per-client sessions.
+mod commands;
+// Tasks: client connections, the link to our master, the cron, listeners.
 mod connection;
 mod cron;
 mod listener;
-mod log;
-mod maxmemory;
-mod ops;
-mod persistence;
-mod replication;
-mod session;
-mod state;
+mod master_link;
 
 use std::process::ExitCode;
 
@@ -125,8 +133,20 @@ async fn run(config: config::Config) -> anyhow::Result<()> {
         (s.port, s.bind.clone())
     };
     let listeners = listener::bind(&bind, port).await?;
-    let srv = state::Shared::new(config, port);
-    maxmemory::configure(&srv.maxmemory, &srv.config.read(), &mut srv.engine.lock());
+    let engine = apply::new_engine(config.settings());
+    let srv = state::Shared::new(config, engine, port);
+    let reported = srv.clone();
+    crash::install(Box::new(move |client| {
+        let client = client
+            .and_then(|id| reported.clients().all().into_iter().find(|h| h.id == id))
+            .map_or_else(|| "(no client)".to_string(), |h| h.describe(None));
+        (client, commands::info_for_crash_report(&reported))
+    }));
+    eviction::configure(
+        srv.maxmemory(),
+        &srv.config().read(),
+        &mut srv.engine().lock(),
+    );
     persistence::load_at_startup(&srv)?;
     log!(Notice, "Running mode=standalone, port={port}.");
     log!(Warning, "Server initialized");
@@ -134,13 +154,14 @@ async fn run(config: config::Config) -> anyhow::Result<()> {
         tokio::spawn(listener::accept_loop(srv.clone(), l));
     }
     tokio::spawn(cron::run(srv.clone()));
-    let replicaof = srv.config.read().settings().replicaof.clone();
+    tokio::spawn(master_link::supervise(srv.clone()));
+    let replicaof = srv.settings().replicaof.clone();
     if let Some((host, port)) = replicaof {
-        replication::start_link(&srv, host, port);
+        replication::become_replica(&srv, host, port);
     }
     log!(Notice, "Ready to accept connections tcp");
 
-    let mut shutdown = srv.shutdown.subscribe();
+    let mut shutdown = srv.shutdown_signal();
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
     loop {
@@ -151,7 +172,7 @@ async fn run(config: config::Config) -> anyhow::Result<()> {
         };
         log!(Warning, "Received {signal} scheduling shutdown...");
         log!(Warning, "User requested shutdown...");
-        let saved = shutdown_save(&srv, &srv.engine.lock(), None);
+        let saved = shutdown_save(&srv, &srv.engine().lock(), None);
         if let Err(e) = saved {
             // Exiting would lose the writes since the last save: like
             // Redis, keep serving and wait for the next signal or SHUTDOWN.
@@ -176,7 +197,7 @@ pub fn shutdown_save(
     save: Option<bool>,
 ) -> Result<(), String> {
     persistence::abandon_bgsave(srv);
-    let wanted = save.unwrap_or_else(|| !srv.config.read().settings().save.is_empty());
+    let wanted = save.unwrap_or_else(|| !srv.settings().save.is_empty());
     if !wanted {
         return Ok(());
     }

@@ -12,78 +12,17 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use engine::rdb::{AuxFields, ReplInfo};
 use engine::Engine;
-use parking_lot::Mutex;
 
 use crate::log::log;
-use crate::state::{unix_secs, Shared};
-
-/// What INFO persistence reports.
-#[derive(Debug)]
-pub struct Status {
-    pub dirty_at_last_save: u64,
-    pub last_save: u64,
-    pub last_bgsave_ok: bool,
-    pub last_bgsave_secs: i64,
-    pub bgsave_started: Option<Instant>,
-    /// The running BGSAVE's snapshot number and temp file.
-    bgsave_temp: Option<(u64, PathBuf)>,
-    /// A BGSAVE asked for inside EXEC, for the cron to start.
-    bgsave_scheduled: bool,
-    pub last_bgsave_try: u64,
-    pub saves: u64,
-    pub loaded_keys: u64,
-    pub expired_on_load: u64,
-}
-
-impl Default for Status {
-    fn default() -> Self {
-        Status {
-            dirty_at_last_save: 0,
-            last_save: unix_secs(),
-            last_bgsave_ok: true,
-            last_bgsave_secs: -1,
-            bgsave_started: None,
-            bgsave_temp: None,
-            bgsave_scheduled: false,
-            last_bgsave_try: 0,
-            saves: 0,
-            loaded_keys: 0,
-            expired_on_load: 0,
-        }
-    }
-}
-
-#[derive(Default)]
-pub struct Persistence {
-    pub status: Mutex<Status>,
-    /// Mirrors `!status.last_bgsave_ok`, read on every write command.
-    failed: AtomicBool,
-    /// Number of the last snapshot taken (under the keyspace lock, so the
-    /// numbers follow the data's order).
-    taken: AtomicU64,
-    /// Number of the snapshot the dump holds; held across each rename.
-    landed: Mutex<u64>,
-    /// Number of a BGSAVE given up at shutdown: its end is not reported.
-    abandoned: AtomicU64,
-}
-
-impl Persistence {
-    fn record(&self, st: &mut Status, ok: bool) {
-        st.last_bgsave_ok = ok;
-        self.failed.store(!ok, Ordering::Relaxed);
-    }
-
-    /// Numbers a snapshot just taken; call with the keyspace still locked.
-    fn next_generation(&self) -> u64 {
-        self.taken.fetch_add(1, Ordering::Relaxed) + 1
-    }
-}
+use crate::state::persistence::Persistence;
+use crate::state::Shared;
+use crate::time::unix_secs;
 
 /// A snapshot ready to be written: its bytes, its number and how slowly
 /// to write it.
@@ -104,7 +43,7 @@ enum Written {
 
 /// Where the dump lives.
 fn dump_path(srv: &Shared) -> PathBuf {
-    let cfg = srv.config.read();
+    let cfg = srv.config().read();
     let s = cfg.settings();
     Path::new(&s.dir).join(&s.dbfilename)
 }
@@ -116,7 +55,7 @@ pub fn snapshot(
     eng: &Engine,
     repl: Option<(String, i64, usize)>,
 ) -> Result<Vec<u8>, String> {
-    let opts = eng.rdb_options(srv.config.read().settings().rdbchecksum);
+    let opts = eng.rdb_options(srv.settings().rdbchecksum);
     let aux = AuxFields {
         redis_ver: crate::REDIS_VERSION,
         ctime: unix_secs() as i64,
@@ -137,7 +76,7 @@ pub fn snapshot(
 /// save slow enough to interrupt; 0 in production.
 fn key_save_delay(srv: &Shared, keys: usize) -> Duration {
     let per_key = srv
-        .config
+        .config()
         .read()
         .get(&[b"rdb-key-save-delay"])
         .pop()
@@ -153,10 +92,10 @@ fn key_save_delay(srv: &Shared, keys: usize) -> Duration {
 
 /// Takes a numbered snapshot; the caller holds the keyspace.
 fn take(srv: &Arc<Shared>, eng: &Engine) -> Result<Pending, String> {
-    let bytes = snapshot(srv, eng, crate::replication::aux(srv))?;
+    let bytes = snapshot(srv, eng, Some(srv.repl().aux()))?;
     Ok(Pending {
         bytes,
-        generation: srv.persistence.next_generation(),
+        generation: srv.persistence().next_generation(),
         delay: key_save_delay(srv, eng.total_keys()),
     })
 }
@@ -206,8 +145,8 @@ fn write_atomically(
 /// Returns the dump's path.
 pub fn install_received(srv: &Shared, received: &Path) -> std::io::Result<PathBuf> {
     let path = dump_path(srv);
-    let generation = srv.persistence.next_generation();
-    let mut landed = srv.persistence.landed.lock();
+    let generation = srv.persistence().next_generation();
+    let mut landed = srv.persistence().landed.lock();
     std::fs::rename(received, &path)?;
     *landed = generation;
     std::fs::File::open(path.parent().unwrap_or(Path::new(".")))?.sync_all()?;
@@ -238,13 +177,13 @@ fn write_paced(f: &mut std::fs::File, bytes: &[u8], delay: Duration) -> std::io:
 /// SAVE: snapshot and write in the foreground.
 pub fn save(srv: &Arc<Shared>, eng: &Engine) -> Result<(), String> {
     let pending = take(srv, eng)?;
-    match write_atomically(&srv.persistence, &dump_path(srv), &pending) {
+    match write_atomically(srv.persistence(), &dump_path(srv), &pending) {
         Ok(_) => {
             log!(Notice, "DB saved on disk");
-            let mut st = srv.persistence.status.lock();
+            let mut st = srv.persistence().status.lock();
             st.dirty_at_last_save = eng.dirty();
             st.last_save = unix_secs();
-            srv.persistence.record(&mut st, true);
+            srv.persistence().record(&mut st, true);
             st.saves += 1;
             Ok(())
         }
@@ -259,7 +198,7 @@ pub fn save(srv: &Arc<Shared>, eng: &Engine) -> Result<(), String> {
 /// is already running.
 pub fn bgsave(srv: &Arc<Shared>, eng: &Engine) -> Result<(), String> {
     {
-        let mut st = srv.persistence.status.lock();
+        let mut st = srv.persistence().status.lock();
         if st.bgsave_started.is_some() {
             return Err("Background save already in progress".into());
         }
@@ -269,24 +208,24 @@ pub fn bgsave(srv: &Arc<Shared>, eng: &Engine) -> Result<(), String> {
     let pending = match take(srv, eng) {
         Ok(p) => p,
         Err(e) => {
-            srv.persistence.status.lock().bgsave_started = None;
+            srv.persistence().status.lock().bgsave_started = None;
             return Err(e);
         }
     };
     let dirty = eng.dirty();
     let path = dump_path(srv);
     let generation = pending.generation;
-    srv.persistence.status.lock().bgsave_temp = Some((generation, temp_path(&path, generation)));
+    srv.persistence().status.lock().bgsave_temp = Some((generation, temp_path(&path, generation)));
     let srv = srv.clone();
     log!(Notice, "Background saving started");
     std::thread::spawn(move || {
-        let result = write_atomically(&srv.persistence, &path, &pending);
+        let result = write_atomically(srv.persistence(), &path, &pending);
         drop(pending);
-        let mut st = srv.persistence.status.lock();
+        let mut st = srv.persistence().status.lock();
         let started = st.bgsave_started.take();
         st.bgsave_temp = None;
         st.last_bgsave_secs = started.map_or(-1, |s| s.elapsed().as_secs() as i64);
-        let abandoned = srv.persistence.abandoned.load(Ordering::Relaxed) == generation;
+        let abandoned = srv.persistence().abandoned.load(Ordering::Relaxed) == generation;
         match result {
             Err(_) if abandoned => log!(Notice, "Background saving given up"),
             Ok(Written::Landed) => {
@@ -294,7 +233,7 @@ pub fn bgsave(srv: &Arc<Shared>, eng: &Engine) -> Result<(), String> {
                 log!(Notice, "Background saving terminated with success");
                 st.dirty_at_last_save = st.dirty_at_last_save.max(dirty);
                 st.last_save = unix_secs();
-                srv.persistence.record(&mut st, true);
+                srv.persistence().record(&mut st, true);
                 st.saves += 1;
             }
             Ok(Written::Superseded) => {
@@ -302,12 +241,12 @@ pub fn bgsave(srv: &Arc<Shared>, eng: &Engine) -> Result<(), String> {
                     Notice,
                     "Background saving dropped: a newer save reached the disk first"
                 );
-                srv.persistence.record(&mut st, true);
+                srv.persistence().record(&mut st, true);
             }
             Err(e) => {
                 log!(Warning, "Write error saving DB on disk: {e}");
                 log!(Warning, "Background saving error");
-                srv.persistence.record(&mut st, false);
+                srv.persistence().record(&mut st, false);
             }
         }
     });
@@ -317,13 +256,13 @@ pub fn bgsave(srv: &Arc<Shared>, eng: &Engine) -> Result<(), String> {
 /// At shutdown, before the final save: gives up a running BGSAVE and
 /// removes its temp file, as Redis kills its saving child.
 pub fn abandon_bgsave(srv: &Shared) {
-    let st = srv.persistence.status.lock();
+    let st = srv.persistence().status.lock();
     if let Some((generation, tmp)) = &st.bgsave_temp {
         log!(
             Warning,
             "There is a background save in progress. Dropping it!"
         );
-        srv.persistence
+        srv.persistence()
             .abandoned
             .store(*generation, Ordering::Relaxed);
         let _ = std::fs::remove_file(tmp);
@@ -332,20 +271,20 @@ pub fn abandon_bgsave(srv: &Shared) {
 
 /// BGSAVE inside EXEC: the cron starts it once the transaction is over.
 pub fn schedule_bgsave(srv: &Shared) {
-    srv.persistence.status.lock().bgsave_scheduled = true;
+    srv.persistence().status.lock().bgsave_scheduled = true;
 }
 
 /// Called by the cron: starts a scheduled BGSAVE, or one when a `save`
 /// point is reached.
 pub fn check_save_points(srv: &Arc<Shared>) {
-    let points = srv.config.read().settings().save.clone();
-    if points.is_empty() && !srv.persistence.status.lock().bgsave_scheduled {
+    let points = srv.settings().save.clone();
+    if points.is_empty() && !srv.persistence().status.lock().bgsave_scheduled {
         return;
     }
-    let eng = srv.engine.lock();
+    let eng = srv.engine().lock();
     let now = unix_secs();
     let (changes, since, ok, last_try, running, scheduled) = {
-        let st = srv.persistence.status.lock();
+        let st = srv.persistence().status.lock();
         (
             eng.dirty() - st.dirty_at_last_save.min(eng.dirty()),
             now.saturating_sub(st.last_save),
@@ -361,7 +300,7 @@ pub fn check_save_points(srv: &Arc<Shared>) {
     }
     if scheduled {
         match bgsave(srv, &eng) {
-            Ok(()) => srv.persistence.status.lock().bgsave_scheduled = false,
+            Ok(()) => srv.persistence().status.lock().bgsave_scheduled = false,
             Err(e) => log!(Warning, "{e}"),
         }
         return;
@@ -380,14 +319,14 @@ pub fn check_save_points(srv: &Arc<Shared>) {
 
 /// Whether writes must be refused (`stop-writes-on-bgsave-error`).
 pub fn writes_refused(srv: &Shared) -> bool {
-    if !srv.persistence.failed.load(Ordering::Relaxed) {
+    if !srv.persistence().failed.load(Ordering::Relaxed) {
         return false;
     }
-    let cfg = srv.config.read();
+    let cfg = srv.config().read();
     let s = cfg.settings();
     s.stop_writes_on_bgsave_error
         && !s.save.is_empty()
-        && !srv.persistence.status.lock().last_bgsave_ok
+        && !srv.persistence().status.lock().last_bgsave_ok
 }
 
 /// DEBUG RELOAD after its save: empties the keyspace (when `flush`) and
@@ -402,11 +341,11 @@ pub fn reload(srv: &Shared, eng: &mut Engine, flush: bool) -> Result<(), String>
     let stats = eng
         .load_rdb(
             std::io::BufReader::with_capacity(1 << 16, file),
-            crate::state::unix_ms(),
+            crate::time::unix_ms(),
             false,
         )
         .map_err(|e| e.to_string())?;
-    let mut st = srv.persistence.status.lock();
+    let mut st = srv.persistence().status.lock();
     st.loaded_keys = stats.keys_loaded;
     st.expired_on_load = stats.keys_expired;
     st.dirty_at_last_save += eng.dirty() - dirty;
@@ -423,11 +362,11 @@ pub fn load_at_startup(srv: &Arc<Shared>) -> anyhow::Result<()> {
         Err(e) => anyhow::bail!("Fatal error loading the DB: {e}. Exiting."),
     };
     let started = Instant::now();
-    let mut eng = srv.engine.lock();
+    let mut eng = srv.engine().lock();
     let stats = eng
         .load_rdb(
             std::io::BufReader::with_capacity(1 << 16, file),
-            crate::state::unix_ms(),
+            crate::time::unix_ms(),
             false,
         )
         .map_err(|e| {
@@ -443,7 +382,8 @@ pub fn load_at_startup(srv: &Arc<Shared>) -> anyhow::Result<()> {
             String::from_utf8_lossy(ver)
         );
     }
-    if crate::replication::restore_from_aux(srv, &stats) {
+    let backlog_size = srv.settings().repl_backlog_size as usize;
+    if srv.repl().restore_from_aux(&stats, backlog_size) {
         eng.set_recording(true);
     }
     log!(
@@ -457,7 +397,7 @@ pub fn load_at_startup(srv: &Arc<Shared>) -> anyhow::Result<()> {
         "DB loaded from disk: {:.3} seconds",
         started.elapsed().as_secs_f64()
     );
-    let mut st = srv.persistence.status.lock();
+    let mut st = srv.persistence().status.lock();
     st.loaded_keys = stats.keys_loaded;
     st.expired_on_load = stats.keys_expired;
     st.dirty_at_last_save = eng.dirty();

@@ -21,6 +21,22 @@ pub const SENTINEL: u32 = 1 << 16;
 /// WATCH itself (`Ctx::touch`), instead of every key position being marked.
 pub const TOUCHES_ITSELF: u32 = 1 << 17;
 
+// The rest are internal too: properties Redis's `processCommand` tests by
+// comparing command procs, carried on the table row here instead.
+
+/// Runs at once inside MULTI instead of being queued (MULTI, EXEC,
+/// DISCARD, WATCH, QUIT, RESET).
+pub const NO_QUEUE: u32 = 1 << 18;
+/// Ends a transaction (EXEC, DISCARD, QUIT, RESET): never refused for
+/// memory inside MULTI, where anything else is (queueing takes memory).
+pub const ENDS_MULTI: u32 = 1 << 19;
+/// Allowed to a RESP2 client in subscribed mode ((P|S)(UN)SUBSCRIBE, PING,
+/// QUIT, RESET).
+pub const SUBSCRIBED_OK: u32 = 1 << 20;
+/// Writes, denies OOM or replicates as the commands it runs do: EXEC,
+/// whose flags for those checks are its queue's.
+pub const QUEUE_FLAGS: u32 = 1 << 21;
+
 /// Flag bits and their names, in Redis's order.
 pub const NAMES: &[(u32, &str)] = &[
     (WRITE, "write"),

@@ -1,5 +1,6 @@
 //! Connection-independent server commands that act on whole databases:
-//! PING, ECHO, SELECT, DBSIZE, FLUSHDB, FLUSHALL, SWAPDB.
+//! ECHO, SELECT, DBSIZE, FLUSHDB, FLUSHALL, SWAPDB. (PING is the server's:
+//! its reply depends on the connection's subscribed mode.)
 
 use super::flags::*;
 use super::{args, cmd, CommandDef, Ctx, Group, Handler};
@@ -7,11 +8,6 @@ use crate::{Error, Result};
 
 pub(super) fn commands() -> Vec<CommandDef<Handler>> {
     vec![
-        cmd("ping", -1, FAST | STALE, ping).doc(
-            Group::Connection,
-            "1.0.0",
-            "Returns the server's liveliness response.",
-        ),
         cmd("echo", 2, FAST, echo).doc(Group::Connection, "1.0.0", "Returns the given string."),
         cmd("select", 2, LOADING | STALE | FAST, select).doc(
             Group::Connection,
@@ -39,15 +35,6 @@ pub(super) fn commands() -> Vec<CommandDef<Handler>> {
             "Swaps two Redis databases.",
         ),
     ]
-}
-
-fn ping(ctx: &mut Ctx) -> Result<()> {
-    match ctx.args.len() {
-        1 => ctx.out.simple(b"PONG"),
-        2 => ctx.out.bulk(ctx.args[1].as_ref()),
-        _ => return Err(Error::Arity("ping".into())),
-    }
-    Ok(())
 }
 
 fn echo(ctx: &mut Ctx) -> Result<()> {

@@ -6,9 +6,10 @@ use engine::command::{CommandDef, Group};
 use engine::{Error, Result};
 
 use super::{Call, ServerHandler};
-use crate::clients::{Handle, Kind};
-use crate::session::ReplyMode;
-use crate::state::{unix_ms, PauseMode};
+use crate::commands::ReplyMode;
+use crate::state::clients::{Handle, Kind};
+use crate::state::pause::PauseMode;
+use crate::time::unix_ms;
 
 pub(super) fn commands() -> Vec<CommandDef<ServerHandler>> {
     const F: u32 = NOSCRIPT | LOADING | STALE;
@@ -88,7 +89,7 @@ fn list(call: &mut Call) -> Result<()> {
     }
     let me = call.session.id();
     let mut text = String::new();
-    for h in call.srv.clients.all() {
+    for h in call.srv.clients().all() {
         if kind.is_some_and(|k| h.info.lock().kind != k)
             || ids.as_ref().is_some_and(|v| !v.contains(&h.id))
         {
@@ -139,7 +140,7 @@ fn kill(call: &mut Call) -> Result<()> {
         let addr = String::from_utf8_lossy(call.arg(2)).into_owned();
         let victim = call
             .srv
-            .clients
+            .clients()
             .all()
             .into_iter()
             .find(|h| h.info.lock().addr.to_string() == addr);
@@ -186,7 +187,7 @@ fn kill(call: &mut Call) -> Result<()> {
         }
     }
     let mut killed = 0;
-    for h in call.srv.clients.all() {
+    for h in call.srv.clients().all() {
         if f.matches(&h, me) {
             finish_kill(call, &h, me);
             killed += 1;
@@ -292,13 +293,13 @@ fn pause(call: &mut Call) -> Result<()> {
         0 => 0,
         t => now.wrapping_add(t),
     };
-    call.srv.pause.start(mode, end, now);
+    call.srv.pause().start(mode, end, now);
     call.w().ok();
     Ok(())
 }
 
 fn unpause(call: &mut Call) -> Result<()> {
-    call.srv.pause.stop();
+    call.srv.pause().stop();
     call.w().ok();
     Ok(())
 }

@@ -65,7 +65,7 @@ const fn sub(
 
 fn get(call: &mut Call) -> Result<()> {
     let patterns: Vec<&[u8]> = call.args[2..].iter().map(|a| &a[..]).collect();
-    let pairs = call.srv.config.read().get(&patterns);
+    let pairs = call.srv.config().read().get(&patterns);
     let mut w = call.w();
     w.map(pairs.len());
     for (name, value) in pairs {
@@ -90,7 +90,7 @@ fn set(call: &mut Call) -> Result<()> {
     };
     let changed = call
         .srv
-        .config
+        .config()
         .write()
         .set_with(&pairs, ctx)
         .map_err(Error::Other)?;
@@ -102,14 +102,13 @@ fn set(call: &mut Call) -> Result<()> {
 fn resetstat(call: &mut Call) -> Result<()> {
     let eng = call.engine.get();
     eng.stats = engine::Stats::default();
-    call.srv.counters.reset();
-    call.srv.errorstats.lock().clear();
+    call.srv.counters().reset();
     call.w().ok();
     Ok(())
 }
 
 fn rewrite(call: &mut Call) -> Result<()> {
-    match call.srv.config.read().rewrite() {
+    match call.srv.config().read().rewrite() {
         Ok(()) => {}
         Err(e @ ConfigError::NoConfigFile) => return Err(Error::err(e)),
         Err(e) => return Err(Error::err(e)),

@@ -1,4 +1,4 @@
-//! Connection commands: AUTH, HELLO, QUIT, RESET.
+//! Connection commands: PING, AUTH, HELLO, QUIT, RESET.
 
 use engine::command::args;
 use engine::command::flags::*;
@@ -6,13 +6,18 @@ use engine::command::{CommandDef, Group};
 use engine::{Error, Result};
 use resp::Protocol;
 
+use super::session::ReplyMode;
 use super::{cmd, Call, ServerHandler};
-use crate::session::ReplyMode;
 
 pub(super) fn commands() -> Vec<CommandDef<ServerHandler>> {
     let doc =
         |d: CommandDef<ServerHandler>, since, summary| d.doc(Group::Connection, since, summary);
     vec![
+        doc(
+            cmd("ping", -1, FAST | STALE | SUBSCRIBED_OK, ping),
+            "1.0.0",
+            "Returns the server's liveliness response.",
+        ),
         doc(
             cmd(
                 "auth",
@@ -37,7 +42,7 @@ pub(super) fn commands() -> Vec<CommandDef<ServerHandler>> {
             cmd(
                 "quit",
                 -1,
-                ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH,
+                ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | TX_CONTROL,
                 quit,
             ),
             "1.0.0",
@@ -47,7 +52,7 @@ pub(super) fn commands() -> Vec<CommandDef<ServerHandler>> {
             cmd(
                 "reset",
                 1,
-                NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY,
+                NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY | TX_CONTROL,
                 reset,
             ),
             "6.2.0",
@@ -56,11 +61,35 @@ pub(super) fn commands() -> Vec<CommandDef<ServerHandler>> {
     ]
 }
 
+/// Quitting or resetting ends a transaction too, and works in subscribed
+/// mode.
+const TX_CONTROL: u32 = NO_QUEUE | ENDS_MULTI | SUBSCRIBED_OK;
+
+/// PING; a RESP2 client in subscribed mode gets it in the message format.
+fn ping(call: &mut Call) -> Result<()> {
+    if call.args.len() > 2 {
+        return Err(Error::Arity("ping".into()));
+    }
+    let arg = call.args.get(1).cloned();
+    if call.session.subscribed() && call.session.proto == Protocol::Resp2 {
+        let mut w = call.w();
+        w.array(2);
+        w.bulk(b"pong");
+        w.bulk(arg.as_deref().unwrap_or_default());
+        return Ok(());
+    }
+    match arg {
+        Some(a) => call.w().bulk(&a),
+        None => call.w().simple(b"PONG"),
+    }
+    Ok(())
+}
+
 const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
 
 /// Checks credentials of the only user, `default`, against `requirepass`.
 fn check_password(call: &Call, user: &[u8], password: &[u8]) -> bool {
-    let cfg = call.srv.config.read();
+    let cfg = call.srv.config().read();
     user == b"default"
         && match &cfg.settings().requirepass {
             None => true,
@@ -71,7 +100,7 @@ fn check_password(call: &Call, user: &[u8], password: &[u8]) -> bool {
 fn auth(call: &mut Call) -> Result<()> {
     let (user, password): (&[u8], &[u8]) = match call.args.len() {
         2 => {
-            if call.srv.config.read().settings().requirepass.is_none() {
+            if call.srv.settings().requirepass.is_none() {
                 return Err(Error::err("AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"));
             }
             (b"default", &call.args[1])
@@ -172,15 +201,15 @@ fn reset(call: &mut Call) -> Result<()> {
     s.db = 0;
     s.proto = Protocol::Resp2;
     s.reply_mode = ReplyMode::On;
-    s.authenticated = call.srv.config.read().settings().requirepass.is_none();
+    s.authenticated = call.srv.settings().requirepass.is_none();
     {
         let mut info = s.handle.info.lock();
         info.name.clear();
         info.no_evict = false;
     }
     s.multi = None;
-    crate::commands::pubsub::unsubscribe_all(call.srv, s);
-    crate::commands::multi::unwatch_all(call.srv, s, call.engine.get());
+    call.srv.pubsub().unsubscribe_all(&mut s.subs, s.handle.id);
+    super::multi::unwatch_all(call);
     call.w().simple(b"RESET");
     Ok(())
 }

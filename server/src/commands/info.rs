@@ -7,7 +7,9 @@ use engine::command::{CommandDef, Group};
 use engine::Result;
 
 use super::{cmd, Call, ServerHandler};
-use crate::state::{unix_ms, Counters};
+use crate::state::counters::Counters;
+use crate::state::Shared;
+use crate::time::unix_ms;
 
 pub(super) fn commands() -> Vec<CommandDef<ServerHandler>> {
     vec![cmd("info", -1, LOADING | STALE | SENTINEL, info).doc(
@@ -17,7 +19,14 @@ pub(super) fn commands() -> Vec<CommandDef<ServerHandler>> {
     )]
 }
 
-type Section = fn(&mut Call, &mut String);
+/// What INFO reads: the server and, when this thread may lock it, the
+/// engine (a crash report rendered while the engine is locked has none).
+pub struct Ctx<'a> {
+    pub srv: &'a Shared,
+    pub eng: Option<&'a engine::Engine>,
+}
+
+type Section = fn(&Ctx, &mut String);
 
 /// Sections in output order: name, part of `default`, generator.
 const SECTIONS: &[(&str, bool, Section)] = &[
@@ -40,13 +49,21 @@ fn info(call: &mut Call) -> Result<()> {
         .iter()
         .map(|a| String::from_utf8_lossy(a).to_lowercase())
         .collect();
-    let text = render(call, &wanted);
+    let srv = call.srv;
+    let eng = call.engine.get();
+    let text = render(
+        &Ctx {
+            srv,
+            eng: Some(eng),
+        },
+        &wanted,
+    );
     call.w().verbatim(b"txt", text.as_bytes());
     Ok(())
 }
 
 /// The INFO text for the requested section names (empty = `default`).
-pub fn render(call: &mut Call, wanted: &[String]) -> String {
+pub fn render(cx: &Ctx, wanted: &[String]) -> String {
     let all = wanted.iter().any(|w| w == "all" || w == "everything");
     let default = wanted.is_empty() || wanted.iter().any(|w| w == "default");
     let mut text = String::new();
@@ -63,7 +80,7 @@ pub fn render(call: &mut Call, wanted: &[String]) -> String {
             n => format!("{}{}", n[..1].to_uppercase(), &n[1..]),
         };
         let _ = write!(text, "# {title}\r\n");
-        section(call, &mut text);
+        section(cx, &mut text);
     }
     text
 }
@@ -73,10 +90,10 @@ fn field(text: &mut String, name: &str, value: impl std::fmt::Display) {
     let _ = write!(text, "{name}:{value}\r\n");
 }
 
-fn server(call: &mut Call, t: &mut String) {
-    let srv = call.srv;
-    let uptime = srv.started.elapsed().as_secs();
-    let cfg = srv.config.read();
+fn server(cx: &Ctx, t: &mut String) {
+    let srv = cx.srv;
+    let uptime = srv.started().elapsed().as_secs();
+    let cfg = srv.config().read();
     let s = cfg.settings();
     let uname = uname();
     field(t, "redis_version", crate::REDIS_VERSION);
@@ -93,8 +110,8 @@ fn server(call: &mut Call, t: &mut String) {
     field(t, "gcc_version", "0.0.0");
     field(t, "process_id", std::process::id());
     field(t, "process_supervised", "no");
-    field(t, "run_id", &srv.run_id);
-    field(t, "tcp_port", srv.tcp_port);
+    field(t, "run_id", srv.run_id());
+    field(t, "tcp_port", srv.tcp_port());
     field(t, "server_time_usec", unix_ms() * 1000);
     field(t, "uptime_in_seconds", uptime);
     field(t, "uptime_in_days", uptime / 86400);
@@ -129,46 +146,46 @@ fn uname() -> String {
     )
 }
 
-fn clients(call: &mut Call, t: &mut String) {
-    let srv = call.srv;
+fn clients(cx: &Ctx, t: &mut String) {
+    let srv = cx.srv;
     // Redis counts replicas apart (connected_slaves).
-    let replicas = srv.repl.state.lock().replicas.len();
+    let replicas = srv.repl().state.lock().replicas.len();
     field(
         t,
         "connected_clients",
-        srv.clients.len().saturating_sub(replicas),
+        srv.clients().len().saturating_sub(replicas),
     );
     field(t, "cluster_connections", 0);
-    field(t, "maxclients", srv.config.read().settings().maxclients);
+    field(t, "maxclients", srv.settings().maxclients);
     field(t, "client_recent_max_input_buffer", 0);
     field(
         t,
         "client_recent_max_output_buffer",
-        srv.clients.recent_max_output(),
+        srv.clients().recent_max_output(),
     );
     // Like Redis, clients a CLIENT PAUSE holds back count as blocked.
     field(
         t,
         "blocked_clients",
-        srv.blocking.len() + srv.pause.held_clients(),
+        srv.blocking().len() + srv.pause().held_clients(),
     );
     field(t, "tracking_clients", 0);
     field(t, "clients_in_timeout_table", 0);
 }
 
-fn memory(call: &mut Call, t: &mut String) {
+fn memory(cx: &Ctx, t: &mut String) {
     let snap = memstats::snapshot();
-    let inputs = memory_inputs(call, &snap);
+    let inputs = memory_inputs(cx, &snap);
     // memstats writes the whole section, header included.
     let section = memstats::info_memory(&inputs, &snap);
     t.push_str(section.trim_start_matches("# Memory\r\n"));
 }
 
 /// What INFO memory, MEMORY STATS and eviction need from the server.
-pub fn memory_inputs(call: &mut Call, snap: &memstats::Snapshot) -> memstats::InfoInputs {
-    let srv = call.srv;
+pub fn memory_inputs(cx: &Ctx, snap: &memstats::Snapshot) -> memstats::InfoInputs {
+    let srv = cx.srv;
     let (maxmemory, policy) = {
-        let cfg = srv.config.read();
+        let cfg = srv.config().read();
         let policy = cfg
             .get(&[b"maxmemory-policy"])
             .pop()
@@ -176,35 +193,36 @@ pub fn memory_inputs(call: &mut Call, snap: &memstats::Snapshot) -> memstats::In
             .unwrap_or_default();
         (cfg.settings().maxmemory, policy)
     };
-    let eng = call.engine.get();
-    let dataset_overhead = (0..eng.databases())
-        .map(|i| {
-            let (keys, expires) = eng.db(i).table_bytes();
-            (keys + expires) as u64
-        })
-        .sum();
-    let (backlog, replicas) = crate::maxmemory::replication_memory(srv);
+    let dataset_overhead = cx.eng.map_or(0, |eng| {
+        (0..eng.databases())
+            .map(|i| {
+                let (keys, expires) = eng.db(i).table_bytes();
+                (keys + expires) as u64
+            })
+            .sum()
+    });
+    let (backlog, replicas) = crate::eviction::replication_memory(srv);
     memstats::InfoInputs {
-        used_memory_startup: srv.memory_startup,
-        peak: srv.memory_peak.observe(snap.used_memory()),
+        used_memory_startup: srv.memory_startup(),
+        peak: srv.memory_peak().observe(snap.used_memory()),
         maxmemory,
         maxmemory_policy: policy,
         dataset_overhead,
         mem_replication_backlog: backlog,
         mem_clients_slaves: replicas,
         mem_total_replication_buffers: backlog + replicas,
-        mem_clients_normal: crate::maxmemory::normal_clients_memory(srv),
+        mem_clients_normal: crate::eviction::normal_clients_memory(srv),
         ..memstats::InfoInputs::default()
     }
 }
 
-fn persistence(call: &mut Call, t: &mut String) {
-    let dirty = call.engine.get().dirty();
-    let st = call.srv.persistence.status.lock();
+fn persistence(cx: &Ctx, t: &mut String) {
+    let dirty = cx.eng.map_or(0, |e| e.dirty());
+    let st = cx.srv.persistence().status.lock();
     field(t, "loading", 0);
-    let async_loading = call
+    let async_loading = cx
         .srv
-        .repl
+        .repl()
         .async_loading
         .load(std::sync::atomic::Ordering::Relaxed);
     field(t, "async_loading", u8::from(async_loading));
@@ -261,10 +279,10 @@ fn persistence(call: &mut Call, t: &mut String) {
     }
 }
 
-fn stats(call: &mut Call, t: &mut String) {
-    let c = &call.srv.counters;
-    let (ops, input, output) = call.srv.ops.rates();
-    let es = call.engine.get().stats.clone();
+fn stats(cx: &Ctx, t: &mut String) {
+    let c = &cx.srv.counters();
+    let (ops, input, output) = cx.srv.ops().rates();
+    let es = cx.eng.map(|e| e.stats.clone()).unwrap_or_default();
     field(
         t,
         "total_connections_received",
@@ -306,7 +324,7 @@ fn stats(call: &mut Call, t: &mut String) {
         Counters::get(&c.rejected_connections),
     );
     {
-        let st = call.srv.repl.state.lock();
+        let st = cx.srv.repl().state.lock();
         field(t, "sync_full", st.stats.sync_full);
         field(t, "sync_partial_ok", st.stats.sync_partial_ok);
         field(t, "sync_partial_err", st.stats.sync_partial_err);
@@ -329,12 +347,12 @@ fn stats(call: &mut Call, t: &mut String) {
     field(t, "current_eviction_exceeded_time", 0);
     field(t, "keyspace_hits", es.keyspace_hits);
     field(t, "keyspace_misses", es.keyspace_misses);
-    field(t, "pubsub_channels", call.srv.pubsub.channel_count());
-    field(t, "pubsub_patterns", call.srv.pubsub.pattern_count());
+    field(t, "pubsub_channels", cx.srv.pubsub().channel_count());
+    field(t, "pubsub_patterns", cx.srv.pubsub().pattern_count());
     field(
         t,
         "pubsubshard_channels",
-        call.srv.pubsub.shard_channel_count(),
+        cx.srv.pubsub().shard_channel_count(),
     );
     for name in [
         "latest_fork_usec",
@@ -380,11 +398,11 @@ fn stats(call: &mut Call, t: &mut String) {
     field(t, "reply_buffer_expands", 0);
 }
 
-fn replication(call: &mut Call, t: &mut String) {
-    crate::replication::info(call, t);
+fn replication(cx: &Ctx, t: &mut String) {
+    super::replication::info(cx.srv, t);
 }
 
-fn cpu(_call: &mut Call, t: &mut String) {
+fn cpu(_cx: &Ctx, t: &mut String) {
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
     // SAFETY: getrusage fills the struct we pass; RUSAGE_SELF is valid.
     let usage = unsafe {
@@ -408,22 +426,24 @@ fn cpu(_call: &mut Call, t: &mut String) {
     );
 }
 
-fn modules(_call: &mut Call, _t: &mut String) {}
+fn modules(_cx: &Ctx, _t: &mut String) {}
 
-fn commandstats(_call: &mut Call, _t: &mut String) {}
+fn commandstats(_cx: &Ctx, _t: &mut String) {}
 
-fn errorstats(call: &mut Call, t: &mut String) {
-    for (code, count) in call.srv.errorstats.lock().iter() {
+fn errorstats(cx: &Ctx, t: &mut String) {
+    for (code, count) in cx.srv.counters().errorstats().iter() {
         field(t, &format!("errorstat_{code}"), format!("count={count}"));
     }
 }
 
-fn cluster(_call: &mut Call, t: &mut String) {
+fn cluster(_cx: &Ctx, t: &mut String) {
     field(t, "cluster_enabled", 0);
 }
 
-fn keyspace(call: &mut Call, t: &mut String) {
-    let eng = call.engine.get();
+fn keyspace(cx: &Ctx, t: &mut String) {
+    let Some(eng) = cx.eng else {
+        return;
+    };
     let now = unix_ms();
     for i in 0..eng.databases() {
         let db = eng.db(i);

@@ -9,7 +9,7 @@ use memstats::{InfoInputs, MemoryOverhead, Snapshot};
 use resp::Writer;
 
 use super::{write_help, Call, ServerHandler};
-use crate::clients::Kind;
+use crate::state::clients::Kind;
 
 pub(super) fn commands() -> Vec<CommandDef<ServerHandler>> {
     static SUBS: &[CommandDef<ServerHandler>] = &[
@@ -99,7 +99,12 @@ struct Report {
 
 fn report(call: &mut Call) -> Report {
     let snap = memstats::snapshot();
-    let inputs = super::info::memory_inputs(call, &snap);
+    let srv = call.srv;
+    let cx = super::info::Ctx {
+        srv,
+        eng: Some(call.engine.get()),
+    };
+    let inputs = super::info::memory_inputs(&cx, &snap);
     let mh = MemoryOverhead::compute(&inputs, &snap);
     let eng = call.engine.get();
     let dbs: Vec<_> = (0..eng.databases())
@@ -255,7 +260,7 @@ fn doctor(call: &mut Call) -> Result<()> {
     let r = report(call);
     let replicas = call
         .srv
-        .clients
+        .clients()
         .all()
         .iter()
         .filter(|h| h.info.lock().kind == Kind::Replica)
@@ -265,7 +270,7 @@ fn doctor(call: &mut Call) -> Result<()> {
         mh: r.mh,
         clients_normal: r.inputs.mem_clients_normal,
         clients_slaves: r.inputs.mem_clients_slaves,
-        normal_clients: call.srv.clients.len() as u64 - replicas,
+        normal_clients: call.srv.clients().len() as u64 - replicas,
         replicas,
     };
     let text = diagnose(&symptoms);

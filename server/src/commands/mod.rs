@@ -1,26 +1,34 @@
 //! The one command table (the engine's commands plus the server's own) and
 //! the checks every command goes through before it runs.
 
+mod check;
 mod client;
 mod command;
 mod config;
 mod connection;
 mod info;
 mod memory;
-pub(crate) mod multi;
-pub(crate) mod pubsub;
+mod multi;
+mod pubsub;
+mod replication;
 mod server;
+mod session;
+
+pub use check::held_by_pause;
+pub use session::{ReplyMode, Session};
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
+use crate::state::blocking::Waiter;
 use bytes::{Bytes, BytesMut};
 use engine::command::{flags, CommandDef};
 use engine::{Engine, Error, ExecOptions, Handler, Result};
 use parking_lot::{Mutex, MutexGuard};
 use resp::Writer;
 
-use crate::session::Session;
+use crate::state::clients::CommandName;
+use crate::state::pubsub::Own;
 use crate::state::Shared;
 
 /// A server command: it sees the connection and shared state too.
@@ -164,7 +172,7 @@ fn server_table() -> &'static [CommandDef<ServerHandler>] {
         all.extend(server::commands());
         all.extend(multi::commands());
         all.extend(pubsub::commands());
-        all.extend(crate::replication::commands());
+        all.extend(replication::commands());
         all
     })
 }
@@ -224,9 +232,13 @@ pub struct Resolved {
 impl Resolved {
     /// `get`, or `object|encoding` for a subcommand.
     pub fn full_name(&self) -> String {
-        match self.parent {
-            Some(p) => format!("{}|{}", p.name(), self.entry.name()),
-            None => self.entry.name().to_string(),
+        self.command_name().to_string()
+    }
+
+    pub fn command_name(&self) -> CommandName {
+        CommandName {
+            name: self.entry.name(),
+            parent: self.parent.map(Entry::name),
         }
     }
 
@@ -235,8 +247,8 @@ impl Resolved {
     }
 }
 
-/// Runs one request: lookup, arity, authentication, MULTI queueing, then
-/// the command.
+/// Runs one request: the checks, then MULTI queueing or the command, then
+/// the after-command step.
 pub fn dispatch(
     srv: &Arc<Shared>,
     session: &mut Session,
@@ -245,62 +257,28 @@ pub fn dispatch(
     out: &mut BytesMut,
 ) {
     let mark = out.len();
-    match check(srv, session, engine, args) {
-        Err(e) => {
-            Writer::new(out, session.proto).error_bytes(&e);
-            // A rejected command inside MULTI makes EXEC fail.
-            if let Some(tx) = &mut session.multi {
-                tx.failed = true;
-            }
-        }
-        Ok(found) if session.multi.is_some() && !multi::runs_inside_multi(found.entry.name()) => {
+    match check::check(srv, session, engine, args) {
+        Err(rejected) => reject(srv, session, engine, args, rejected, out),
+        Ok(found) if session.multi.is_some() && found.flags() & flags::NO_QUEUE == 0 => {
             multi::queue(session, found, args, out);
         }
-        Ok(found)
-            if session.subscribed()
-                && session.proto == resp::Protocol::Resp2
-                && found.entry.name() == "ping" =>
-        {
-            // In RESP2 subscribed mode PING answers in the message format.
-            let mut w = Writer::new(out, session.proto);
-            w.array(2);
-            w.bulk(b"pong");
-            w.bulk(args.get(1).map_or(&b""[..], |a| &a[..]));
-        }
-        Ok(found)
-            if session.subscribed()
-                && session.proto == resp::Protocol::Resp2
-                && !pubsub::allowed_when_subscribed(found.entry.name()) =>
-        {
-            let msg = format!(
-                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
-                found.full_name()
-            );
-            Writer::new(out, session.proto).error(&msg);
-        }
-        Ok(found) => match refuse(srv, session, found) {
-            Some(e) => Writer::new(out, session.proto).error(e),
-            None => run(
-                srv,
-                session,
-                engine,
-                found,
-                args,
-                out,
-                ExecOptions::default(),
-            ),
-        },
+        Ok(found) => run(
+            srv,
+            session,
+            engine,
+            found,
+            args,
+            out,
+            ExecOptions::default(),
+        ),
     }
     if out.get(mark) == Some(&b'-') {
         srv.count_error(&out[mark + 1..]);
     }
     if engine.is_locked() {
-        let eng = engine.get();
-        srv.blocking.serve_ready(eng);
-        multi::invalidate_watchers(srv, eng);
         // The client's own events go before its reply, as in Redis.
-        let mut own = pubsub::Own::new(session.id());
-        pubsub::publish_keyspace_events(srv, eng, Some(&mut own));
+        let mut own = Own::new(session.id());
+        crate::after::after_command(srv, engine.get(), Some(&mut own));
         if !own.pushes.is_empty() {
             let reply = out.split_off(mark);
             own.pushes.iter().for_each(|p| out.extend_from_slice(p));
@@ -309,66 +287,36 @@ pub fn dispatch(
     }
 }
 
-const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
-
-/// Why a command may not run now, for the state the server is in.
-fn refuse(srv: &Shared, session: &Session, found: Resolved) -> Option<&'static str> {
-    let bits = found.flags();
-    let write = bits & flags::WRITE != 0;
-    if session.repl.is_master {
-        return None;
-    }
-    if srv.repl.is_replica() {
-        if write && srv.config.read().settings().replica_read_only {
-            return Some("READONLY You can't write against a read only replica.");
-        }
-        if !srv.repl.link_up()
-            && bits & flags::STALE == 0
-            && !srv.config.read().settings().replica_serve_stale_data
-        {
-            return Some(
-                "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
-            );
-        }
-    }
-    if (write || bits & flags::DENYOOM != 0) && crate::persistence::writes_refused(srv) {
-        return Some(MISCONF);
-    }
-    if write && !srv.repl.is_replica() && srv.repl.too_few_replicas() {
-        return Some("NOREPLICAS Not enough good replicas to write.");
-    }
-    None
-}
-
-/// The checks made before a command runs or is queued.
-fn check(
+/// Answers a refused request, as Redis's `rejectCommand`: inside MULTI the
+/// transaction is flagged to fail, and a refused EXEC aborts it.
+fn reject(
     srv: &Shared,
     session: &mut Session,
     engine: &mut EngineLock,
     args: &[Bytes],
-) -> Result<Resolved, Vec<u8>> {
-    let found = match session.last_cmd {
-        // Pipelines repeat commands: reuse the last lookup when it matches.
-        Some(last)
-            if !Table::get().renamed
-                && last.parent.is_none()
-                && last.entry.name().as_bytes().eq_ignore_ascii_case(&args[0])
-                && !last.entry.is_container() =>
-        {
-            if !last.entry.arity_ok(args.len()) {
-                return Err(Error::Arity(last.full_name()).to_string().into_bytes());
-            }
-            last
+    rejected: check::Rejection,
+    out: &mut BytesMut,
+) {
+    let mut w = Writer::new(out, session.proto);
+    let aborts_exec = Table::get()
+        .lookup(&args[0])
+        .is_some_and(|e| e.flags() & flags::QUEUE_FLAGS != 0);
+    if !aborts_exec {
+        w.error_bytes(&rejected.error);
+        if let Some(tx) = &mut session.multi {
+            tx.failed = true;
         }
-        _ => resolve(args)?,
-    };
-    if !session.authenticated && found.entry.flags() & flags::NO_AUTH == 0 {
-        return Err(b"NOAUTH Authentication required.".to_vec());
+        return;
     }
-    if let Some(oom) = crate::maxmemory::refuse(srv, session, engine, found) {
-        return Err(oom.as_bytes().to_vec());
+    let mut reason = &rejected.error[..];
+    if rejected.lookup {
+        reason = reason.strip_prefix(b"ERR ").unwrap_or(reason);
     }
-    Ok(found)
+    let mut e = b"EXECABORT Transaction discarded because of: ".to_vec();
+    e.extend_from_slice(reason);
+    w.error_bytes(&e);
+    session.multi = None;
+    srv.watchers().unwatch_all(&mut session.watch, engine.get());
 }
 
 /// Runs a resolved command now.
@@ -382,6 +330,11 @@ pub(crate) fn run(
     opts: ExecOptions,
 ) {
     session.last_cmd = Some(found);
+    let _running = crate::crash::Running::enter(
+        session.id(),
+        found.entry.name(),
+        found.parent.map(Entry::name),
+    );
     let opts = ExecOptions {
         from_master: session.repl.is_master,
         ..opts
@@ -399,7 +352,7 @@ pub(crate) fn run(
                 opts,
             );
             if let Some(block) = eng.take_block() {
-                let waiter = crate::blocking::Waiter::new(
+                let waiter = Waiter::new(
                     session.handle.clone(),
                     def,
                     args.to_vec(),
@@ -408,7 +361,7 @@ pub(crate) fn run(
                     block.keys,
                     block.deadline,
                 );
-                srv.blocking.park(waiter.clone());
+                srv.blocking().park(waiter.clone());
                 eng.track_ready(true);
                 session.blocked = Some(waiter);
             }
@@ -481,6 +434,17 @@ fn unknown_command(args: &[Bytes]) -> Vec<u8> {
     e.extend_from_slice(b"', with args beginning with: ");
     e.extend_from_slice(&listed);
     e
+}
+
+/// The INFO text (default sections) for a crash report: the engine's
+/// sections only when this thread can lock it.
+pub fn info_for_crash_report(srv: &Shared) -> String {
+    let eng = srv.engine().try_lock();
+    let cx = info::Ctx {
+        srv,
+        eng: eng.as_deref(),
+    };
+    info::render(&cx, &[])
 }
 
 /// Writes a `<CMD> HELP` reply in Redis's layout: an intro line, the given

@@ -1,19 +1,14 @@
 //! Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-
 use bytes::{Bytes, BytesMut};
 use engine::command::flags::*;
 use engine::command::{CommandDef, Group};
-use engine::{Engine, Error, ExecOptions, Result};
-use parking_lot::Mutex;
+use engine::{Error, ExecOptions, Result};
 use resp::Writer;
 
+use super::session::Session;
 use super::{cmd, run, Call, Resolved, ServerHandler};
-use crate::session::Session;
-use crate::state::{unix_ms, Shared};
+use crate::time::unix_ms;
 
 pub(super) fn commands() -> Vec<CommandDef<ServerHandler>> {
     const F: u32 = NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY;
@@ -21,22 +16,27 @@ pub(super) fn commands() -> Vec<CommandDef<ServerHandler>> {
         |d: CommandDef<ServerHandler>, since, summary| d.doc(Group::Transactions, since, summary);
     vec![
         doc(
-            cmd("multi", 1, F | NO_MULTI, multi),
+            cmd("multi", 1, F | NO_MULTI | NO_QUEUE, multi),
             "1.2.0",
             "Starts a transaction.",
         ),
         doc(
-            cmd("exec", 1, NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG, exec),
+            cmd(
+                "exec",
+                1,
+                NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG | NO_QUEUE | ENDS_MULTI | QUEUE_FLAGS,
+                exec,
+            ),
             "1.2.0",
             "Executes all commands in a transaction.",
         ),
         doc(
-            cmd("discard", 1, F, discard),
+            cmd("discard", 1, F | NO_QUEUE | ENDS_MULTI, discard),
             "2.0.0",
             "Discards a transaction.",
         ),
         doc(
-            cmd("watch", -2, F | NO_MULTI, watch).keys(1, -1, 1),
+            cmd("watch", -2, F | NO_MULTI | NO_QUEUE, watch).keys(1, -1, 1),
             "2.2.0",
             "Monitors changes to keys to determine the execution of a transaction.",
         ),
@@ -64,38 +64,6 @@ impl Transaction {
     }
 }
 
-/// A session's watched keys.
-#[derive(Default)]
-pub struct Watch {
-    /// (db, key, was it already expired when watched)
-    keys: Vec<(usize, Bytes, bool)>,
-    /// Set by any client's write to a watched key.
-    touched: Arc<AtomicBool>,
-}
-
-impl Watch {
-    pub fn is_active(&self) -> bool {
-        !self.keys.is_empty()
-    }
-}
-
-/// A watched key: database and name.
-type WatchedKey = (usize, Bytes);
-
-/// Who watches which key, so a write can flag their transactions.
-#[derive(Default)]
-pub struct Watchers {
-    map: Mutex<HashMap<WatchedKey, Vec<Arc<AtomicBool>>>>,
-}
-
-/// Commands that act at once even inside MULTI, as in Redis.
-pub fn runs_inside_multi(name: &str) -> bool {
-    matches!(
-        name,
-        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
-    )
-}
-
 /// Queues a command (or rejects it with a no-multi error).
 pub fn queue(session: &mut Session, found: Resolved, args: &[Bytes], out: &mut BytesMut) {
     let mut w = Writer::new(out, session.proto);
@@ -107,48 +75,6 @@ pub fn queue(session: &mut Session, found: Resolved, args: &[Bytes], out: &mut B
     }
     tx.commands.push((found, args.to_vec()));
     w.simple(b"QUEUED");
-}
-
-/// Flags the transactions of clients watching keys the last command touched.
-pub fn invalidate_watchers(srv: &Shared, eng: &mut Engine) {
-    let touched = eng.take_touched();
-    if touched.is_empty() {
-        return;
-    }
-    let map = srv.watchers.map.lock();
-    for key in &touched.keys {
-        for flag in map.get(key).into_iter().flatten() {
-            flag.store(true, Ordering::SeqCst);
-        }
-    }
-    for db in touched.dbs {
-        for ((d, _), flags) in map.iter() {
-            if *d == db {
-                flags.iter().for_each(|f| f.store(true, Ordering::SeqCst));
-            }
-        }
-    }
-}
-
-/// Forgets every key `session` watches.
-pub fn unwatch_all(srv: &Shared, session: &mut Session, eng: &mut Engine) {
-    let keys = std::mem::take(&mut session.watch.keys);
-    if keys.is_empty() {
-        return;
-    }
-    let mut map = srv.watchers.map.lock();
-    for (db, key, _) in keys {
-        if let Some(flags) = map.get_mut(&(db, key.clone())) {
-            flags.retain(|f| !Arc::ptr_eq(f, &session.watch.touched));
-            if flags.is_empty() {
-                map.remove(&(db, key));
-            }
-        }
-    }
-    if map.is_empty() {
-        eng.track_touched(false);
-    }
-    session.watch.touched = Arc::default();
 }
 
 fn multi(call: &mut Call) -> Result<()> {
@@ -164,31 +90,17 @@ fn discard(call: &mut Call) -> Result<()> {
     if call.session.multi.take().is_none() {
         return Err(Error::err("DISCARD without MULTI"));
     }
-    unwatch_all(call.srv, call.session, call.engine.get());
+    unwatch_all(call);
     call.w().ok();
     Ok(())
-}
-
-/// Whether a watched key changed or expired since WATCH.
-fn watch_broken(call: &mut Call) -> bool {
-    if call.session.watch.touched.load(Ordering::SeqCst) {
-        return true;
-    }
-    let now = unix_ms();
-    let eng = call.engine.get();
-    call.session
-        .watch
-        .keys
-        .iter()
-        .any(|(db, key, expired_then)| !expired_then && eng.db(*db).is_expired(key, now))
 }
 
 fn exec(call: &mut Call) -> Result<()> {
     let Some(tx) = call.session.multi.take() else {
         return Err(Error::err("EXEC without MULTI"));
     };
-    let broken = watch_broken(call);
-    unwatch_all(call.srv, call.session, call.engine.get());
+    let broken = call.session.watch.broken(call.engine.get(), unix_ms());
+    unwatch_all(call);
     if tx.failed {
         return Err(Error::Other(
             "EXECABORT Transaction discarded because of previous errors.".into(),
@@ -226,29 +138,25 @@ fn watch(call: &mut Call) -> Result<()> {
     if call.session.multi.is_some() {
         return Err(Error::err("WATCH inside MULTI is not allowed"));
     }
-    let db = call.session.db;
-    let now = unix_ms();
+    let (db, now) = (call.session.db, unix_ms());
     let eng = call.engine.get();
-    eng.track_touched(true);
-    let mut map = call.srv.watchers.map.lock();
-    for key in &call.args[1..] {
-        let watch = &mut call.session.watch;
-        if watch.keys.iter().any(|(d, k, _)| *d == db && k == key) {
-            continue;
-        }
-        let expired = eng.db(db).is_expired(key, now);
-        watch.keys.push((db, key.clone(), expired));
-        map.entry((db, key.clone()))
-            .or_default()
-            .push(watch.touched.clone());
-    }
-    drop(map);
+    call.srv
+        .watchers()
+        .watch(&mut call.session.watch, eng, db, &call.args[1..], now);
     call.w().ok();
     Ok(())
 }
 
+/// Forgets every key the calling client watches.
+pub(crate) fn unwatch_all(call: &mut Call) {
+    let eng = call.engine.get();
+    call.srv
+        .watchers()
+        .unwatch_all(&mut call.session.watch, eng);
+}
+
 fn unwatch(call: &mut Call) -> Result<()> {
-    unwatch_all(call.srv, call.session, call.engine.get());
+    unwatch_all(call);
     call.w().ok();
     Ok(())
 }

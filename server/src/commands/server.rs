@@ -89,7 +89,14 @@ fn shutdown(call: &mut Call) -> Result<()> {
 }
 
 fn save(call: &mut Call) -> Result<()> {
-    if call.srv.persistence.status.lock().bgsave_started.is_some() {
+    if call
+        .srv
+        .persistence()
+        .status
+        .lock()
+        .bgsave_started
+        .is_some()
+    {
         return Err(Error::err("Background save already in progress"));
     }
     // Redis answers a failed SAVE with a bare "ERR"; the log has the cause.
@@ -107,7 +114,14 @@ fn bgsave(call: &mut Call) -> Result<()> {
         2 if args::is(call.arg(1), "schedule") => {}
         _ => return Err(Error::Syntax),
     }
-    if call.srv.persistence.status.lock().bgsave_started.is_some() {
+    if call
+        .srv
+        .persistence()
+        .status
+        .lock()
+        .bgsave_started
+        .is_some()
+    {
         return Err(Error::err("Background save already in progress"));
     }
     if call.session.in_exec {
@@ -134,7 +148,7 @@ fn time(call: &mut Call) -> Result<()> {
 }
 
 fn lastsave(call: &mut Call) -> Result<()> {
-    let t = call.srv.persistence.status.lock().last_save as i64;
+    let t = call.srv.persistence().status.lock().last_save as i64;
     call.w().integer(t);
     Ok(())
 }
@@ -143,7 +157,7 @@ fn lastsave(call: &mut Call) -> Result<()> {
 fn debug_allowed(call: &Call) -> bool {
     let setting = call
         .srv
-        .config
+        .config()
         .read()
         .get(&[b"enable-debug-command"])
         .pop()
@@ -183,6 +197,11 @@ fn debug(call: &mut Call) -> Result<()> {
             return Ok(());
         }
         "reload" => reload(call)?,
+        // Exercises the panic policy (crate::crash): a report, then abort.
+        "panic" => panic!(
+            "DEBUG PANIC called at Unix time {}",
+            crate::time::unix_secs()
+        ),
         "set-active-expire" if call.args.len() == 3 => {}
         "quicklist-packed-threshold" | "stringmatch-len" => {}
         _ => {

@@ -4,11 +4,13 @@ use std::sync::Arc;
 
 use resp::Protocol;
 
-use crate::blocking::Waiter;
-use crate::clients::Handle;
-use crate::commands::multi::{Transaction, Watch};
-use crate::commands::pubsub::Subscriptions;
-use crate::commands::Resolved;
+use super::multi::Transaction;
+use super::Resolved;
+use crate::state::blocking::Waiter;
+use crate::state::clients::Handle;
+use crate::state::pubsub::Subscriptions;
+use crate::state::repl::{Peer, WaitFor};
+use crate::state::watch::Watch;
 
 /// CLIENT REPLY mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,9 +46,9 @@ pub struct Session {
     pub subs: Subscriptions,
     /// What this connection is for replication: a normal client, one of
     /// our replicas, or our master's link.
-    pub repl: crate::replication::Peer,
+    pub repl: Peer,
     /// WAIT in progress: the connection answers when enough replicas ack.
-    pub wait: Option<crate::replication::WaitFor>,
+    pub wait: Option<WaitFor>,
     /// Unix ms when the current batch started: the time commands see
     /// (one clock read per batch instead of per command).
     pub now: i64,
@@ -67,9 +69,9 @@ impl Session {
             watch: Watch::default(),
             blocked: None,
             subs: Subscriptions::default(),
-            repl: crate::replication::Peer::default(),
+            repl: Peer::default(),
             wait: None,
-            now: crate::state::unix_ms(),
+            now: crate::time::unix_ms(),
         }
     }
 

@@ -11,8 +11,8 @@ use engine::{Engine, Handler};
 use parking_lot::Mutex;
 use resp::Protocol;
 
-use crate::clients::{Handle, Mail};
-use crate::state::unix_ms;
+use crate::state::clients::{Handle, Mail};
+use crate::time::unix_ms;
 
 /// A parked command.
 pub struct Waiter {

@@ -31,7 +31,8 @@ use tokio::sync::mpsc;
 use super::{current, Failure};
 use crate::config::ReplDisklessLoad;
 use crate::log::log;
-use crate::state::{unix_ms, unix_secs, Shared};
+use crate::state::Shared;
+use crate::time::{unix_ms, unix_secs};
 
 /// Chunks in flight between the socket and the parser (each up to a read).
 const PARSER_QUEUE: usize = 8;
@@ -64,7 +65,7 @@ pub async fn receive(
     generation: u64,
 ) -> Result<bool, Failure> {
     let (mode, lazy, dir, timeout) = {
-        let cfg = srv.config.read();
+        let cfg = srv.config().read();
         let s = cfg.settings();
         (
             s.repl_diskless_load,
@@ -76,7 +77,7 @@ pub async fn receive(
     let target = match mode {
         ReplDisklessLoad::Swapdb => Target::Parser { keep_old: true },
         ReplDisklessLoad::OnEmptyDb => {
-            let empty = srv.engine.lock().total_keys() == 0;
+            let empty = srv.engine().lock().total_keys() == 0;
             if empty {
                 Target::Parser { keep_old: false }
             } else {
@@ -86,7 +87,7 @@ pub async fn receive(
         ReplDisklessLoad::Disabled => Target::Disk,
     };
     let payload = Payload::start(stream, buf).await.map_err(log_line)?;
-    if let Some(l) = srv.repl.state.lock().link.as_mut() {
+    if let Some(l) = srv.repl().state.lock().link.as_mut() {
         l.sync_total = payload.total();
         l.sync_read = 0;
         l.last_io = Instant::now();
@@ -126,12 +127,12 @@ pub async fn receive(
                 log!(Notice, "MASTER <-> REPLICA sync: Flushing old data");
             }
             log!(Notice, "MASTER <-> REPLICA sync: Loading DB in memory");
-            let spare = srv.engine.lock().empty_like();
-            srv.repl
+            let spare = srv.engine().lock().empty_like();
+            srv.repl()
                 .async_loading
                 .store(keep_old, std::sync::atomic::Ordering::Relaxed);
             let fed = transfer.feed_parser(spare, keep_old).await;
-            srv.repl
+            srv.repl()
                 .async_loading
                 .store(false, std::sync::atomic::Ordering::Relaxed);
             let Some((spare, stats)) = fed? else {
@@ -174,7 +175,7 @@ impl Transfer<'_> {
             .next(self.stream, self.buf, self.timeout)
             .await
             .map_err(|e| Some(log_line(e)))?;
-        if let Some(l) = self.srv.repl.state.lock().link.as_mut() {
+        if let Some(l) = self.srv.repl().state.lock().link.as_mut() {
             l.sync_read = self.payload.received();
             l.last_io = Instant::now();
         }
@@ -321,7 +322,7 @@ fn load_file(
     lazy: bool,
     generation: u64,
 ) -> Result<bool, Failure> {
-    let mut eng = srv.engine.lock();
+    let mut eng = srv.engine().lock();
     if !current(srv, generation) {
         let _ = std::fs::remove_file(received);
         return Ok(false);
@@ -370,7 +371,7 @@ fn swap_in(
     keep_old: bool,
     generation: u64,
 ) -> bool {
-    let mut eng = srv.engine.lock();
+    let mut eng = srv.engine().lock();
     if !current(srv, generation) {
         drop(eng);
         free_in_background(spare);
@@ -401,7 +402,7 @@ fn swap_in(
 /// resync, and no one (ourselves included, should this load fail) may
 /// continue partially from our backlog (Redis's replicationAttachToNewMaster).
 fn attach_to_new_master(srv: &Shared) {
-    let mut st = srv.repl.state.lock();
+    let mut st = srv.repl().state.lock();
     st.master.free_backlog();
     for r in st.replicas.drain(..) {
         r.handle.kill();
@@ -410,8 +411,8 @@ fn attach_to_new_master(srv: &Shared) {
 
 /// Takes up the master's history at the snapshot's offset.
 fn adopt(srv: &Shared, snapshot: &Snapshot<'_>) {
-    let backlog = srv.config.read().settings().repl_backlog_size as usize;
-    srv.repl
+    let backlog = srv.settings().repl_backlog_size as usize;
+    srv.repl()
         .state
         .lock()
         .master

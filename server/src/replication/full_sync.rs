@@ -9,35 +9,27 @@ use replication::PsyncAnswer;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use super::{Replica, ReplicaState};
-use crate::clients::Kind;
 use crate::log::log;
-use crate::session::Session;
+use crate::state::clients::{Handle, Kind};
+use crate::state::repl::{FullSync, Peer, Replica, ReplicaState, State};
 use crate::state::Shared;
-
-/// A full sync requested by PSYNC/SYNC, run once the request's batch is
-/// answered.
-#[derive(Debug, Clone, Copy)]
-pub struct FullSync {
-    /// PSYNC (answer `+FULLRESYNC`) rather than the old SYNC.
-    pub psync: bool,
-}
 
 /// Answers `PSYNC replid offset` or `SYNC` inside the command handler:
 /// either continues from the backlog at once, or schedules a full sync.
 pub fn psync(
     srv: &Shared,
-    session: &mut Session,
+    peer: &mut Peer,
+    handle: &Arc<Handle>,
     eng: &mut engine::Engine,
     out: &mut BytesMut,
     request: Option<(&str, i64)>,
 ) {
-    let addr = session.handle.info.lock().addr;
-    let port = session.repl.listening_port;
-    let mut st = srv.repl.state.lock();
+    let addr = handle.info.lock().addr;
+    let port = peer.listening_port;
+    let mut st = srv.repl().state.lock();
     if let Some((replid, offset)) = request {
         if let PsyncAnswer::Continue { replid: ours, data } = st.master.psync(replid, offset) {
-            if session.repl.capa_psync2 {
+            if peer.capa_psync2 {
                 out.put_slice(format!("+CONTINUE {ours}\r\n").as_bytes());
             } else {
                 out.put_slice(b"+CONTINUE\r\n");
@@ -50,7 +42,7 @@ pub fn psync(
             );
             out.put_slice(&data);
             st.stats.sync_partial_ok += 1;
-            register(&mut st, session, ReplicaState::Online);
+            register(&mut st, peer, handle, ReplicaState::Online);
             return;
         }
         if replid != "?" {
@@ -66,33 +58,33 @@ pub fn psync(
     }
     st.stats.sync_full += 1;
     // The first replica of a server without history gets a new id.
-    let fresh = !srv.repl.is_replica() && st.master.backlog().is_none();
-    let size = srv.config.read().settings().repl_backlog_size as usize;
+    let fresh = !srv.repl().is_replica() && st.master.backlog().is_none();
+    let size = srv.settings().repl_backlog_size as usize;
     st.master.ensure_backlog(size, fresh);
     // A replica relays its master's stream as it is; only a master records
     // its own writes.
-    if !srv.repl.is_replica() {
+    if !srv.repl().is_replica() {
         eng.set_recording(true);
     }
-    register(&mut st, session, ReplicaState::WaitBgsave);
-    session.repl.full_sync = Some(FullSync {
+    register(&mut st, peer, handle, ReplicaState::WaitBgsave);
+    peer.full_sync = Some(FullSync {
         psync: request.is_some(),
     });
 }
 
-fn register(st: &mut super::State, session: &mut Session, state: ReplicaState) {
-    session.repl.is_replica = true;
+fn register(st: &mut State, peer: &mut Peer, handle: &Arc<Handle>, state: ReplicaState) {
+    peer.is_replica = true;
     let (ip, kind_addr) = {
-        let mut info = session.handle.info.lock();
+        let mut info = handle.info.lock();
         info.kind = Kind::Replica;
         (info.addr.ip().to_string(), info.addr)
     };
     let _ = kind_addr;
     st.no_replicas_since = None;
     st.replicas.push(Replica {
-        handle: session.handle.clone(),
-        ip: session.repl.announced_ip.clone().unwrap_or(ip),
-        port: session.repl.listening_port,
+        handle: handle.clone(),
+        ip: peer.announced_ip.clone().unwrap_or(ip),
+        port: peer.listening_port,
         state,
         ack_offset: 0,
         ack_time: Instant::now(),
@@ -107,11 +99,12 @@ fn register(st: &mut super::State, session: &mut Session, state: ReplicaState) {
 pub async fn full_sync(
     srv: &Arc<Shared>,
     stream: &mut TcpStream,
-    session: &mut Session,
+    peer: &mut Peer,
+    id: u64,
     req: FullSync,
 ) -> bool {
     let (diskless, delay, max_replicas, nodelay_off) = {
-        let cfg = srv.config.read();
+        let cfg = srv.config().read();
         let s = cfg.settings();
         (
             s.repl_diskless_sync,
@@ -124,11 +117,10 @@ pub async fn full_sync(
         let delay = Duration::from_secs(u64::from(delay));
         wait_for_more_replicas(srv, delay, max_replicas as usize).await;
     }
-    let id = session.id();
     let (rdb, replid, offset) = {
-        let eng = srv.engine.lock();
+        let eng = srv.engine().lock();
         SNAPSHOTS_STARTED.fetch_add(1, Ordering::SeqCst);
-        let st = srv.repl.state.lock();
+        let st = srv.repl().state.lock();
         let replid = st.master.replid().to_string();
         let offset = st.master.offset();
         let aux = Some((replid.clone(), offset, 0));
@@ -140,7 +132,7 @@ pub async fn full_sync(
                 return false;
             }
         };
-        let mut st = srv.repl.state.lock();
+        let mut st = srv.repl().state.lock();
         st.master.reset_stream_db();
         if let Some(r) = st.replicas.iter_mut().find(|r| r.handle.id == id) {
             r.state = ReplicaState::SendBulk;
@@ -156,8 +148,8 @@ pub async fn full_sync(
     if req.psync {
         head.put_slice(format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes());
     }
-    let eof_mark = (diskless && session.repl.capa_eof).then(|| crate::state::random_hex(40));
-    session.repl.hold_stream_until_ack = eof_mark.is_some();
+    let eof_mark = (diskless && peer.capa_eof).then(replication::new_replid);
+    peer.hold_stream_until_ack = eof_mark.is_some();
     match &eof_mark {
         Some(mark) => head.put_slice(format!("$EOF:{mark}\r\n").as_bytes()),
         None => head.put_slice(format!("${}\r\n", rdb.len()).as_bytes()),
@@ -175,7 +167,7 @@ pub async fn full_sync(
     if sent.is_err() {
         return false;
     }
-    let mut st = srv.repl.state.lock();
+    let mut st = srv.repl().state.lock();
     if let Some(r) = st.replicas.iter_mut().find(|r| r.handle.id == id) {
         r.state = ReplicaState::Online;
         r.ack_time = Instant::now();
@@ -206,7 +198,7 @@ async fn wait_for_more_replicas(srv: &Shared, delay: Duration, max_replicas: usi
     let started = SNAPSHOTS_STARTED.load(Ordering::SeqCst);
     loop {
         let waiting = {
-            let st = srv.repl.state.lock();
+            let st = srv.repl().state.lock();
             st.replicas
                 .iter()
                 .filter(|r| r.state == ReplicaState::WaitBgsave)
@@ -226,12 +218,12 @@ async fn wait_for_more_replicas(srv: &Shared, delay: Duration, max_replicas: usi
 }
 
 /// `REPLCONF ACK <offset>` from a replica.
-pub fn ack(srv: &Shared, session: &Session, offset: i64) {
-    let mut st = srv.repl.state.lock();
-    if let Some(r) = st.replicas.iter_mut().find(|r| r.handle.id == session.id()) {
+pub fn ack(srv: &Shared, id: u64, offset: i64) {
+    let mut st = srv.repl().state.lock();
+    if let Some(r) = st.replicas.iter_mut().find(|r| r.handle.id == id) {
         r.ack_offset = r.ack_offset.max(offset);
         r.ack_time = Instant::now();
     }
     drop(st);
-    srv.repl.acked.notify_waiters();
+    srv.repl().acked.notify_waiters();
 }

@@ -14,6 +14,23 @@ use tokio::sync::{mpsc, Notify};
 use crate::config::{ClientOutputBufferLimits, ObufLimit};
 use crate::log::log;
 
+/// A command's name as CLIENT LIST shows it: `get`, or `object|encoding`
+/// for a subcommand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommandName {
+    pub name: &'static str,
+    pub parent: Option<&'static str>,
+}
+
+impl std::fmt::Display for CommandName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.parent {
+            Some(p) => write!(f, "{p}|{}", self.name),
+            None => f.write_str(self.name),
+        }
+    }
+}
+
 /// What a connection is to us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -34,7 +51,7 @@ pub struct Info {
     pub name: String,
     pub db: usize,
     pub resp: u8,
-    pub last_cmd: Option<crate::commands::Resolved>,
+    pub last_cmd: Option<CommandName>,
     /// Unix ms of the last request (for CLIENT LIST idle).
     pub last_interaction: i64,
     pub qbuf: usize,
@@ -58,7 +75,7 @@ impl Info {
             db: 0,
             resp: 2,
             last_cmd: None,
-            last_interaction: crate::state::unix_ms(),
+            last_interaction: crate::time::unix_ms(),
             qbuf: 0,
             obuf: 0,
             multi: -1,
@@ -197,7 +214,7 @@ impl Handle {
         }
         // The clock matters only over the soft limit: spare the common case.
         let now = if limit.soft > 0 && used >= limit.soft {
-            crate::state::unix_ms() / 1000
+            crate::time::unix_ms() / 1000
         } else {
             0
         };
@@ -259,7 +276,7 @@ impl Handle {
             i.fd,
             i.name,
             now.duration_since(self.created).as_secs(),
-            (crate::state::unix_ms() - i.last_interaction).max(0) / 1000,
+            (crate::time::unix_ms() - i.last_interaction).max(0) / 1000,
             flags,
             i.db,
             i.multi,
@@ -267,7 +284,7 @@ impl Handle {
             16384usize.saturating_sub(i.qbuf),
             omem,
             16384 + i.qbuf as u64 + omem,
-            current_cmd.map_or_else(|| i.last_cmd.map_or("NULL".into(), |c| c.full_name()), String::from),
+            current_cmd.map_or_else(|| i.last_cmd.map_or("NULL".into(), |c| c.to_string()), String::from),
             i.user,
             i.resp,
         )
@@ -441,7 +458,7 @@ impl Clients {
             }
         }
         self.recent_output
-            .sample(crate::state::unix_ms() / 1000, peak);
+            .sample(crate::time::unix_ms() / 1000, peak);
     }
 
     /// INFO's `client_recent_max_output_buffer`.

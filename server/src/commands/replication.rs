@@ -7,12 +7,13 @@ use engine::command::flags::*;
 use engine::command::{CommandDef, Group};
 use engine::{Error, Result};
 
-use super::{master_side, replica_side, LinkState, WaitFor};
-use crate::commands::{cmd, Call, ServerHandler};
+use super::{cmd, Call, ServerHandler};
 use crate::log::log;
-use crate::state::unix_ms;
+use crate::replication;
+use crate::state::repl::{LinkState, WaitFor};
+use crate::time::unix_ms;
 
-pub fn commands() -> Vec<CommandDef<ServerHandler>> {
+pub(super) fn commands() -> Vec<CommandDef<ServerHandler>> {
     let doc = |d: CommandDef<ServerHandler>, since, summary| d.doc(Group::Server, since, summary);
     const F: u32 = ADMIN | NOSCRIPT | STALE;
     vec![
@@ -29,14 +30,14 @@ pub fn commands() -> Vec<CommandDef<ServerHandler>> {
 const NO_ASYNC: u32 = 0;
 
 fn replicaof(call: &mut Call) -> Result<()> {
-    if call.srv.config.read().settings().cluster_enabled {
+    if call.srv.settings().cluster_enabled {
         return Err(Error::err("REPLICAOF not allowed in cluster mode."));
     }
     let who = call.session.handle.describe(None);
     if args::is(call.arg(1), "no") && args::is(call.arg(2), "one") {
-        if call.srv.repl.is_replica() {
+        if call.srv.repl().is_replica() {
             call.engine.release();
-            replica_side::stop_link(call.srv);
+            replication::become_master(call.srv);
             log!(Notice, "MASTER MODE enabled (user request from '{who}')");
         }
         call.w().ok();
@@ -49,7 +50,7 @@ fn replicaof(call: &mut Call) -> Result<()> {
     let host = String::from_utf8_lossy(call.arg(1)).into_owned();
     let same = call
         .srv
-        .repl
+        .repl()
         .state
         .lock()
         .link
@@ -61,7 +62,7 @@ fn replicaof(call: &mut Call) -> Result<()> {
         return Ok(());
     }
     call.engine.release();
-    replica_side::start_link(call.srv, host.clone(), port);
+    replication::become_replica(call.srv, host.clone(), port);
     log!(
         Notice,
         "REPLICAOF {host}:{port} enabled (user request from '{who}')"
@@ -71,7 +72,7 @@ fn replicaof(call: &mut Call) -> Result<()> {
 }
 
 fn psync(call: &mut Call) -> Result<()> {
-    if call.srv.repl.is_replica() && !call.srv.repl.link_up() {
+    if call.srv.repl().is_replica() && !call.srv.repl().link_up() {
         return Err(Error::Other(
             "NOMASTERLINK Can't SYNC while not connected with my master".into(),
         ));
@@ -82,9 +83,11 @@ fn psync(call: &mut Call) -> Result<()> {
     let replid = String::from_utf8_lossy(call.arg(1)).into_owned();
     let offset = args::int(call.arg(2)).unwrap_or(-1);
     let eng = call.engine.get();
-    master_side::psync(
+    let session = &mut *call.session;
+    replication::psync(
         call.srv,
-        call.session,
+        &mut session.repl,
+        &session.handle,
         eng,
         call.out,
         Some((&replid, offset)),
@@ -93,14 +96,22 @@ fn psync(call: &mut Call) -> Result<()> {
 }
 
 fn sync(call: &mut Call) -> Result<()> {
-    if call.srv.repl.is_replica() && !call.srv.repl.link_up() {
+    if call.srv.repl().is_replica() && !call.srv.repl().link_up() {
         return Err(Error::err("Can't SYNC while not connected with my master"));
     }
     if call.session.repl.is_replica {
         return Ok(());
     }
     let eng = call.engine.get();
-    master_side::psync(call.srv, call.session, eng, call.out, None);
+    let session = &mut *call.session;
+    replication::psync(
+        call.srv,
+        &mut session.repl,
+        &session.handle,
+        eng,
+        call.out,
+        None,
+    );
     Ok(())
 }
 
@@ -129,7 +140,7 @@ fn replconf(call: &mut Call) -> Result<()> {
             if call.session.repl.is_replica {
                 call.session.repl.hold_stream_until_ack = false;
                 if let Ok(offset) = args::int(val) {
-                    master_side::ack(call.srv, call.session, offset);
+                    replication::ack(call.srv, call.session.id(), offset);
                 }
             }
             return Ok(());
@@ -149,7 +160,7 @@ fn replconf(call: &mut Call) -> Result<()> {
 }
 
 fn wait(call: &mut Call) -> Result<()> {
-    if call.srv.repl.is_replica() {
+    if call.srv.repl().is_replica() {
         return Err(Error::err("WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated."));
     }
     let replicas = args::int(call.arg(1))?;
@@ -160,17 +171,17 @@ fn wait(call: &mut Call) -> Result<()> {
     }
     // Writes of this batch are fed once per batch: flush them first so the
     // offset covers this client's own writes.
-    super::feed(call.srv, call.engine.get());
-    let offset = call.srv.repl.state.lock().master.offset();
-    let acked = super::acked(call.srv, offset);
+    crate::after::propagate(call.srv, call.engine.get());
+    let offset = call.srv.repl().state.lock().master.offset();
+    let acked = replication::acked(call.srv, offset);
     if acked as i64 >= replicas {
         call.w().integer(acked as i64);
         return Ok(());
     }
     // Ask replicas for an ACK now rather than at their next second.
     let mut getack = bytes::BytesMut::new();
-    replication::encode_command(&mut getack, &["REPLCONF", "GETACK", "*"]);
-    super::feed_raw(call.srv, getack.freeze());
+    ::replication::encode_command(&mut getack, &["REPLCONF", "GETACK", "*"]);
+    replication::feed_raw(call.srv, getack.freeze());
     call.session.wait = Some(WaitFor {
         offset,
         replicas: replicas.max(0) as usize,
@@ -180,7 +191,7 @@ fn wait(call: &mut Call) -> Result<()> {
 }
 
 fn role(call: &mut Call) -> Result<()> {
-    let st = call.srv.repl.state.lock();
+    let st = call.srv.repl().state.lock();
     let offset = st.master.offset();
     let mut w = call.w();
     match &st.link {
@@ -218,9 +229,9 @@ fn role(call: &mut Call) -> Result<()> {
 }
 
 /// The `# Replication` section of INFO, fields in Redis 7.0's order.
-pub fn info(call: &mut Call, t: &mut String) {
+pub fn info(srv: &crate::state::Shared, t: &mut String) {
     let (priority, read_only, announced, backlog_size) = {
-        let cfg = call.srv.config.read();
+        let cfg = srv.config().read();
         let s = cfg.settings();
         (
             s.replica_priority,
@@ -229,7 +240,7 @@ pub fn info(call: &mut Call, t: &mut String) {
             s.repl_backlog_size,
         )
     };
-    let st = call.srv.repl.state.lock();
+    let st = srv.repl().state.lock();
     let m = &st.master;
     let mut f = |name: &str, value: &dyn std::fmt::Display| {
         let _ = write!(t, "{name}:{value}\r\n");

@@ -1,45 +1,22 @@
-//! maxmemory: the check made before every command (Redis's
+//! maxmemory: evictions run before every command (Redis's
 //! `performEvictions` in `processCommand`), background eviction from the
 //! cron, and the replication memory eviction does not count.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use engine::command::flags::DENYOOM;
 use engine::{Engine, EvictOutcome, EvictionConfig, Policy};
 
-use crate::clients::Kind;
-use crate::commands::{EngineLock, Resolved};
 use crate::config::{Config, MaxmemoryPolicy, Settings};
-use crate::session::Session;
-use crate::state::{unix_ms, Shared};
-
-pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
-const EXEC_OOM: &str =
-    "EXECABORT Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'.";
+use crate::state::clients::Kind;
+use crate::state::memory::Limits;
+use crate::state::Shared;
+use crate::time::unix_ms;
 
 /// How stale a used-memory reading may be (see
 /// [`memstats::used_memory_recent`]): the command thread's own allocations
 /// are always counted, other threads' within this delay.
 const READING_MAX_AGE: Duration = Duration::from_millis(2);
-
-/// The maxmemory settings the hot path reads without locking the config.
-#[derive(Default)]
-pub struct Limits {
-    /// `maxmemory` in bytes; 0 disables the whole mechanism.
-    maxmemory: AtomicU64,
-    /// `replica-ignore-maxmemory`: a replica mirrors its master instead.
-    ignore_on_replica: AtomicBool,
-    /// Time one eviction run may take (`maxmemory-eviction-tenacity`).
-    budget_us: AtomicU64,
-}
-
-impl Limits {
-    pub fn maxmemory(&self) -> u64 {
-        self.maxmemory.load(Ordering::Relaxed)
-    }
-}
 
 /// The engine's eviction settings from the configuration.
 pub fn eviction_config(s: &Settings) -> EvictionConfig {
@@ -80,11 +57,7 @@ pub fn configure(limits: &Limits, cfg: &Config, eng: &mut Engine) {
     let tenacity = value(b"maxmemory-eviction-tenacity")
         .and_then(|v| v.parse().ok())
         .unwrap_or(10);
-    limits.maxmemory.store(s.maxmemory, Ordering::Relaxed);
-    limits.ignore_on_replica.store(ignore, Ordering::Relaxed);
-    limits
-        .budget_us
-        .store(budget_us(tenacity), Ordering::Relaxed);
+    limits.set(s.maxmemory, ignore, budget_us(tenacity));
 }
 
 /// Whether a changed directive is one [`configure`] applies.
@@ -105,7 +78,7 @@ pub fn is_memory_directive(name: &str) -> bool {
 /// beyond it (INFO's `mem_clients_slaves`). Stream bytes are shared by all
 /// replicas, so the largest pending output counts, not their sum.
 pub fn replication_memory(srv: &Shared) -> (u64, u64) {
-    let st = srv.repl.state.lock();
+    let st = srv.repl().state.lock();
     let backlog = st.master.backlog().map_or(0, |b| b.size() as u64);
     let replicas = st
         .replicas
@@ -118,7 +91,7 @@ pub fn replication_memory(srv: &Shared) -> (u64, u64) {
 
 /// Query and output buffers of clients other than replicas.
 pub fn normal_clients_memory(srv: &Shared) -> u64 {
-    srv.clients
+    srv.clients()
         .all()
         .iter()
         .map(|h| {
@@ -135,16 +108,15 @@ pub fn normal_clients_memory(srv: &Shared) -> u64 {
 /// `maxmemory`. Returns `Fail` when memory is over the limit and nothing
 /// more can go, as Redis's `performEvictions`.
 pub fn perform_evictions(srv: &Shared, eng: &mut Engine) -> EvictOutcome {
-    let limits = &srv.maxmemory;
+    let limits = &srv.maxmemory();
     let maxmemory = limits.maxmemory();
-    if maxmemory == 0 || (limits.ignore_on_replica.load(Ordering::Relaxed) && srv.repl.is_replica())
-    {
+    if maxmemory == 0 || (limits.ignore_on_replica() && srv.repl().is_replica()) {
         return EvictOutcome::Ok;
     }
     let used = memstats::used_memory_recent(READING_MAX_AGE);
     // Paused clients keep the dataset as it is: nothing is evicted, and
     // nothing refused for memory (Redis's isSafeToPerformEvictions).
-    if used <= maxmemory || srv.pause.is_on(unix_ms()) {
+    if used <= maxmemory || srv.pause().is_on(unix_ms()) {
         return EvictOutcome::Ok;
     }
     let (_, replicas) = replication_memory(srv);
@@ -152,57 +124,19 @@ pub fn perform_evictions(srv: &Shared, eng: &mut Engine) -> EvictOutcome {
     if counted <= maxmemory {
         return EvictOutcome::Ok;
     }
-    let budget = Duration::from_micros(limits.budget_us.load(Ordering::Relaxed));
+    let budget = limits.budget();
     eng.evict(counted - maxmemory, unix_ms(), budget)
-}
-
-/// The OOM refusal of a command about to run or be queued, with Redis's
-/// `processCommand` rules: evictions happen first, for every command; if
-/// memory is still over the limit, `denyoom` commands are refused (EXEC if
-/// it queued one), and inside MULTI anything but EXEC, DISCARD, QUIT and
-/// RESET, since queueing itself takes memory. Free (one atomic load)
-/// without a `maxmemory`.
-pub fn refuse(
-    srv: &Shared,
-    session: &mut Session,
-    engine: &mut EngineLock,
-    found: Resolved,
-) -> Option<&'static str> {
-    // Our master's stream is applied as it comes, whatever our memory.
-    if srv.maxmemory.maxmemory() == 0 || session.repl.is_master {
-        return None;
-    }
-    let outcome = perform_evictions(srv, engine.get());
-    if outcome != EvictOutcome::Fail {
-        return None;
-    }
-    match found.entry.name() {
-        "exec" => {
-            let queued = session.multi.as_ref().map_or(0, |tx| tx.flags());
-            if queued & DENYOOM == 0 {
-                return None;
-            }
-            // Redis's execCommandAbort: the transaction is discarded.
-            session.multi = None;
-            crate::commands::multi::unwatch_all(srv, session, engine.get());
-            Some(EXEC_OOM)
-        }
-        "discard" | "quit" | "reset" => None,
-        _ => (session.multi.is_some() || found.flags() & DENYOOM != 0).then_some(OOM),
-    }
 }
 
 /// Keeps evicting from the cron while memory is over the limit (Redis's
 /// eviction time proc, and after CONFIG SET lowers `maxmemory`).
 pub fn cron(srv: &Arc<Shared>) {
-    if srv.maxmemory.maxmemory() == 0 {
+    if srv.maxmemory().maxmemory() == 0 {
         return;
     }
-    let mut eng = srv.engine.lock();
+    let mut eng = srv.engine().lock();
     perform_evictions(srv, &mut eng);
-    crate::commands::multi::invalidate_watchers(srv, &mut eng);
-    crate::commands::pubsub::publish_keyspace_events(srv, &mut eng, None);
-    crate::replication::feed(srv, &mut eng);
+    crate::after::after_background_change(srv, &mut eng);
 }
 
 #[cfg(test)]

@@ -15,72 +15,41 @@ use tokio::net::TcpStream;
 
 mod full_sync;
 
-use super::{Link, LinkState};
-use crate::clients::{Info, Kind};
+use crate::commands::Session;
 use crate::commands::{dispatch, EngineLock};
 use crate::log::log;
-use crate::session::Session;
-use crate::state::{unix_ms, Shared};
+use crate::state::clients::{Info, Kind};
+use crate::state::repl::LinkState;
+use crate::state::Shared;
+use crate::time::unix_ms;
 
-/// Makes us a replica of `host:port` (REPLICAOF, config, --slaveof). The
-/// previous link, if any, stops; our own history is offered to the new
-/// master for a partial resync.
-pub fn start_link(srv: &Arc<Shared>, host: String, port: u16) {
-    let generation = srv.repl.generation.fetch_add(1, Ordering::SeqCst) + 1;
-    {
-        let mut eng = srv.engine.lock();
-        eng.replica = true;
-        eng.set_recording(false);
-        let mut st = srv.repl.state.lock();
-        if let Some(old) = st.link.take() {
-            if let Some(c) = old.client {
-                c.kill();
-            }
-        }
-        st.link = Some(Link {
-            host: host.clone(),
-            port,
-            state: LinkState::Connect,
-            last_io: Instant::now(),
-            down_since: Instant::now(),
-            sync_total: None,
-            sync_read: 0,
-            client: None,
-        });
-    }
-    srv.repl.is_replica.store(true, Ordering::SeqCst);
-    srv.repl.set_link_up(false);
-    crate::log::set_role(b'S');
-    tokio::spawn(run_link(srv.clone(), host, port, generation));
-}
-
-/// Stops being a replica (REPLICAOF NO ONE): keeps the data and the
-/// history, under a new id (the old one stays valid as the secondary).
-pub fn stop_link(srv: &Arc<Shared>) {
-    srv.repl.generation.fetch_add(1, Ordering::SeqCst);
-    let mut eng = srv.engine.lock();
-    eng.replica = false;
-    let mut st = srv.repl.state.lock();
-    if let Some(link) = st.link.take() {
-        if let Some(c) = link.client {
-            c.kill();
+/// Runs the link to our master for as long as the server runs: each time
+/// REPLICAOF, the config or the command line make us a replica of a new
+/// master ([`crate::replication::become_replica`]), a link task for it
+/// starts; older ones see their generation pass and stop.
+pub async fn supervise(srv: Arc<Shared>) {
+    loop {
+        srv.repl().link_changed.notified().await;
+        let generation = srv.repl().generation.load(Ordering::SeqCst);
+        let target = srv
+            .repl()
+            .state
+            .lock()
+            .link
+            .as_ref()
+            .map(|l| (l.host.clone(), l.port));
+        if let Some((host, port)) = target {
+            tokio::spawn(run_link(srv.clone(), host, port, generation));
         }
     }
-    st.master.shift_replid();
-    if st.master.backlog().is_some() {
-        eng.set_recording(true);
-    }
-    srv.repl.is_replica.store(false, Ordering::SeqCst);
-    srv.repl.set_link_up(false);
-    crate::log::set_role(b'M');
 }
 
 fn current(srv: &Shared, generation: u64) -> bool {
-    srv.repl.generation.load(Ordering::SeqCst) == generation
+    srv.repl().generation.load(Ordering::SeqCst) == generation
 }
 
 fn set_state(srv: &Shared, state: LinkState) {
-    if let Some(link) = srv.repl.state.lock().link.as_mut() {
+    if let Some(link) = srv.repl().state.lock().link.as_mut() {
         if state != LinkState::Connected && link.state == LinkState::Connected {
             link.down_since = Instant::now();
         }
@@ -96,7 +65,7 @@ async fn run_link(srv: Arc<Shared>, host: String, port: u16, generation: u64) {
             Ok(()) | Err(Failure::Logged) => {}
             Err(Failure::Error(e)) => log!(Warning, "{e}"),
         }
-        srv.repl.set_link_up(false);
+        srv.repl().set_link_up(false);
         if !current(&srv, generation) {
             return;
         }
@@ -129,16 +98,16 @@ async fn connect_and_sync(
     generation: u64,
 ) -> Result<(), Failure> {
     let (timeout, cfg) = {
-        let c = srv.config.read();
+        let c = srv.config().read();
         let s = c.settings();
         let auth = s.masterauth.clone().map(|p| (s.masteruser.clone(), p));
         let listening_port = if s.replica_announce_port != 0 {
             s.replica_announce_port
         } else {
-            srv.tcp_port
+            srv.tcp_port()
         };
         let cached = {
-            let st = srv.repl.state.lock();
+            let st = srv.repl().state.lock();
             st.master
                 .backlog()
                 .map(|_| (st.master.replid().to_string(), st.master.offset()))
@@ -168,7 +137,7 @@ async fn connect_and_sync(
     }
     match outcome {
         Outcome::Full { replid, offset } => {
-            srv.repl.master_db.store(0, Ordering::Relaxed);
+            srv.repl().master_db.store(0, Ordering::Relaxed);
             log!(Notice, "Full resync from master: {replid}:{offset}");
             set_state(srv, LinkState::Sync);
             let snapshot = full_sync::Snapshot {
@@ -183,7 +152,7 @@ async fn connect_and_sync(
         Outcome::Continue { replid } => {
             log!(Notice, "Successful partial resynchronization with master.");
             if let Some(id) = replid {
-                srv.repl.state.lock().master.continue_as(&id);
+                srv.repl().state.lock().master.continue_as(&id);
             }
             log!(
                 Notice,
@@ -206,23 +175,23 @@ async fn stream_from_master(
     let addr = stream.peer_addr().map_err(|e| e.to_string())?;
     let laddr = stream.local_addr().map_err(|e| e.to_string())?;
     let (handle, _mailbox) = srv
-        .clients
+        .clients()
         .register(Info::new(addr, laddr, -1, Kind::Master));
     let mut session = Session::new(handle.clone(), true);
     session.repl.is_master = true;
     // A partial resync continues the stream in the database it had
     // selected; a full sync starts from 0 (the master sends SELECT).
-    session.db = srv.repl.master_db.load(Ordering::Relaxed);
+    session.db = srv.repl().master_db.load(Ordering::Relaxed);
     {
-        let mut st = srv.repl.state.lock();
+        let mut st = srv.repl().state.lock();
         if let Some(l) = st.link.as_mut() {
             l.state = LinkState::Connected;
             l.client = Some(handle.clone());
             l.last_io = Instant::now();
         }
     }
-    srv.repl.set_link_up(true);
-    let timeout = Duration::from_secs(u64::from(srv.config.read().settings().repl_timeout.max(1)));
+    srv.repl().set_link_up(true);
+    let timeout = Duration::from_secs(u64::from(srv.settings().repl_timeout.max(1)));
     let mut decoder = RequestDecoder::new(Limits::default());
     // Raw stream bytes not yet applied: relayed command by command.
     let mut raw = buf.clone();
@@ -252,19 +221,19 @@ async fn stream_from_master(
         }
         let held_write = held.as_ref().is_some_and(|h| h.write);
         tokio::select! {
-            _ = srv.pause.lifted(held_write), if held.is_some() => {}
+            _ = srv.pause().lifted(held_write), if held.is_some() => {}
             r = tokio::time::timeout(timeout, stream.read_buf(&mut buf)) => match r {
                 Err(_) => break Err("MASTER timeout: no data nor PING received...".to_string()),
                 Ok(Ok(0)) | Ok(Err(_)) => break Err("Connection with master lost.".to_string()),
                 Ok(Ok(n)) => {
                     raw.extend_from_slice(&buf[buf.len() - n..]);
-                    if let Some(l) = srv.repl.state.lock().link.as_mut() {
+                    if let Some(l) = srv.repl().state.lock().link.as_mut() {
                         l.last_io = Instant::now();
                     }
                 }
             },
             _ = ack_tick.tick() => {
-                let offset = srv.repl.state.lock().master.offset();
+                let offset = srv.repl().state.lock().master.offset();
                 let mut out = BytesMut::new();
                 replication::encode_command(&mut out, &["REPLCONF", "ACK", &offset.to_string()]);
                 if stream.write_all(&out).await.is_err() {
@@ -274,8 +243,8 @@ async fn stream_from_master(
             _ = handle.killed() => break Ok(()),
         }
     };
-    srv.clients.unregister(handle.id);
-    if let Some(l) = srv.repl.state.lock().link.as_mut() {
+    srv.clients().unregister(handle.id);
+    if let Some(l) = srv.repl().state.lock().link.as_mut() {
         l.client = None;
     }
     result
@@ -307,7 +276,7 @@ struct Input<'a> {
 /// the offset before its own bytes, as Redis does.
 /// A command a CLIENT PAUSE holds stops the run until the pause is over.
 fn apply(srv: &Arc<Shared>, session: &mut Session, input: &mut Input, acks: &mut Vec<i64>) {
-    let mut engine = EngineLock::new(&srv.engine);
+    let mut engine = EngineLock::new(srv.engine());
     let mut scratch = BytesMut::new();
     session.now = unix_ms();
     // Bytes of the commands applied so far in this call, fed to our
@@ -334,8 +303,8 @@ fn apply(srv: &Arc<Shared>, session: &mut Session, input: &mut Input, acks: &mut
                 (input.decoder.bytes_consumed() - before) as usize
             }
         };
-        if srv.pause.maybe_on() {
-            if let Some(write) = crate::connection::held_by_pause(srv, session, &args) {
+        if srv.pause().maybe_on() {
+            if let Some(write) = crate::commands::held_by_pause(srv, session, &args) {
                 *input.held = Some(Held {
                     args: std::mem::take(&mut args),
                     len,
@@ -348,16 +317,16 @@ fn apply(srv: &Arc<Shared>, session: &mut Session, input: &mut Input, acks: &mut
             && args[0].eq_ignore_ascii_case(b"replconf")
             && args[1].eq_ignore_ascii_case(b"getack");
         if getack {
-            acks.push(srv.repl.state.lock().master.offset() + applied as i64);
+            acks.push(srv.repl().state.lock().master.offset() + applied as i64);
         } else {
             scratch.clear();
             dispatch(srv, session, &mut engine, &args, &mut scratch);
-            srv.repl.master_db.store(session.db, Ordering::Relaxed);
+            srv.repl().master_db.store(session.db, Ordering::Relaxed);
         }
         applied += len;
     }
     if applied > 0 {
         let raw = &mut *input.raw;
-        super::feed_raw(srv, raw.split_to(applied.min(raw.len())).freeze());
+        crate::replication::feed_raw(srv, raw.split_to(applied.min(raw.len())).freeze());
     }
 }

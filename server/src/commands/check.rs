@@ -1,0 +1,163 @@
+//! The checks a command goes through before it runs or is queued, in
+//! Redis's `processCommand` order: lookup and arity, authentication,
+//! memory, MISCONF, too few replicas, read-only replica, RESP2 subscribed
+//! mode, stale link; and, apart, whether CLIENT PAUSE holds it. Each reads
+//! the command's properties from its table row (flags), never its name.
+
+use bytes::Bytes;
+use engine::command::flags::*;
+use engine::EvictOutcome;
+
+use super::session::Session;
+use super::{resolve, EngineLock, Resolved, Table};
+use crate::state::pause::PauseMode;
+use crate::state::Shared;
+use crate::time::unix_ms;
+
+const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+
+/// Why a request was refused: Redis's error text, and whether it came from
+/// the lookup itself (Redis builds those with `rejectCommandFormat`, which
+/// EXEC's abort message quotes without the `ERR ` prefix).
+pub struct Rejection {
+    pub error: Vec<u8>,
+    pub lookup: bool,
+}
+
+impl Rejection {
+    fn state(error: &str) -> Rejection {
+        Rejection {
+            error: error.as_bytes().to_vec(),
+            lookup: false,
+        }
+    }
+}
+
+/// The flags that decide the checks: a command's own, and for EXEC those of
+/// the commands it queued too (Redis's `mstate.cmd_flags`).
+pub fn effective_flags(session: &Session, found: Resolved) -> u32 {
+    let own = found.flags();
+    match &session.multi {
+        Some(tx) if own & QUEUE_FLAGS != 0 => own | tx.flags(),
+        _ => own,
+    }
+}
+
+/// Every check made before a command runs or is queued.
+pub fn check(
+    srv: &Shared,
+    session: &mut Session,
+    engine: &mut EngineLock,
+    args: &[Bytes],
+) -> Result<Resolved, Rejection> {
+    let found = lookup(session, args).map_err(|error| Rejection {
+        error,
+        lookup: true,
+    })?;
+    let own = found.flags();
+    if !session.authenticated && own & NO_AUTH == 0 {
+        return Err(Rejection::state("NOAUTH Authentication required."));
+    }
+    // Our master's stream is applied as it comes.
+    if session.repl.is_master {
+        return Ok(found);
+    }
+    let bits = effective_flags(session, found);
+    let write = bits & WRITE != 0;
+    if out_of_memory(srv, engine) {
+        // Inside MULTI queueing itself takes memory: only what ends the
+        // transaction passes.
+        let in_multi = session.multi.is_some() && own & ENDS_MULTI == 0;
+        if bits & DENYOOM != 0 || in_multi {
+            return Err(Rejection::state(OOM));
+        }
+    }
+    let repl = srv.repl();
+    if (write || bits & DENYOOM != 0) && crate::persistence::writes_refused(srv) {
+        return Err(Rejection::state(MISCONF));
+    }
+    if write && !repl.is_replica() && repl.too_few_replicas() {
+        return Err(Rejection::state(
+            "NOREPLICAS Not enough good replicas to write.",
+        ));
+    }
+    if write && repl.is_replica() && srv.settings().replica_read_only {
+        return Err(Rejection::state(
+            "READONLY You can't write against a read only replica.",
+        ));
+    }
+    if session.subscribed() && session.proto == resp::Protocol::Resp2 && own & SUBSCRIBED_OK == 0 {
+        return Err(Rejection {
+            error: format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                found.full_name()
+            )
+            .into_bytes(),
+            lookup: true,
+        });
+    }
+    if repl.is_replica()
+        && !repl.link_up()
+        && bits & STALE == 0
+        && !srv.settings().replica_serve_stale_data
+    {
+        return Err(Rejection::state(
+            "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+        ));
+    }
+    Ok(found)
+}
+
+/// Finds the command, reusing the last lookup when a pipeline repeats it.
+fn lookup(session: &Session, args: &[Bytes]) -> Result<Resolved, Vec<u8>> {
+    match session.last_cmd {
+        Some(last)
+            if !Table::get().renamed
+                && last.parent.is_none()
+                && last.entry.name().as_bytes().eq_ignore_ascii_case(&args[0])
+                && !last.entry.is_container() =>
+        {
+            if !last.entry.arity_ok(args.len()) {
+                return Err(engine::Error::Arity(last.full_name())
+                    .to_string()
+                    .into_bytes());
+            }
+            Ok(last)
+        }
+        _ => resolve(args),
+    }
+}
+
+/// Redis's `performEvictions` in `processCommand`: evicts first, for every
+/// command, and says whether memory is still over `maxmemory`. Free (one
+/// atomic load) without a `maxmemory`.
+fn out_of_memory(srv: &Shared, engine: &mut EngineLock) -> bool {
+    if srv.maxmemory().maxmemory() == 0 {
+        return false;
+    }
+    crate::eviction::perform_evictions(srv, engine.get()) == EvictOutcome::Fail
+}
+
+/// Whether CLIENT PAUSE holds this request back now, as Redis's
+/// `processCommand` decides it: replicas never wait (the master link on a
+/// replica does), and requests refused before the pause check (unknown
+/// command, arity, NOAUTH, RESP2 subscribed context) are answered at once.
+/// `Some(write)` when held, `write` saying whether it may write or
+/// replicate.
+pub fn held_by_pause(srv: &Shared, session: &Session, args: &[Bytes]) -> Option<bool> {
+    let mode = srv.pause().mode(unix_ms());
+    if mode == PauseMode::Off || session.repl.is_replica {
+        return None;
+    }
+    let found = resolve(args).ok()?;
+    let own = found.flags();
+    if !session.authenticated && own & NO_AUTH == 0 {
+        return None;
+    }
+    if session.subscribed() && session.proto == resp::Protocol::Resp2 && own & SUBSCRIBED_OK == 0 {
+        return None;
+    }
+    let write = effective_flags(session, found) & (WRITE | MAY_REPLICATE) != 0;
+    mode.holds(write).then_some(write)
+}
