@@ -87,7 +87,7 @@ async fn admit(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
             .await;
         return;
     }
-    if protected && no_password && !addr.ip().is_loopback() {
+    if protected && no_password && !crate::state::clients::is_local(addr.ip()) {
         Counters::add(&srv.counters().rejected_connections, 1);
         let _ = stream.write_all(PROTECTED_MODE_ERROR.as_bytes()).await;
         return;

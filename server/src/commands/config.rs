@@ -83,7 +83,7 @@ fn set(call: &mut Call) -> Result<()> {
         .chunks(2)
         .map(|p| (p[0].to_vec(), p[1].to_vec()))
         .collect();
-    let local = call.session.handle.info.lock().addr.ip().is_loopback();
+    let local = crate::state::clients::is_local(call.session.handle.info.lock().addr.ip());
     let ctx = SetContext {
         local_client: local,
         loading: false,

@@ -7,6 +7,7 @@ use engine::{Error, Result};
 
 use super::{cmd, Call, ServerHandler};
 use crate::log::log;
+use crate::state::clients::is_local;
 
 pub(super) fn commands() -> Vec<CommandDef<ServerHandler>> {
     let doc = |d: CommandDef<ServerHandler>, since, summary| d.doc(Group::Server, since, summary);
@@ -164,9 +165,25 @@ fn debug_allowed(call: &Call) -> bool {
         .map(|(_, v)| v);
     match setting.as_deref() {
         Some("yes") => true,
-        Some("local") => call.session.handle.info.lock().addr.ip().is_loopback(),
+        Some("local") => is_local(call.session.handle.info.lock().addr.ip()),
         _ => false,
     }
+}
+
+/// DEBUG SLEEP's time as Redis computes it: `strtod` of the argument (so
+/// junk is 0), in whole microseconds as a C `long long`. What C cannot
+/// convert (infinities, NaN, 2^63 µs and more) or what is negative makes
+/// `nanosleep` fail at once in Redis: no sleep at all.
+fn sleep_time(arg: &[u8]) -> Option<std::time::Duration> {
+    // C stops reading at a NUL byte.
+    let end = arg.iter().position(|&b| b == 0).unwrap_or(arg.len());
+    let text = std::ffi::CString::new(&arg[..end]).unwrap_or_default();
+    // SAFETY: `text` is NUL-terminated and outlives the call; the end
+    // pointer may be null.
+    let secs = unsafe { libc::strtod(text.as_ptr(), std::ptr::null_mut()) };
+    let micros = secs * 1e6;
+    (micros.is_finite() && (0.0..9.2e18).contains(&micros))
+        .then(|| std::time::Duration::from_micros(micros as u64))
 }
 
 fn debug(call: &mut Call) -> Result<()> {
@@ -176,8 +193,9 @@ fn debug(call: &mut Call) -> Result<()> {
     let sub = String::from_utf8_lossy(call.arg(1)).to_lowercase();
     match sub.as_str() {
         "sleep" if call.args.len() == 3 => {
-            let secs = args::float(call.arg(2))?;
-            std::thread::sleep(std::time::Duration::from_secs_f64(secs.max(0.0)));
+            if let Some(d) = sleep_time(call.arg(2)) {
+                std::thread::sleep(d);
+            }
         }
         "digest" if call.args.len() == 2 => {
             let digest = call.engine.get().digest();

@@ -31,6 +31,13 @@ impl std::fmt::Display for CommandName {
     }
 }
 
+/// Redis's notion of a local client (`islocalClient`): exactly 127.0.0.1
+/// or ::1, not the rest of 127.0.0.0/8. Protected mode,
+/// `enable-debug-command local` and `enable-protected-configs local` use it.
+pub fn is_local(ip: std::net::IpAddr) -> bool {
+    ip == std::net::Ipv4Addr::LOCALHOST || ip == std::net::Ipv6Addr::LOCALHOST
+}
+
 /// What a connection is to us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

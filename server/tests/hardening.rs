@@ -1,0 +1,135 @@
+//! Hostile or unlucky input, side by side with redis-server: what a
+//! client sends must never crash the server, and "local" means what it
+//! means in Redis.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, TcpStream};
+use std::os::fd::FromRawFd;
+use std::time::{Duration, Instant};
+
+use support::{redis_available, Server};
+
+/// Both servers started with `args`, Redis only where it is installed.
+fn servers(args: &[&str]) -> Vec<Server> {
+    let mut all = vec![Server::redust(args)];
+    if redis_available() {
+        all.push(Server::redis(args));
+    }
+    all
+}
+
+#[test]
+fn debug_sleep_with_absurd_times_answers_at_once() {
+    for server in servers(&["--enable-debug-command", "yes"]) {
+        let mut c = server.client();
+        for time in ["inf", "-inf", "1e300", "nan", "-1", "abc", "0"] {
+            let started = Instant::now();
+            assert_eq!(
+                c.cmd(&["DEBUG", "SLEEP", time]),
+                "+OK\r\n",
+                "{} DEBUG SLEEP {time}",
+                server.name()
+            );
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "slept on {time}"
+            );
+        }
+        assert_eq!(c.cmd(&["PING"]), "+PONG\r\n", "{}", server.name());
+    }
+}
+
+/// A TCP connection to 127.0.0.1:`port` from the source address `src`.
+fn connect_from(src: Ipv4Addr, port: u16) -> TcpStream {
+    let sockaddr = |ip: Ipv4Addr, port: u16| libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: port.to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from(ip).to_be(),
+        },
+        sin_zero: [0; 8],
+    };
+    let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    // SAFETY: plain socket calls on a descriptor this function owns, with
+    // properly sized address structures.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        assert!(fd >= 0, "socket");
+        let from = sockaddr(src, 0);
+        let rc = libc::bind(fd, (&from as *const libc::sockaddr_in).cast(), len);
+        assert_eq!(rc, 0, "bind to {src}");
+        let to = sockaddr(Ipv4Addr::LOCALHOST, port);
+        let rc = libc::connect(fd, (&to as *const libc::sockaddr_in).cast(), len);
+        assert_eq!(rc, 0, "connect");
+        TcpStream::from_raw_fd(fd)
+    }
+}
+
+/// Sends an inline command and reads the first reply line.
+fn first_line(stream: &mut TcpStream, command: &str) -> String {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let _ = stream.write_all(format!("{command}\r\n").as_bytes());
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => buf.push(byte[0]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&buf).trim_end().to_string()
+}
+
+#[test]
+fn only_127_0_0_1_is_local_for_protected_mode() {
+    for server in servers(&["--protected-mode", "yes"]) {
+        let from_other = first_line(
+            &mut connect_from(Ipv4Addr::new(127, 0, 0, 2), server.port()),
+            "PING",
+        );
+        assert!(
+            from_other.starts_with("-DENIED"),
+            "{}: {from_other}",
+            server.name()
+        );
+        let from_local = first_line(
+            &mut connect_from(Ipv4Addr::LOCALHOST, server.port()),
+            "PING",
+        );
+        assert_eq!(from_local, "+PONG", "{}", server.name());
+    }
+}
+
+#[test]
+fn only_127_0_0_1_is_local_for_debug_and_protected_configs() {
+    let args = [
+        "--protected-mode",
+        "no",
+        "--enable-debug-command",
+        "local",
+        "--enable-protected-configs",
+        "local",
+    ];
+    for server in servers(&args) {
+        let mut other = connect_from(Ipv4Addr::new(127, 0, 0, 2), server.port());
+        let debug = first_line(&mut other, "DEBUG SLEEP 0");
+        assert!(
+            debug.starts_with("-ERR DEBUG command not allowed"),
+            "{}: {debug}",
+            server.name()
+        );
+        let config = first_line(&mut other, "CONFIG SET dir /tmp");
+        assert!(config.starts_with("-ERR"), "{}: {config}", server.name());
+        let mut local = connect_from(Ipv4Addr::LOCALHOST, server.port());
+        assert_eq!(
+            first_line(&mut local, "DEBUG SLEEP 0"),
+            "+OK",
+            "{}",
+            server.name()
+        );
+    }
+}
