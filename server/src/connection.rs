@@ -80,6 +80,10 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
             _ = deadline(blocked.as_deref()) => Event::Timeout,
             _ = wait_tick(&srv.repl().acked, waiting), if waiting.is_some() => Event::Acked,
             _ = unpaused(&srv, held_write), if held_write.is_some() => Event::Unpaused,
+            // The mailbox that carries kills is not read while the stream
+            // waits for a replica's first ACK: a kill (output limit,
+            // repl-timeout) must still end it.
+            _ = handle.killed(), if session.repl.hold_stream_until_ack => Event::Close,
             // A postponed client is blocked, which Redis never times out.
             _ = idle_timer(idle), if blocked.is_none() && held_write.is_none() && !session.subscribed() && !session.repl.is_replica => {
                 log!(Verbose, "Closing idle client");

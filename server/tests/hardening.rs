@@ -133,3 +133,97 @@ fn only_127_0_0_1_is_local_for_debug_and_protected_configs() {
         );
     }
 }
+
+/// A replica that asks for a diskless full sync (capa eof) and then never
+/// reads, with a small receive buffer: what a stalled or hostile replica
+/// looks like to its master.
+fn stalled_replica(port: u16) -> TcpStream {
+    // SAFETY: a socket this function owns; the option value is an int.
+    let mut stream = unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        assert!(fd >= 0, "socket");
+        let size: libc::c_int = 4096;
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&size as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+        let to = libc::sockaddr_in {
+            sin_family: libc::AF_INET as libc::sa_family_t,
+            sin_port: port.to_be(),
+            sin_addr: libc::in_addr {
+                s_addr: u32::from(Ipv4Addr::LOCALHOST).to_be(),
+            },
+            sin_zero: [0; 8],
+        };
+        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        let rc = libc::connect(fd, (&to as *const libc::sockaddr_in).cast(), len);
+        assert_eq!(rc, 0, "connect");
+        TcpStream::from_raw_fd(fd)
+    };
+    assert_eq!(
+        first_line(&mut stream, "REPLCONF capa eof capa psync2"),
+        "+OK"
+    );
+    stream.write_all(b"PSYNC ? -1\r\n").unwrap();
+    stream
+}
+
+/// Polls INFO replication until no replica is connected.
+fn wait_no_replicas(server: &Server, within: Duration) {
+    let mut c = server.client();
+    let deadline = Instant::now() + within;
+    loop {
+        let info = c.cmd(&["INFO", "replication"]);
+        if info.contains("connected_slaves:0") {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{}: replica still there:\n{info}",
+            server.name()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_stalled_replica_over_its_output_limit_is_dropped() {
+    let args = [
+        "--repl-diskless-sync",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "0",
+        "--client-output-buffer-limit",
+        "replica 1mb 0 0",
+    ];
+    for server in servers(&args) {
+        let _replica = stalled_replica(server.port());
+        let mut writer = server.client();
+        let value = "x".repeat(10_000);
+        for i in 0..600 {
+            writer.cmd(&["SET", &format!("k{i}"), &value]);
+        }
+        wait_no_replicas(&server, Duration::from_secs(20));
+    }
+}
+
+#[test]
+fn a_replica_that_never_acknowledges_times_out() {
+    let args = [
+        "--repl-diskless-sync",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "0",
+        "--repl-timeout",
+        "2",
+    ];
+    for server in servers(&args) {
+        let _replica = stalled_replica(server.port());
+        let mut writer = server.client();
+        writer.cmd(&["SET", "k", "v"]);
+        wait_no_replicas(&server, Duration::from_secs(20));
+    }
+}
