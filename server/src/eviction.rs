@@ -79,7 +79,7 @@ pub fn is_memory_directive(name: &str) -> bool {
 /// replicas, so the largest pending output counts, not their sum.
 pub fn replication_memory(srv: &Shared) -> (u64, u64) {
     let st = srv.repl().state.lock();
-    let backlog = st.master.backlog().map_or(0, |b| b.size() as u64);
+    let backlog = st.master.backlog().map_or(0, |b| b.memory() as u64);
     let replicas = st
         .replicas
         .iter()

@@ -227,3 +227,44 @@ fn a_replica_that_never_acknowledges_times_out() {
         wait_no_replicas(&server, Duration::from_secs(20));
     }
 }
+
+/// The INFO field `name` as a number.
+fn info_field(info: &str, name: &str) -> u64 {
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in INFO"))
+}
+
+#[test]
+fn a_huge_backlog_size_costs_only_what_the_stream_holds() {
+    let args = [
+        "--repl-backlog-size",
+        "100gb",
+        "--repl-diskless-sync-delay",
+        "0",
+    ];
+    for server in servers(&args) {
+        let mut replica = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+        assert_eq!(
+            first_line(&mut replica, "PSYNC ? -1").split(' ').next(),
+            Some("+FULLRESYNC")
+        );
+        let mut c = server.client();
+        c.cmd(&["SET", "k", &"v".repeat(100_000)]);
+        let info = c.cmd(&["INFO", "memory"]);
+        let backlog = info_field(&info, "mem_replication_backlog");
+        assert!(
+            backlog < 64 << 20,
+            "{}: backlog takes {backlog}",
+            server.name()
+        );
+        let info = c.cmd(&["INFO", "replication"]);
+        assert_eq!(
+            info_field(&info, "repl_backlog_size"),
+            100 << 30,
+            "{}",
+            server.name()
+        );
+    }
+}
