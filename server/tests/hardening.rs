@@ -268,3 +268,30 @@ fn a_huge_backlog_size_costs_only_what_the_stream_holds() {
         );
     }
 }
+
+#[test]
+fn random_picks_of_any_count_leave_memory_bounded() {
+    let server = Server::redust(&[]);
+    let mut c = server.client();
+    c.cmd(&["HSET", "h", "f", "v", "g", "w"]);
+    c.cmd(&["SADD", "s", "a", "b"]);
+    c.cmd(&["ZADD", "z", "1", "a", "2", "b"]);
+    for cmd in [
+        &["HRANDFIELD", "h", "-2147483649"][..],
+        &["HRANDFIELD", "h", "-2147483649", "WITHVALUES"],
+        &["SRANDMEMBER", "s", "-4611686018427387904"],
+        &["ZRANDMEMBER", "z", "-4611686018427387904"],
+        &["ZRANDMEMBER", "z", "-2147483649", "WITHSCORES"],
+    ] {
+        let reply = c.cmd(cmd);
+        assert!(
+            reply.starts_with("-ERR reply would exceed"),
+            "{cmd:?}: {reply}"
+        );
+    }
+    // Counts a real client asks for still work.
+    let reply = c.cmd(&["HRANDFIELD", "h", "-1000"]);
+    assert!(reply.starts_with("*1000\r\n"), "{}", &reply[..20]);
+    let rss = info_field(&c.cmd(&["INFO", "memory"]), "used_memory_rss");
+    assert!(rss < 256 << 20, "RSS {rss}");
+}

@@ -33,6 +33,26 @@ pub(super) fn signed_count(arg: &[u8]) -> Result<i64> {
     Ok(n)
 }
 
+/// The most bytes a reply whose length a client chose (random picks that
+/// may repeat) may take: `proto-max-bulk-len`'s default. Redis would try
+/// to build any size and take the server down with it; a reply this large
+/// is refused before anything is written.
+pub(super) const MAX_CHOSEN_REPLY: u64 = 512 * 1024 * 1024;
+
+/// Refuses `picks` repeated picks of at least `min_bytes` each when their
+/// reply would pass [`MAX_CHOSEN_REPLY`].
+pub(super) fn check_chosen_reply(picks: u64, min_bytes: u64) -> Result<()> {
+    if picks.saturating_mul(min_bytes) > MAX_CHOSEN_REPLY {
+        return Err(Error::err(
+            "reply would exceed the maximum allowed size (proto-max-bulk-len)",
+        ));
+    }
+    Ok(())
+}
+
+/// Bytes of the smallest element a pick writes: `$0\r\n\r\n`.
+pub(super) const MIN_PICK_BYTES: u64 = 6;
+
 /// A non-negative integer like Redis's `getPositiveLongFromObjectOrReply`
 /// with a message: `msg` answers both a non-integer and a negative value.
 pub(super) fn non_negative(arg: &[u8], msg: &str) -> Result<usize> {

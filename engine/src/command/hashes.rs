@@ -2,10 +2,11 @@
 
 use bytes::Bytes;
 use rand::Rng;
-use resp::Protocol;
+use resp::{Protocol, Writer};
 
 use super::elements::{
-    empty_scan, parse_cursor, scan_options, scan_reply, signed_count, write_entry,
+    check_chosen_reply, empty_scan, parse_cursor, scan_options, scan_reply, signed_count,
+    write_entry, MIN_PICK_BYTES,
 };
 use super::flags::*;
 use super::long_double::LongDouble;
@@ -380,39 +381,48 @@ fn hrandfield_count(ctx: &mut Ctx, count: i64, with_values: bool) -> Result<()> 
     };
     let size = hash.len();
     let n = count.unsigned_abs().min(usize::MAX as u64) as usize;
-    let picks: Vec<(Entry<'_>, Entry<'_>)> = if count == 0 {
-        Vec::new()
-    } else if count > 0 && n >= size {
-        hash.iter().collect()
-    } else {
-        // A listpack is walked once instead of once per pick.
-        let listed: Option<Vec<_>> =
-            matches!(hash, Hash::Listpack(_)).then(|| hash.iter().collect());
-        let pair = |i: usize| listed.as_ref().map_or_else(|| hash.pair_at(i), |l| l[i]);
-        let mut rng = rand::rng();
-        if count < 0 {
-            (0..n).map(|_| pair(rng.random_range(0..size))).collect()
+    let pairs_as_arrays = with_values && out.protocol() == Protocol::Resp3;
+    let write = |out: &mut Writer,
+                 picks: usize,
+                 pairs: &mut dyn Iterator<Item = (Entry<'_>, Entry<'_>)>| {
+        out.array(if with_values && !pairs_as_arrays {
+            picks * 2
         } else {
-            rand::seq::index::sample(&mut rng, size, n)
-                .into_iter()
-                .map(pair)
-                .collect()
+            picks
+        });
+        for (f, v) in pairs {
+            if pairs_as_arrays {
+                out.array(2);
+            }
+            write_entry(out, f);
+            if with_values {
+                write_entry(out, v);
+            }
         }
     };
-    let pairs_as_arrays = with_values && out.protocol() == Protocol::Resp3;
-    out.array(if with_values && !pairs_as_arrays {
-        picks.len() * 2
+    if count == 0 {
+        write(out, 0, &mut std::iter::empty());
+        return Ok(());
+    }
+    if count > 0 && n >= size {
+        write(out, size, &mut hash.iter());
+        return Ok(());
+    }
+    if count < 0 {
+        let pick_bytes = MIN_PICK_BYTES * (1 + u64::from(with_values));
+        check_chosen_reply(n as u64, pick_bytes)?;
+    }
+    // A listpack is walked once instead of once per pick.
+    let listed: Option<Vec<_>> = matches!(hash, Hash::Listpack(_)).then(|| hash.iter().collect());
+    let pair = |i: usize| listed.as_ref().map_or_else(|| hash.pair_at(i), |l| l[i]);
+    let mut rng = rand::rng();
+    if count < 0 {
+        // Written as drawn: repeated picks are never gathered first.
+        let mut picks = (0..n).map(|_| pair(rng.random_range(0..size)));
+        write(out, n, &mut picks);
     } else {
-        picks.len()
-    });
-    for (f, v) in picks {
-        if pairs_as_arrays {
-            out.array(2);
-        }
-        write_entry(out, f);
-        if with_values {
-            write_entry(out, v);
-        }
+        let ranks = rand::seq::index::sample(&mut rng, size, n);
+        write(out, n, &mut ranks.into_iter().map(pair));
     }
     Ok(())
 }

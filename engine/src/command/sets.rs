@@ -4,7 +4,8 @@ use bytes::Bytes;
 use rand::Rng;
 
 use super::elements::{
-    empty_scan, non_negative, parse_cursor, scan_options, scan_reply, signed_count, write_entry,
+    check_chosen_reply, empty_scan, non_negative, parse_cursor, scan_options, scan_reply,
+    signed_count, write_entry, MIN_PICK_BYTES,
 };
 use super::flags::*;
 use super::{args, cmd, CommandDef, Ctx, Group, Handler};
@@ -367,6 +368,7 @@ fn srandmember_count(ctx: &mut Ctx) -> Result<()> {
     let n = count.unsigned_abs().min(usize::MAX as u64) as usize;
     let mut rng = rand::rng();
     if count < 0 {
+        check_chosen_reply(n as u64, MIN_PICK_BYTES)?;
         out.array(n);
         for _ in 0..n {
             write_entry(out, set.member_at(rng.random_range(0..size)));

@@ -8,7 +8,10 @@ mod range;
 
 use resp::{Protocol, Writer};
 
-use super::elements::{empty_scan, parse_cursor, scan_options, scan_reply, signed_count};
+use super::elements::{
+    check_chosen_reply, empty_scan, parse_cursor, scan_options, scan_reply, signed_count,
+    MIN_PICK_BYTES,
+};
 use super::flags::*;
 use super::strtod::string2d;
 use super::{args, cmd, CommandDef, Ctx, Group, Handler};
@@ -430,6 +433,7 @@ fn zrandmember(ctx: &mut Ctx) -> Result<()> {
     if count == 0 {
         out.array(0);
     } else if count < 0 || n == 1 {
+        check_chosen_reply(n as u64, MIN_PICK_BYTES * (1 + u64::from(withscores)))?;
         scored.header(out, n);
         for _ in 0..n {
             let (member, score) = zset.random(&mut rng).expect("not empty");
