@@ -225,8 +225,14 @@ impl Db {
     /// visited from the end down. Removal moves the last entry into the hole:
     /// the moved entry came from an already visited position, so at worst it
     /// is returned twice, never missed. New keys are appended above the
-    /// cursor and are not needed by the guarantee.
+    /// cursor and are not needed by the guarantee. A cursor past any
+    /// position a table can have (positions are `u32`) was never issued:
+    /// like Redis's scan of a bogus cursor, it ends the iteration at once
+    /// instead of restarting it.
     pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(&Str, &Value)) -> u64 {
+        if cursor > u64::from(u32::MAX) {
+            return 0;
+        }
         let len = self.len() as u64;
         let mut pos = if cursor == 0 { len } else { cursor.min(len) };
         let mut budget = count.max(1);

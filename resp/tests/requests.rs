@@ -450,3 +450,35 @@ fn a_huge_declared_bulk_is_not_allocated_up_front() {
     assert_eq!(decoder.decode(&mut buf), Ok(None));
     assert!(buf.capacity() < 1024 * 1024, "capacity {}", buf.capacity());
 }
+
+#[test]
+fn an_inline_line_holding_a_nul_never_ends_like_redis() {
+    // Redis looks for the newline with strchr, which stops at the NUL.
+    for input in [
+        &b"PING\0\r\n"[..],
+        b"ECHO a\0b c\r\nPING\r\n",
+        b"\0PING\r\n",
+    ] {
+        let outcome = feed(Limits::default(), [input]);
+        assert_eq!(outcome.error, None, "{input:?}");
+        assert!(
+            outcome.requests.is_empty(),
+            "{input:?}: {:?}",
+            outcome.requests
+        );
+    }
+    // It waits until the buffer is too big for an inline request.
+    let mut stuck = b"SET k v\0".to_vec();
+    stuck.extend(std::iter::repeat_n(b'x', 70_000));
+    stuck.extend_from_slice(b"\r\n");
+    assert_eq!(
+        feed(Limits::default(), [&stuck[..]]).error,
+        Some(DecodeError::TooBigInline)
+    );
+    // Multibulk arguments are binary safe as ever.
+    let outcome = feed(
+        Limits::default(),
+        [&b"*2\r\n$4\r\nECHO\r\n$3\r\na\0b\r\n"[..]],
+    );
+    assert_eq!(outcome.requests[0][1].as_ref(), b"a\0b");
+}

@@ -174,6 +174,16 @@ mod tests {
     }
 
     #[test]
+    fn a_cursor_never_issued_ends_the_scan() {
+        let mut t = TestEngine::new();
+        t.run("MSET a 1 b 2 c 3");
+        for cursor in ["9223372036854775807", "18446744073709551615", "-1"] {
+            let reply = t.run(&format!("SCAN {cursor}"));
+            assert_eq!(reply, "*2\r\n$1\r\n0\r\n*0\r\n", "SCAN {cursor}");
+        }
+    }
+
+    #[test]
     fn cursors_parse_like_strtoul() {
         assert_eq!(parse_cursor(b"").unwrap(), 0);
         assert_eq!(parse_cursor(b"-1").unwrap(), u64::MAX);

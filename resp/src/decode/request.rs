@@ -132,6 +132,15 @@ impl RequestDecoder {
         let Some(newline) = self.find_line_end(buf, b'\n', DecodeError::TooBigInline)? else {
             return Ok(Start::NeedMore);
         };
+        // Redis finds the line end with `strchr`, which stops at a NUL: a
+        // line holding one never ends, and the request waits until the
+        // buffer is too big for an inline request.
+        if memchr(0, &buf[..newline]).is_some() {
+            if buf.len() > self.limits.max_inline_len {
+                return Err(DecodeError::TooBigInline);
+            }
+            return Ok(Start::NeedMore);
+        }
         let line = self.take(buf, newline + 1).freeze();
         self.finish_request();
         let text_end = if line[..newline].ends_with(b"\r") {

@@ -77,10 +77,8 @@ fn list(call: &mut Call) -> Result<()> {
         n if n >= 4 && args::is(call.arg(2), "id") => {
             let mut v = Vec::new();
             for a in &call.args[3..] {
-                let id = args::int(a)
-                    .ok()
-                    .filter(|&i| i > 0)
-                    .ok_or_else(|| Error::err("Invalid client ID"))?;
+                // Any integer is an id to look up, as in Redis (none is < 1).
+                let id = args::int(a).map_err(|_| Error::err("Invalid client ID"))?;
                 v.push(id as u64);
             }
             ids = Some(v);

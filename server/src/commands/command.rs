@@ -26,7 +26,7 @@ pub(super) fn commands() -> Vec<CommandDef<ServerHandler>> {
         sub("list", -2, list, "Returns a list of command names."),
         sub(
             "getkeys",
-            -3,
+            -4,
             getkeys,
             "Extracts the key names from an arbitrary command.",
         ),
@@ -277,13 +277,30 @@ fn list(call: &mut Call) -> Result<()> {
     Ok(())
 }
 
+/// COMMAND GETKEYS, with Redis 7.0's checks and their order.
 fn getkeys(call: &mut Call) -> Result<()> {
     let args = call.args[2..].to_vec();
-    let found = super::resolve(&args)
-        .map_err(|e| engine::Error::Other(String::from_utf8_lossy(&e).into_owned()))?;
-    let keys = super::with_def!(found.entry, d => d.key_positions(args.len()).collect::<Vec<_>>());
-    if keys.is_empty() {
+    let invalid = || engine::Error::err("Invalid command specified");
+    let top = Table::get().lookup(&args[0]).ok_or_else(invalid)?;
+    let entry = match (top.is_container(), args.get(1)) {
+        (true, Some(sub)) => top.subcommand(sub).ok_or_else(invalid)?,
+        _ => top,
+    };
+    let (key_spec, arity_ok) =
+        super::with_def!(entry, d => (d.keys != (0, 0, 0), d.arity_ok(args.len())));
+    if !key_spec {
         return Err(engine::Error::err("The command has no key arguments"));
+    }
+    if !arity_ok {
+        return Err(engine::Error::err(
+            "Invalid number of arguments specified for command",
+        ));
+    }
+    let keys = super::with_def!(entry, d => d.key_positions(args.len()).collect::<Vec<_>>());
+    if keys.is_empty() {
+        return Err(engine::Error::err(
+            "Invalid arguments specified for command",
+        ));
     }
     let mut w = call.w();
     w.array(keys.len());

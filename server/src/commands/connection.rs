@@ -93,8 +93,34 @@ fn check_password(call: &Call, user: &[u8], password: &[u8]) -> bool {
     user == b"default"
         && match &cfg.settings().requirepass {
             None => true,
-            Some(p) => p.as_bytes() == password,
+            Some(p) => same_secret(p.as_bytes(), password),
         }
+}
+
+/// Compares a secret in time that does not depend on where the bytes
+/// differ (Redis's `time_independent_strcmp`), so response times do not
+/// leak a password byte by byte.
+fn same_secret(secret: &[u8], given: &[u8]) -> bool {
+    let len = secret.len().max(given.len());
+    let byte = |s: &[u8], i: usize| s.get(i).copied().unwrap_or(0);
+    let diff = (0..len).fold(u8::from(secret.len() != given.len()), |d, i| {
+        d | (byte(secret, i) ^ byte(given, i))
+    });
+    std::hint::black_box(diff) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn secrets_compare_whole() {
+        use super::same_secret;
+        assert!(same_secret(b"pass", b"pass"));
+        assert!(same_secret(b"", b""));
+        assert!(!same_secret(b"pass", b"pasS"));
+        assert!(!same_secret(b"pass", b"pass\0"));
+        assert!(!same_secret(b"pass", b"pas"));
+        assert!(!same_secret(b"", b"x"));
+    }
 }
 
 fn auth(call: &mut Call) -> Result<()> {

@@ -71,15 +71,15 @@ impl Entry {
         with_def!(self, d => d.flags)
     }
 
-    fn arity_ok(self, argc: usize) -> bool {
+    pub fn arity_ok(self, argc: usize) -> bool {
         with_def!(self, d => d.arity_ok(argc))
     }
 
-    fn is_container(self) -> bool {
+    pub fn is_container(self) -> bool {
         with_def!(self, d => !d.subcommands.is_empty())
     }
 
-    fn subcommand(self, name: &[u8]) -> Option<Entry> {
+    pub fn subcommand(self, name: &[u8]) -> Option<Entry> {
         match self {
             Entry::Engine(d) => d.subcommand(name).map(Entry::Engine),
             Entry::Server(d) => d.subcommand(name).map(Entry::Server),

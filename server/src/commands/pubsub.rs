@@ -1,8 +1,6 @@
 //! Pub/Sub: SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH,
 //! PUBSUB, and the shard variants (one shard here: the whole server).
 
-use std::collections::BTreeMap;
-
 use bytes::Bytes;
 use engine::command::flags::*;
 use engine::command::{CommandDef, Group};
@@ -223,6 +221,9 @@ fn space_of(call: &Call) -> Space {
 }
 
 fn channels(call: &mut Call) -> Result<()> {
+    if call.args.len() > 3 {
+        return Err(subcommand_syntax(call));
+    }
     let pattern = call.args.get(2).cloned();
     let names: Vec<Bytes> = call
         .srv
@@ -241,19 +242,27 @@ fn channels(call: &mut Call) -> Result<()> {
 
 fn numsub(call: &mut Call) -> Result<()> {
     let map = call.srv.pubsub().map(space_of(call)).lock();
-    let counts: BTreeMap<usize, (Bytes, usize)> = call.args[2..]
+    let counts: Vec<(Bytes, usize)> = call.args[2..]
         .iter()
-        .enumerate()
-        .map(|(i, c)| (i, (c.clone(), map.get(c).map_or(0, Vec::len))))
+        .map(|c| (c.clone(), map.get(c).map_or(0, Vec::len)))
         .collect();
     drop(map);
+    // A flat array in RESP3 too, as Redis 7.0 replies.
     let mut w = call.w();
-    w.map(counts.len());
-    for (name, n) in counts.values() {
+    w.array(counts.len() * 2);
+    for (name, n) in &counts {
         w.bulk(name);
         w.integer(*n as i64);
     }
     Ok(())
+}
+
+/// Redis's `addReplySubcommandSyntaxError`.
+fn subcommand_syntax(call: &Call) -> engine::Error {
+    let typed = String::from_utf8_lossy(&call.arg(1)[..call.arg(1).len().min(128)]).into_owned();
+    engine::Error::err(format!(
+        "unknown subcommand or wrong number of arguments for '{typed}'. Try PUBSUB HELP."
+    ))
 }
 
 fn numpat(call: &mut Call) -> Result<()> {

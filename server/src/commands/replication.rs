@@ -126,10 +126,8 @@ fn replconf(call: &mut Call) -> Result<()> {
     {
         let (opt, val) = (&pair.0[..], &pair.1[..]);
         if args::is(opt, "listening-port") {
-            call.session.repl.listening_port = args::int(val)
-                .ok()
-                .and_then(|p| u16::try_from(p).ok())
-                .ok_or(Error::NotInteger)?;
+            // Redis keeps it in a C int, whatever was sent.
+            call.session.repl.listening_port = args::int(val)? as i32;
         } else if args::is(opt, "ip-address") {
             call.session.repl.announced_ip = Some(String::from_utf8_lossy(val).into_owned());
         } else if args::is(opt, "capa") {

@@ -26,7 +26,7 @@ pub struct FullSync {
 #[derive(Default)]
 pub struct Peer {
     /// `REPLCONF listening-port` / `ip-address` / `capa` before PSYNC.
-    pub listening_port: u16,
+    pub listening_port: i32,
     pub announced_ip: Option<String>,
     pub capa_eof: bool,
     pub capa_psync2: bool,
@@ -73,7 +73,8 @@ impl ReplicaState {
 pub struct Replica {
     pub handle: Arc<Handle>,
     pub ip: String,
-    pub port: u16,
+    /// As the replica announced it (`REPLCONF listening-port`).
+    pub port: i32,
     pub state: ReplicaState,
     pub ack_offset: i64,
     pub ack_time: Instant,
