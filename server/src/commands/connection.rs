@@ -109,20 +109,6 @@ fn same_secret(secret: &[u8], given: &[u8]) -> bool {
     std::hint::black_box(diff) == 0
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn secrets_compare_whole() {
-        use super::same_secret;
-        assert!(same_secret(b"pass", b"pass"));
-        assert!(same_secret(b"", b""));
-        assert!(!same_secret(b"pass", b"pasS"));
-        assert!(!same_secret(b"pass", b"pass\0"));
-        assert!(!same_secret(b"pass", b"pas"));
-        assert!(!same_secret(b"", b"x"));
-    }
-}
-
 fn auth(call: &mut Call) -> Result<()> {
     let (user, password): (&[u8], &[u8]) = match call.args.len() {
         2 => {
@@ -238,4 +224,18 @@ fn reset(call: &mut Call) -> Result<()> {
     super::multi::unwatch_all(call);
     call.w().simple(b"RESET");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn secrets_compare_whole() {
+        use super::same_secret;
+        assert!(same_secret(b"pass", b"pass"));
+        assert!(same_secret(b"", b""));
+        assert!(!same_secret(b"pass", b"pasS"));
+        assert!(!same_secret(b"pass", b"pass\0"));
+        assert!(!same_secret(b"pass", b"pas"));
+        assert!(!same_secret(b"", b"x"));
+    }
 }
