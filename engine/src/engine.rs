@@ -357,7 +357,7 @@ impl Engine {
             ctx = ctx.without_blocking();
         }
         if let Err(e) = handler(&mut ctx) {
-            ctx.out.error(&e.to_string());
+            ctx.out.error_bytes(&e.to_bytes());
         }
         let rewritten = ctx.take_rewrite();
         self.for_master = false;

@@ -59,12 +59,14 @@ fn info(call: &mut Call) -> Result<()> {
 /// Parses a CLIENT LIST / KILL TYPE argument.
 fn parse_kind(arg: &[u8]) -> Result<Kind> {
     let t = String::from_utf8_lossy(arg).to_lowercase();
+    // Redis quotes the type as given, up to a NUL (a C string).
+    let given = &arg[..arg.iter().position(|&b| b == 0).unwrap_or(arg.len())];
     match t.as_str() {
         "normal" => Ok(Kind::Normal),
         "master" => Ok(Kind::Master),
         "replica" | "slave" => Ok(Kind::Replica),
         "pubsub" => Ok(Kind::PubSub),
-        _ => Err(Error::err(format!("Unknown client type '{t}'"))),
+        _ => Err(Error::err_bytes(&[b"Unknown client type '", given, b"'"])),
     }
 }
 

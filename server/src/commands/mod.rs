@@ -376,7 +376,7 @@ pub(crate) fn run(
                 engine,
             };
             if let Err(e) = handler(&mut call) {
-                call.w().error(&e.to_string());
+                call.w().error_bytes(&e.to_bytes());
             }
         }
     }
