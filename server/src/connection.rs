@@ -56,7 +56,7 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
     let (handle, mut mailbox) =
         srv.clients()
             .register(Info::new(addr, laddr, raw_fd(&stream), Kind::Normal));
-    let mut session = Session::new(handle.clone(), authenticated);
+    let mut session = Registered::new(&srv, Session::new(handle.clone(), authenticated));
     let mut decoder = RequestDecoder::new(Limits {
         authenticated,
         ..limits
@@ -215,7 +215,42 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
     if postponed.is_some() {
         srv.pause().hold(false);
     }
-    cleanup(&srv, &mut session);
+}
+
+/// A registered client's session, forgotten by the server on every way out
+/// of its task (Redis's `freeClient`), however the task ends.
+pub struct Registered {
+    srv: Arc<Shared>,
+    session: Session,
+}
+
+impl Registered {
+    pub fn new(srv: &Arc<Shared>, session: Session) -> Registered {
+        Registered {
+            srv: srv.clone(),
+            session,
+        }
+    }
+}
+
+impl std::ops::Deref for Registered {
+    type Target = Session;
+
+    fn deref(&self) -> &Session {
+        &self.session
+    }
+}
+
+impl std::ops::DerefMut for Registered {
+    fn deref_mut(&mut self) -> &mut Session {
+        &mut self.session
+    }
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        cleanup(&self.srv, &mut self.session);
+    }
 }
 
 /// What the configuration says now of this client's buffers: the output
@@ -306,7 +341,8 @@ async fn write_out(
     true
 }
 
-/// Forgets everything the server keeps about a closing client.
+/// Forgets everything the server keeps about a closing client: unblocks,
+/// unwatches, unsubscribes, drops the replica, unregisters.
 fn cleanup(srv: &Arc<Shared>, session: &mut Session) {
     if let Some(w) = session.blocked.take() {
         let mut eng = srv.engine().lock();

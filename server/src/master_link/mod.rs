@@ -177,7 +177,7 @@ async fn stream_from_master(
     let (handle, _mailbox) = srv
         .clients()
         .register(Info::new(addr, laddr, -1, Kind::Master));
-    let mut session = Session::new(handle.clone(), true);
+    let mut session = crate::connection::Registered::new(srv, Session::new(handle.clone(), true));
     session.repl.is_master = true;
     // A partial resync continues the stream in the database it had
     // selected; a full sync starts from 0 (the master sends SELECT).
@@ -243,7 +243,6 @@ async fn stream_from_master(
             _ = handle.killed() => break Ok(()),
         }
     };
-    srv.clients().unregister(handle.id);
     if let Some(l) = srv.repl().state.lock().link.as_mut() {
         l.client = None;
     }
