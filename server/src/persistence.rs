@@ -308,7 +308,8 @@ pub fn check_save_points(srv: &Arc<Shared>) {
     // As in Redis, a point fires once strictly more seconds have passed.
     if let Some((secs, n)) = points
         .iter()
-        .find(|(secs, n)| changes >= *n && since > *secs)
+        .map(|p| (p.seconds, p.min_changes()))
+        .find(|&(secs, n)| changes >= n && since > secs)
     {
         log!(Notice, "{n} changes in {secs} seconds. Saving...");
         if let Err(e) = bgsave(srv, &eng) {
