@@ -22,7 +22,7 @@ pub(crate) struct Plan {
     pub options: Option<String>,
 }
 
-/// Interpret `redis-server`'s arguments (without argv[0]).
+/// Interpret `redis-server`'s arguments (without `argv[0]`).
 ///
 /// Options become one config line each, with their arguments quoted, so
 /// `--port 7000` is the line `port "7000"`; a value may also ride in the

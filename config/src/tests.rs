@@ -705,3 +705,52 @@ fn rewrite_creates_a_missing_file() {
     let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
     assert_eq!(leftovers, 1, "temporary file left behind");
 }
+
+#[test]
+fn config_set_reports_changes_and_hooks() {
+    let mut cfg = Config::default();
+    let pairs = |v: &[(&str, &str)]| -> Vec<(Vec<u8>, Vec<u8>)> {
+        v.iter()
+            .map(|(n, v)| (n.as_bytes().to_vec(), v.as_bytes().to_vec()))
+            .collect()
+    };
+    let changes = cfg
+        .set(&pairs(&[
+            ("maxmemory", "1mb"),
+            ("timeout", "5"),
+            ("maxmemory-policy", "allkeys-lru"),
+            ("hash-max-ziplist-entries", "10"),
+            ("loglevel", "notice"),
+        ]))
+        .unwrap();
+    // loglevel kept its value: neither it nor its hook shows up.
+    assert_eq!(
+        changes.names,
+        [
+            "maxmemory",
+            "timeout",
+            "maxmemory-policy",
+            "hash-max-listpack-entries"
+        ]
+    );
+    assert_eq!(changes.apply, [Apply::Maxmemory, Apply::EncodingLimits]);
+    let s = cfg.settings();
+    assert_eq!(s.maxmemory_policy, MaxmemoryPolicy::AllkeysLru);
+    assert_eq!(s.hash_max_listpack_entries, 10);
+    let changes = cfg
+        .set(&pairs(&[
+            ("min-replicas-to-write", "1"),
+            ("min-slaves-max-lag", "3"),
+            ("loglevel", "debug"),
+        ]))
+        .unwrap();
+    assert_eq!(changes.apply, [Apply::MinReplicas, Apply::LogLevel]);
+}
+
+#[test]
+fn save_changes_are_a_c_int_like_redis() {
+    let mut cfg = Config::default();
+    set(&mut cfg, &[("save", "1 4294967295")]).unwrap();
+    assert_eq!(get1(&cfg, "save"), "1 -1");
+    assert_eq!(cfg.settings().save[0].min_changes(), 0);
+}
