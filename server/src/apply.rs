@@ -1,8 +1,9 @@
-//! Side effects of configuration changes made with CONFIG SET.
+//! Side effects of configuration changes made with CONFIG SET: the server
+//! half of the [`Apply`] hooks the config crate's table names.
 
 use std::sync::Arc;
 
-use crate::config::{LogLevel, Settings};
+use crate::config::{Apply, Changes, LogLevel, Settings};
 use crate::log::{self, Level};
 use crate::state::Shared;
 
@@ -39,38 +40,35 @@ pub fn new_engine(s: &Settings) -> engine::Engine {
     engine
 }
 
-/// Applies what the running server must do after `changed` directives took
-/// new values. Called with the engine locked by the caller's `eng`.
-pub fn config_changed(srv: &Arc<Shared>, eng: &mut engine::Engine, changed: &[&str]) {
+/// Runs the hooks of the directives CONFIG SET changed. Called with the
+/// engine locked by the caller's `eng`.
+pub fn config_changed(srv: &Arc<Shared>, eng: &mut engine::Engine, changes: &Changes) {
     let cfg = srv.config().read();
     let s = cfg.settings();
-    for name in changed {
-        match *name {
-            "loglevel" => log::set_level(log_level(s.loglevel)),
-            "rdbcompression" => eng.rdb_compression = s.rdbcompression,
-            "notify-keyspace-events" => eng.set_notify_flags(s.notify_keyspace_events),
-            "repl-disable-tcp-nodelay" => {
+    for apply in &changes.apply {
+        match apply {
+            Apply::LogLevel => log::set_level(log_level(s.loglevel)),
+            Apply::RdbCompression => eng.rdb_compression = s.rdbcompression,
+            Apply::KeyspaceEvents => eng.set_notify_flags(s.notify_keyspace_events),
+            Apply::ReplNoDelay => {
                 for r in &srv.repl().state.lock().replicas {
                     r.handle.send(crate::state::clients::Mail::NoDelay(
                         !s.repl_disable_tcp_nodelay,
                     ));
                 }
             }
-            "min-replicas-to-write" | "min-replicas-max-lag" => {
+            Apply::MinReplicas => {
                 srv.repl()
                     .set_min_replicas(s.min_replicas_to_write, s.min_replicas_max_lag);
             }
-            "repl-backlog-size" => srv
+            Apply::ReplBacklogSize => srv
                 .repl()
                 .state
                 .lock()
                 .master
                 .resize_backlog(s.repl_backlog_size as usize),
-            n if crate::eviction::is_memory_directive(n) => {
-                crate::eviction::configure(srv.maxmemory(), &cfg, eng)
-            }
-            n if n.contains("-max-") || n == "list-compress-depth" => eng.limits = engine_limits(s),
-            _ => {}
+            Apply::Maxmemory => crate::eviction::configure(srv.maxmemory(), &cfg, eng),
+            Apply::EncodingLimits => eng.limits = engine_limits(s),
         }
     }
 }

@@ -5,9 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use engine::{Engine, EvictOutcome, EvictionConfig, Policy};
+use engine::{Engine, EvictOutcome, EvictionConfig};
 
-use crate::config::{Config, MaxmemoryPolicy, Settings};
+use crate::config::{Config, Settings};
 use crate::state::clients::Kind;
 use crate::state::memory::Limits;
 use crate::state::Shared;
@@ -21,16 +21,7 @@ const READING_MAX_AGE: Duration = Duration::from_millis(2);
 /// The engine's eviction settings from the configuration.
 pub fn eviction_config(s: &Settings) -> EvictionConfig {
     EvictionConfig {
-        policy: match s.maxmemory_policy {
-            MaxmemoryPolicy::VolatileLru => Policy::VolatileLru,
-            MaxmemoryPolicy::VolatileLfu => Policy::VolatileLfu,
-            MaxmemoryPolicy::VolatileRandom => Policy::VolatileRandom,
-            MaxmemoryPolicy::VolatileTtl => Policy::VolatileTtl,
-            MaxmemoryPolicy::AllkeysLru => Policy::AllkeysLru,
-            MaxmemoryPolicy::AllkeysLfu => Policy::AllkeysLfu,
-            MaxmemoryPolicy::AllkeysRandom => Policy::AllkeysRandom,
-            MaxmemoryPolicy::NoEviction => Policy::NoEviction,
-        },
+        policy: s.maxmemory_policy,
         samples: s.maxmemory_samples as usize,
         lfu_log_factor: s.lfu_log_factor,
         lfu_decay_time: s.lfu_decay_time,
@@ -52,26 +43,8 @@ fn budget_us(tenacity: u64) -> u64 {
 pub fn configure(limits: &Limits, cfg: &Config, eng: &mut Engine) {
     let s = cfg.settings();
     eng.configure_eviction(eviction_config(s));
-    let value = |name: &[u8]| cfg.get(&[name]).pop().map(|(_, v)| v);
-    let ignore = value(b"replica-ignore-maxmemory").as_deref() != Some("no");
-    let tenacity = value(b"maxmemory-eviction-tenacity")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10);
-    limits.set(s.maxmemory, ignore, budget_us(tenacity));
-}
-
-/// Whether a changed directive is one [`configure`] applies.
-pub fn is_memory_directive(name: &str) -> bool {
-    matches!(
-        name,
-        "maxmemory"
-            | "maxmemory-policy"
-            | "maxmemory-samples"
-            | "maxmemory-eviction-tenacity"
-            | "lfu-log-factor"
-            | "lfu-decay-time"
-            | "replica-ignore-maxmemory"
-    )
+    let tenacity = u64::from(s.maxmemory_eviction_tenacity);
+    limits.set(s.maxmemory, s.replica_ignore_maxmemory, budget_us(tenacity));
 }
 
 /// Replication memory: the backlog, and what replicas' output buffers hold

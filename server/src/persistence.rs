@@ -75,13 +75,7 @@ pub fn snapshot(
 /// -N: one microsecond for every N keys). Redis's tests use it to make a
 /// save slow enough to interrupt; 0 in production.
 fn key_save_delay(srv: &Shared, keys: usize) -> Duration {
-    let per_key = srv
-        .config()
-        .read()
-        .get(&[b"rdb-key-save-delay"])
-        .pop()
-        .and_then(|(_, v)| v.parse::<i64>().ok())
-        .unwrap_or(0);
+    let per_key = i64::from(srv.config().read().settings().rdb_key_save_delay);
     let keys = keys as u64;
     match per_key {
         0 => Duration::ZERO,
@@ -308,7 +302,8 @@ pub fn check_save_points(srv: &Arc<Shared>) {
     // As in Redis, a point fires once strictly more seconds have passed.
     if let Some((secs, n)) = points
         .iter()
-        .find(|(secs, n)| changes >= *n && since > *secs)
+        .map(|p| (p.seconds, p.min_changes()))
+        .find(|&(secs, n)| changes >= n && since > secs)
     {
         log!(Notice, "{n} changes in {secs} seconds. Saving...");
         if let Err(e) = bgsave(srv, &eng) {

@@ -93,7 +93,7 @@ fn set(call: &mut Call) -> Result<()> {
         .config()
         .write()
         .set_with(&pairs, ctx)
-        .map_err(Error::Other)?;
+        .map_err(|e| Error::Other(e.to_string()))?;
     crate::apply::config_changed(call.srv, call.engine.get(), &changed);
     call.w().ok();
     Ok(())

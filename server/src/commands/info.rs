@@ -186,12 +186,8 @@ pub fn memory_inputs(cx: &Ctx, snap: &memstats::Snapshot) -> memstats::InfoInput
     let srv = cx.srv;
     let (maxmemory, policy) = {
         let cfg = srv.config().read();
-        let policy = cfg
-            .get(&[b"maxmemory-policy"])
-            .pop()
-            .map(|(_, v)| v)
-            .unwrap_or_default();
-        (cfg.settings().maxmemory, policy)
+        let s = cfg.settings();
+        (s.maxmemory, s.maxmemory_policy.name().to_owned())
     };
     let dataset_overhead = cx.eng.map_or(0, |eng| {
         (0..eng.databases())

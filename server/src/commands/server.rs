@@ -6,6 +6,7 @@ use engine::command::{CommandDef, Group};
 use engine::{Error, Result};
 
 use super::{cmd, Call, ServerHandler};
+use crate::config::ProtectedAction;
 use crate::log::log;
 use crate::state::clients::is_local;
 
@@ -156,17 +157,11 @@ fn lastsave(call: &mut Call) -> Result<()> {
 
 /// `enable-debug-command`: no (Redis 7's default), local, or yes.
 fn debug_allowed(call: &Call) -> bool {
-    let setting = call
-        .srv
-        .config()
-        .read()
-        .get(&[b"enable-debug-command"])
-        .pop()
-        .map(|(_, v)| v);
-    match setting.as_deref() {
-        Some("yes") => true,
-        Some("local") => is_local(call.session.handle.info.lock().addr.ip()),
-        _ => false,
+    let setting = call.srv.config().read().settings().enable_debug_command;
+    match setting {
+        ProtectedAction::Yes => true,
+        ProtectedAction::Local => is_local(call.session.handle.info.lock().addr.ip()),
+        ProtectedAction::No => false,
     }
 }
 

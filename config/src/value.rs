@@ -1,150 +1,25 @@
-//! Typed values of directives: parsing arguments (with Redis's exact error
-//! texts and C-library number quirks) and formatting for CONFIG GET.
+//! Scalar values of directives: parsing arguments with Redis's exact error
+//! texts and C-library number quirks (`string2ll`, `memtoull`, `strtoll`),
+//! and the names of bit-flag values.
 
-use std::borrow::Cow;
+use crate::directive::Reason;
 
-use super::special;
-use super::table::{Directive, EnumItems, Kind, Unit, MULTI_ARG};
-
-/// Output buffer limits of one client class.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ObufLimit {
-    pub hard: u64,
-    pub soft: u64,
-    pub soft_seconds: u64,
+/// How a numeric directive's text is read and printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Unit {
+    Integer,
+    /// `1k`=1000, `1kb`=1024, `m`, `mb`, `g`, `gb`.
+    Memory,
+    /// A memory value or `N%` (stored as `-N`).
+    MemoryOrPercent,
+    /// Read and printed in base 8.
+    Octal,
 }
 
-/// The current value of one directive.
-#[derive(Clone, Debug, PartialEq)]
-pub(super) enum Value {
-    Bool(bool),
-    /// C `long long`; unsigned directives keep their bit pattern.
-    Num(i64),
-    Enum(u32),
-    Str(Option<String>),
-    /// Absolute path of the working directory.
-    Dir(String),
-    /// (seconds, changes) pairs; `changes` is a C int, like in Redis.
-    Save(Vec<(i64, i32)>),
-    /// normal, replica, pubsub.
-    Obuf([ObufLimit; 3]),
-    Oom([i32; 3]),
-    Events(u32),
-    Bind(Vec<String>),
-    ReplicaOf(Option<(String, u16)>),
-    Percentiles(Vec<f64>),
-}
+/// The names of a bit-flag directive and the bits each stands for.
+pub(crate) type FlagItems = &'static [(&'static str, u32)];
 
-pub(super) type SetError = Cow<'static, str>;
-
-impl Value {
-    pub fn default_for(d: &Directive, default_dir: &str) -> Value {
-        match d.kind {
-            Kind::Bool { default, .. } => Value::Bool(default),
-            Kind::Num { default, .. } => Value::Num(default),
-            Kind::Enum { default, .. } => Value::Enum(default),
-            Kind::Str { default, .. } => Value::Str(default.map(str::to_owned)),
-            Kind::Special(s) => special::default_value(s, default_dir),
-        }
-    }
-
-    /// The value after setting `args` (already split into arguments).
-    /// `save_append` is true for the second and later `save` lines of a
-    /// config file, which add to the list instead of replacing it.
-    pub fn parse(
-        &self,
-        d: &Directive,
-        args: &[String],
-        save_append: bool,
-    ) -> Result<Value, SetError> {
-        match d.kind {
-            Kind::Bool { check, .. } => {
-                let b = yes_no(&args[0]).ok_or("argument must be 'yes' or 'no'")?;
-                if let Some(check) = check {
-                    check(b)?;
-                }
-                Ok(Value::Bool(b))
-            }
-            Kind::Num {
-                min,
-                max,
-                unit,
-                unsigned,
-                ..
-            } => {
-                let v = parse_num(&args[0], unit)?;
-                check_bounds(v, min, max, unit, unsigned)?;
-                Ok(Value::Num(v))
-            }
-            Kind::Enum { items, check, .. } => {
-                let v = enum_value(items, args, d.has(MULTI_ARG)).ok_or_else(|| {
-                    let names: Vec<&str> = items.iter().map(|(n, _)| *n).collect();
-                    format!(
-                        "argument(s) must be one of the following: {}",
-                        names.join(", ")
-                    )
-                })?;
-                if let Some(check) = check {
-                    check(v)?;
-                }
-                Ok(Value::Enum(v))
-            }
-            Kind::Str {
-                empty_is_null,
-                check,
-                ..
-            } => {
-                let s = &args[0];
-                if let Some(check) = check {
-                    check(s)?;
-                }
-                Ok(Value::Str(
-                    (!(empty_is_null && s.is_empty())).then(|| s.clone()),
-                ))
-            }
-            Kind::Special(s) => special::parse(s, self, args, save_append),
-        }
-    }
-
-    /// The CONFIG GET text.
-    pub fn format(&self, d: &Directive) -> String {
-        match (self, d.kind) {
-            (Value::Bool(b), _) => yes_no_str(*b).to_owned(),
-            (Value::Num(v), Kind::Num { unit, .. }) => match unit {
-                Unit::MemoryOrPercent if *v < 0 => format!("{}%", v.unsigned_abs()),
-                Unit::Memory | Unit::MemoryOrPercent => (*v as u64).to_string(),
-                Unit::Octal => format!("{v:o}"),
-                Unit::Integer => v.to_string(),
-            },
-            (Value::Enum(v), Kind::Enum { items, .. }) => enum_name(items, *v, d.has(MULTI_ARG)),
-            (Value::Str(s), _) => s.clone().unwrap_or_default(),
-            _ => special::format(self),
-        }
-    }
-
-    pub fn as_bool(&self) -> bool {
-        match self {
-            Value::Bool(b) => *b,
-            other => panic!("not a bool: {other:?}"),
-        }
-    }
-
-    pub fn as_num(&self) -> i64 {
-        match self {
-            Value::Num(v) => *v,
-            other => panic!("not a number: {other:?}"),
-        }
-    }
-
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            Value::Str(s) => s.as_deref(),
-            other => panic!("not a string: {other:?}"),
-        }
-    }
-}
-
-pub(super) fn yes_no(s: &str) -> Option<bool> {
+pub(crate) fn yes_no(s: &str) -> Option<bool> {
     if s.eq_ignore_ascii_case("yes") {
         Some(true)
     } else if s.eq_ignore_ascii_case("no") {
@@ -154,7 +29,7 @@ pub(super) fn yes_no(s: &str) -> Option<bool> {
     }
 }
 
-pub(super) fn yes_no_str(b: bool) -> &'static str {
+pub(crate) fn yes_no_str(b: bool) -> &'static str {
     if b {
         "yes"
     } else {
@@ -162,9 +37,9 @@ pub(super) fn yes_no_str(b: bool) -> &'static str {
     }
 }
 
-/// Enum names are case-insensitive; bit-flag enums OR several names.
-fn enum_value(items: EnumItems, args: &[String], bitflags: bool) -> Option<u32> {
-    if args.is_empty() || (!bitflags && args.len() != 1) {
+/// Flag names are case-insensitive; several names OR their bits.
+pub(crate) fn enum_value(items: FlagItems, args: &[String]) -> Option<u32> {
+    if args.is_empty() {
         return None;
     }
     args.iter().try_fold(0, |acc, arg| {
@@ -174,16 +49,16 @@ fn enum_value(items: EnumItems, args: &[String], bitflags: bool) -> Option<u32> 
     })
 }
 
-/// The name of an enum value; for bit flags, the names covering it (first
-/// listed wins), or "unknown".
-pub(super) fn enum_name(items: EnumItems, value: u32, bitflags: bool) -> String {
+/// The name of a bit-flag value: the name of exactly that value, else the
+/// names covering it (first listed wins), or "unknown".
+pub(crate) fn enum_name(items: FlagItems, value: u32) -> String {
     let mut names: Vec<&str> = Vec::new();
     let mut unmatched = value;
     for &(name, v) in items {
         if v == value {
             return name.to_owned();
         }
-        if bitflags && v != 0 && v == unmatched & v {
+        if v != 0 && v == unmatched & v {
             names.push(name);
             unmatched &= !v;
         }
@@ -195,7 +70,7 @@ pub(super) fn enum_name(items: EnumItems, value: u32, bitflags: bool) -> String 
     }
 }
 
-fn parse_num(s: &str, unit: Unit) -> Result<i64, SetError> {
+pub(crate) fn parse_num(s: &str, unit: Unit) -> Result<i64, Reason> {
     let memory = matches!(unit, Unit::Memory | Unit::MemoryOrPercent);
     if memory {
         if let Some(v) = memtoull(s) {
@@ -230,7 +105,13 @@ fn parse_num(s: &str, unit: Unit) -> Result<i64, SetError> {
     .into())
 }
 
-fn check_bounds(v: i64, min: i64, max: i64, unit: Unit, unsigned: bool) -> Result<(), SetError> {
+pub(crate) fn check_bounds(
+    v: i64,
+    min: i64,
+    max: i64,
+    unit: Unit,
+    unsigned: bool,
+) -> Result<(), Reason> {
     if unsigned {
         let (v, min, max) = (v as u64, min as u64, max as u64);
         if v < min || v > max {
@@ -252,7 +133,7 @@ fn check_bounds(v: i64, min: i64, max: i64, unit: Unit, unsigned: bool) -> Resul
 }
 
 /// Redis's `string2ll`: strict decimal, no blanks, no `+`, no leading zeros.
-pub(super) fn string2ll(s: &str) -> Option<i64> {
+pub(crate) fn string2ll(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     // LONG_STR_SIZE is 21.
     if b.is_empty() || b.len() >= 21 {
@@ -282,7 +163,7 @@ pub(super) fn string2ll(s: &str) -> Option<i64> {
 /// Redis's `memtoull`: digits then an optional unit (b, k, kb, m, mb, g,
 /// gb, any case). Like the C code, an empty number is 0 and an overflow
 /// saturates then wraps when multiplied.
-pub(super) fn memtoull(s: &str) -> Option<u64> {
+pub(crate) fn memtoull(s: &str) -> Option<u64> {
     if s.starts_with('-') {
         return None;
     }
@@ -314,7 +195,7 @@ pub(super) fn memtoull(s: &str) -> Option<u64> {
 
 /// The outcome of C's `strtoll`.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) struct CNum {
+pub(crate) struct CNum {
     /// Saturated on overflow, like the C function.
     pub value: i64,
     /// Nothing followed the number (`*endptr == '\0'`).
@@ -324,7 +205,7 @@ pub(super) struct CNum {
 
 /// C's `strtoll`: leading blanks, an optional sign, then digits of `radix`.
 /// With no digits the end pointer stays at the start, so only "" is complete.
-pub(super) fn strtoll(s: &str, radix: u32) -> CNum {
+pub(crate) fn strtoll(s: &str, radix: u32) -> CNum {
     let b = s.as_bytes();
     let mut i = b
         .iter()
@@ -446,16 +327,14 @@ mod tests {
     }
 
     #[test]
-    fn enums() {
-        let items: EnumItems = &[("default", 0), ("save", 1), ("nosave", 2), ("now", 4)];
+    fn flags() {
+        let items: FlagItems = &[("default", 0), ("save", 1), ("nosave", 2), ("now", 4)];
         let a = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(enum_value(items, &a(&["SAVE", "now"]), true), Some(5));
-        assert_eq!(enum_value(items, &a(&["save", "now"]), false), None);
-        assert_eq!(enum_value(items, &a(&["bogus"]), true), None);
-        assert_eq!(enum_name(items, 5, true), "save now");
-        assert_eq!(enum_name(items, 0, true), "default");
-        assert_eq!(enum_name(items, 16, true), "unknown");
-        let oom: EnumItems = &[("no", 0), ("yes", 1), ("relative", 1), ("absolute", 2)];
-        assert_eq!(enum_name(oom, 1, false), "yes");
+        assert_eq!(enum_value(items, &a(&["SAVE", "now"])), Some(5));
+        assert_eq!(enum_value(items, &a(&[])), None);
+        assert_eq!(enum_value(items, &a(&["bogus"])), None);
+        assert_eq!(enum_name(items, 5), "save now");
+        assert_eq!(enum_name(items, 0), "default");
+        assert_eq!(enum_name(items, 16), "unknown");
     }
 }

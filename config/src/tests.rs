@@ -1,11 +1,11 @@
-//! Behaviour of the config module as a whole, checked against what
+//! Behaviour of the crate as a whole, checked against what
 //! redis-server 7.0.15 does.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::*;
+use crate::*;
 
 /// `redis-cli CONFIG GET '*'` against `redis-server --port 17379` (no
 /// config file), one name or value per line.
@@ -45,7 +45,7 @@ impl Drop for TempDir {
 
 fn load_in(cwd: &Path, args: &[&str]) -> Result<Config, ConfigError> {
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    load::from_args(&args, cwd, &mut std::io::empty())
+    crate::load::from_args(&args, cwd, &mut std::io::empty())
 }
 
 fn load(args: &[&str]) -> Result<Config, ConfigError> {
@@ -63,7 +63,7 @@ fn set(cfg: &mut Config, pairs: &[(&str, &str)]) -> Result<Vec<&'static str>, St
         .iter()
         .map(|(n, v)| (n.as_bytes().to_vec(), v.as_bytes().to_vec()))
         .collect();
-    cfg.set(&pairs)
+    cfg.set(&pairs).map(|c| c.names).map_err(|e| e.to_string())
 }
 
 fn fatal_text(err: ConfigError) -> String {
@@ -115,7 +115,8 @@ fn settings_reflect_defaults_and_changes() {
     assert_eq!(s.loglevel, LogLevel::Notice);
     assert_eq!(s.maxmemory_policy, MaxmemoryPolicy::NoEviction);
     assert_eq!(s.repl_diskless_load, ReplDisklessLoad::Disabled);
-    assert_eq!(s.save, [(3600, 1), (300, 100), (60, 10000)]);
+    let save: Vec<(u64, i32)> = s.save.iter().map(|p| (p.seconds, p.changes)).collect();
+    assert_eq!(save, [(3600, 1), (300, 100), (60, 10000)]);
     assert_eq!(s.client_output_buffer_limit.replica.hard, 256 << 20);
     assert_eq!(s.proto_max_bulk_len, 512 << 20);
     assert_eq!(s.client_query_buffer_limit, 1 << 30);
@@ -550,15 +551,19 @@ fn config_set_context() {
         local_client: true,
         loading: false,
     };
-    assert_eq!(cfg.set_with(&pairs, local), Ok(vec!["dbfilename"]));
+    assert_eq!(
+        cfg.set_with(&pairs, local).map(|c| c.names),
+        Ok(vec!["dbfilename"])
+    );
     let loading = SetContext {
         local_client: true,
         loading: true,
     };
     let pairs = [(b"appendonly".to_vec(), b"yes".to_vec())];
+    assert_eq!(cfg.set_with(&pairs, loading), Err(SetError::Loading));
     assert_eq!(
-        cfg.set_with(&pairs, loading),
-        Err("LOADING Redis is loading the dataset in memory".into())
+        SetError::Loading.to_string(),
+        "LOADING Redis is loading the dataset in memory"
     );
     assert!(Config::is_sensitive(b"requirepass"));
     assert!(!Config::is_sensitive(b"port"));
@@ -699,4 +704,53 @@ fn rewrite_creates_a_missing_file() {
     );
     let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
     assert_eq!(leftovers, 1, "temporary file left behind");
+}
+
+#[test]
+fn config_set_reports_changes_and_hooks() {
+    let mut cfg = Config::default();
+    let pairs = |v: &[(&str, &str)]| -> Vec<(Vec<u8>, Vec<u8>)> {
+        v.iter()
+            .map(|(n, v)| (n.as_bytes().to_vec(), v.as_bytes().to_vec()))
+            .collect()
+    };
+    let changes = cfg
+        .set(&pairs(&[
+            ("maxmemory", "1mb"),
+            ("timeout", "5"),
+            ("maxmemory-policy", "allkeys-lru"),
+            ("hash-max-ziplist-entries", "10"),
+            ("loglevel", "notice"),
+        ]))
+        .unwrap();
+    // loglevel kept its value: neither it nor its hook shows up.
+    assert_eq!(
+        changes.names,
+        [
+            "maxmemory",
+            "timeout",
+            "maxmemory-policy",
+            "hash-max-listpack-entries"
+        ]
+    );
+    assert_eq!(changes.apply, [Apply::Maxmemory, Apply::EncodingLimits]);
+    let s = cfg.settings();
+    assert_eq!(s.maxmemory_policy, MaxmemoryPolicy::AllkeysLru);
+    assert_eq!(s.hash_max_listpack_entries, 10);
+    let changes = cfg
+        .set(&pairs(&[
+            ("min-replicas-to-write", "1"),
+            ("min-slaves-max-lag", "3"),
+            ("loglevel", "debug"),
+        ]))
+        .unwrap();
+    assert_eq!(changes.apply, [Apply::MinReplicas, Apply::LogLevel]);
+}
+
+#[test]
+fn save_changes_are_a_c_int_like_redis() {
+    let mut cfg = Config::default();
+    set(&mut cfg, &[("save", "1 4294967295")]).unwrap();
+    assert_eq!(get1(&cfg, "save"), "1 -1");
+    assert_eq!(cfg.settings().save[0].min_changes(), 0);
 }

@@ -5,12 +5,14 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use super::parse::{invocation, split_args, trim_line, Invocation};
-use super::special::io_reason;
-use super::table::{lookup, MULTI_ARG, TABLE};
-use super::value::Value;
-use super::{is_save, normalize, table, Config, ConfigError, RenameCommand, Settings};
 use engine::glob;
+
+use crate::config::{Config, RenameCommand};
+use crate::directive::MULTI_ARG;
+use crate::error::ConfigError;
+use crate::parse::{invocation, split_args, trim_line, Invocation};
+use crate::special::io_reason;
+use crate::table::{lookup, TABLE};
 
 /// Accepted and ignored (argument count included), like Redis 7.0.
 const DEPRECATED: &[&str] = &[
@@ -22,7 +24,7 @@ const DEPRECATED: &[&str] = &[
 /// `include` loops would otherwise recurse forever (Redis crashes).
 const MAX_INCLUDE_DEPTH: usize = 64;
 
-pub(super) fn from_args(
+pub(crate) fn from_args(
     args: &[String],
     cwd: &Path,
     stdin: &mut dyn Read,
@@ -68,9 +70,7 @@ pub(super) fn from_args(
                 .into(),
         ));
     }
-    let mut cfg = loader.cfg;
-    cfg.settings = Settings::from_values(&cfg.values);
-    Ok(cfg)
+    Ok(loader.cfg)
 }
 
 /// Redis's `getAbsolutePath`: join with the cwd, folding leading `../`.
@@ -240,14 +240,12 @@ impl Loader {
         } else {
             &argv[1..]
         };
-        let save_append = is_save(d) && self.save_loaded;
-        let v = self.cfg.values[i]
-            .parse(d, args, save_append)
+        let save_append = d.is_save() && self.save_loaded;
+        d.set(&mut self.cfg.settings, args, save_append)
             .map_err(|e| e.into_owned())?;
-        if is_save(d) {
+        if d.is_save() {
             self.save_loaded = true;
         }
-        self.cfg.values[i] = normalize(d, v);
         self.cfg.explicit[i] = true;
         Ok(())
     }
@@ -258,10 +256,7 @@ impl Loader {
             return Err(LineError::Reason("Too many nested includes".into()));
         }
         // Relative to `dir`: Redis has already changed directory there.
-        let Value::Dir(dir) = &self.cfg.values[table::index("dir")] else {
-            unreachable!("dir holds a Dir value")
-        };
-        let path = Path::new(dir).join(file);
+        let path = Path::new(&self.cfg.settings.dir).join(file);
         let text = read_sources(&path.to_string_lossy()).map_err(LineError::Include)?;
         self.depth += 1;
         let result = self.load_text(&text);
@@ -271,7 +266,7 @@ impl Loader {
 
     /// Checks Redis makes after the last line of each loaded text.
     fn final_checks(&self) -> Result<(), ConfigError> {
-        let s = Settings::from_values(&self.cfg.values);
+        let s = &self.cfg.settings;
         let fatal = |reason: String| ConfigError::Fatal { line: None, reason };
         if !s.logfile.is_empty() {
             // Fail now rather than lose the logs later.

@@ -4,7 +4,7 @@
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum Invocation {
+pub(crate) enum Invocation {
     Version,
     Help,
     Run(Plan),
@@ -12,7 +12,7 @@ pub(super) enum Invocation {
 
 /// Where the configuration text comes from, in load order.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub(super) struct Plan {
+pub(crate) struct Plan {
     /// First positional argument, as given (not yet absolute).
     pub file: Option<String>,
     /// `-` as the first or last argument.
@@ -22,12 +22,12 @@ pub(super) struct Plan {
     pub options: Option<String>,
 }
 
-/// Interpret `redis-server`'s arguments (without argv[0]).
+/// Interpret `redis-server`'s arguments (without `argv[0]`).
 ///
 /// Options become one config line each, with their arguments quoted, so
 /// `--port 7000` is the line `port "7000"`; a value may also ride in the
 /// option itself (`"--port 7000"`). `--save` with no value means `save ""`.
-pub(super) fn invocation(args: &[String]) -> Invocation {
+pub(crate) fn invocation(args: &[String]) -> Invocation {
     let Some(first) = args.first() else {
         return Invocation::Run(Plan::default());
     };
@@ -86,7 +86,7 @@ pub(super) fn invocation(args: &[String]) -> Invocation {
 /// words, "double quotes" understand `\n \r \t \b \a \xHH` and `\<any>`,
 /// 'single quotes' only `\'`. A closing quote must be followed by a blank or
 /// the end. Returns `None` on unbalanced quotes.
-pub(super) fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+pub(crate) fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
     let mut args = Vec::new();
     let mut i = 0;
     let at = |i: usize| line.get(i).copied().unwrap_or(0);
@@ -175,7 +175,7 @@ fn hex(c: u8) -> u8 {
 
 /// Quote a value the way Redis's `sdscatrepr` does, so that `split_args`
 /// gives it back unchanged.
-pub(super) fn repr(s: &[u8]) -> String {
+pub(crate) fn repr(s: &[u8]) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for &c in s {
@@ -196,7 +196,7 @@ pub(super) fn repr(s: &[u8]) -> String {
 }
 
 /// Strip the characters Redis trims from each config line.
-pub(super) fn trim_line(line: &[u8]) -> &[u8] {
+pub(crate) fn trim_line(line: &[u8]) -> &[u8] {
     let blank = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
     let start = line.iter().position(|c| !blank(c)).unwrap_or(line.len());
     let end = line
