@@ -247,7 +247,10 @@ fn a_huge_backlog_size_costs_only_what_the_stream_holds() {
     for server in servers(&args) {
         let mut replica = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
         // Diskless (capa eof), so no dump lands in the tests' directory.
-        assert_eq!(first_line(&mut replica, "REPLCONF capa eof capa psync2"), "+OK");
+        assert_eq!(
+            first_line(&mut replica, "REPLCONF capa eof capa psync2"),
+            "+OK"
+        );
         assert_eq!(
             first_line(&mut replica, "PSYNC ? -1").split(' ').next(),
             Some("+FULLRESYNC")
