@@ -17,33 +17,33 @@ fn scenario(server: &Server) -> Vec<Vec<u8>> {
     admin.wait_blocked(1);
     b.send(&["BRPOP", "other", "q", "0"]).unwrap();
     admin.wait_blocked(2);
-    seen.push(admin.call(&["RPUSH", "q", "x", "y", "z"]).unwrap());
-    seen.push(a.read_reply().unwrap());
-    seen.push(b.read_reply().unwrap());
-    seen.push(admin.call(&["LRANGE", "q", "0", "-1"]).unwrap());
+    seen.push(admin.call_raw(&["RPUSH", "q", "x", "y", "z"]).unwrap());
+    seen.push(a.read_raw().unwrap());
+    seen.push(b.read_raw().unwrap());
+    seen.push(admin.call_raw(&["LRANGE", "q", "0", "-1"]).unwrap());
 
     // A timeout answers null.
-    seen.push(a.call(&["BLPOP", "empty", "0.05"]).unwrap());
+    seen.push(a.call_raw(&["BLPOP", "empty", "0.05"]).unwrap());
 
     // BLMOVE moves the pushed element to the destination.
     a.send(&["BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"])
         .unwrap();
     admin.wait_blocked(1);
-    seen.push(admin.call(&["LPUSH", "src", "v"]).unwrap());
-    seen.push(a.read_reply().unwrap());
-    seen.push(admin.call(&["LRANGE", "dst", "0", "-1"]).unwrap());
+    seen.push(admin.call_raw(&["LPUSH", "src", "v"]).unwrap());
+    seen.push(a.read_raw().unwrap());
+    seen.push(admin.call_raw(&["LRANGE", "dst", "0", "-1"]).unwrap());
 
     // Inside MULTI a blocking pop does not block.
-    seen.push(a.call(&["MULTI"]).unwrap());
-    seen.push(a.call(&["BLPOP", "empty", "0"]).unwrap());
-    seen.push(a.call(&["EXEC"]).unwrap());
+    seen.push(a.call_raw(&["MULTI"]).unwrap());
+    seen.push(a.call_raw(&["BLPOP", "empty", "0"]).unwrap());
+    seen.push(a.call_raw(&["EXEC"]).unwrap());
 
     // A list arriving by RENAME serves a client blocked on its new name.
     a.send(&["BLPOP", "renamed", "0"]).unwrap();
     admin.wait_blocked(1);
-    seen.push(admin.call(&["RPUSH", "tmp", "r"]).unwrap());
-    seen.push(admin.call(&["RENAME", "tmp", "renamed"]).unwrap());
-    seen.push(a.read_reply().unwrap());
+    seen.push(admin.call_raw(&["RPUSH", "tmp", "r"]).unwrap());
+    seen.push(admin.call_raw(&["RENAME", "tmp", "renamed"]).unwrap());
+    seen.push(a.read_raw().unwrap());
 
     // Pipelined commands after a blocking one wait for it.
     a.send_raw(
@@ -55,9 +55,9 @@ fn scenario(server: &Server) -> Vec<Vec<u8>> {
     )
     .unwrap();
     admin.wait_blocked(1);
-    seen.push(admin.call(&["LPUSH", "p", "1"]).unwrap());
-    seen.push(a.read_reply().unwrap());
-    seen.push(a.read_reply().unwrap());
+    seen.push(admin.call_raw(&["LPUSH", "p", "1"]).unwrap());
+    seen.push(a.read_raw().unwrap());
+    seen.push(a.read_raw().unwrap());
     seen
 }
 

@@ -24,7 +24,7 @@ fn servers() -> Vec<Server> {
 /// Asserts that no reply arrives within [`QUIET`].
 fn assert_no_reply(c: &mut Client, what: &str) {
     c.stream().set_read_timeout(Some(QUIET)).unwrap();
-    let got = c.read_reply();
+    let got = c.read_raw();
     c.stream()
         .set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
@@ -39,7 +39,7 @@ fn assert_no_reply(c: &mut Client, what: &str) {
 }
 
 fn reply(c: &mut Client) -> String {
-    String::from_utf8_lossy(&c.read_reply().unwrap()).into_owned()
+    String::from_utf8_lossy(&c.read_raw().unwrap()).into_owned()
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::Path;
 use std::thread;
 
-use support::reply::{self, escape, Reply};
+use support::{escape, Reply};
 use support::script::Line;
 use support::{redis_available, script, Client, Server};
 
@@ -42,8 +42,8 @@ fn run(server: &Server, lines: &[Line], mode: Mode) -> Run {
     };
     for line in lines {
         let reply = match mode {
-            Mode::OneByOne => client.call(&line.args),
-            Mode::Pipelined => client.read_reply(),
+            Mode::OneByOne => client.call_raw(&line.args),
+            Mode::Pipelined => client.read_raw(),
         };
         match reply {
             Ok(reply) => replies.push(reply),
@@ -180,10 +180,10 @@ fn config_get_all_matches_redis() {
         return;
     }
     let directives = |server: &Server| -> BTreeMap<String, String> {
-        let raw = server.client().call(&["CONFIG", "GET", "*"]).unwrap();
-        let items = match reply::parse(&raw) {
-            Ok(Some((Reply::Aggregate { items, .. }, _))) => items,
-            other => panic!("{}: CONFIG GET * gave {other:?}", server.name()),
+        let raw = server.client().call_raw(&["CONFIG", "GET", "*"]).unwrap();
+        let parsed = Reply::from_bytes(&raw);
+        let Some(items) = parsed.as_ref().ok().and_then(Reply::items) else {
+            panic!("{}: CONFIG GET * gave {parsed:?}", server.name());
         };
         let text = |item: &Reply| String::from_utf8_lossy(item.bulk().unwrap()).into_owned();
         let pairs = items.chunks(2).map(|pair| (text(&pair[0]), text(&pair[1])));

@@ -42,7 +42,7 @@ fn pipeline(c: &mut Client, commands: &[Vec<Vec<u8>>]) -> Vec<String> {
             c.send(args).unwrap();
         }
         for _ in batch {
-            replies.push(String::from_utf8_lossy(&c.read_reply().unwrap()).into_owned());
+            replies.push(String::from_utf8_lossy(&c.read_raw().unwrap()).into_owned());
         }
     }
     replies
@@ -139,7 +139,7 @@ fn allkeys_lru_evicts_the_least_recently_used() {
     let mut c = server.client();
     // "old" keys were last used an hour ago, "hot" ones now.
     fill(&mut c, "tmp", 1, &[]);
-    let dump = c.call(&["DUMP", "tmp:0"]).unwrap();
+    let dump = c.call_raw(&["DUMP", "tmp:0"]).unwrap();
     let payload = bulk(&dump);
     let restores: Vec<_> = (0..300)
         .map(|i| {

@@ -9,8 +9,7 @@ use std::io::Read;
 use std::path::Path;
 use std::thread;
 
-use support::server::REDIS_SERVER;
-use support::{Client, Server};
+use support::{Client, Server, REDIS_SERVER};
 
 /// A request that Redis rejects with `-ERR Protocol error: <error>`.
 struct Case {
@@ -176,7 +175,7 @@ fn empty_and_negative_multibulk_counts_are_ignored() {
     on_both(&[], |server| {
         let mut client = server.client();
         client.send_raw(b"*0\r\n*-1\r\n\r\n\r\nPING\r\n").unwrap();
-        assert_eq!(client.read_reply().unwrap(), b"+PONG\r\n");
+        assert_eq!(client.read_raw().unwrap(), b"+PONG\r\n");
         assert_eq!(client.cmd(&["ECHO", "still open"]), "$10\r\nstill open\r\n");
     });
 }
@@ -206,7 +205,7 @@ fn inline_requests_split_like_redis() {
         let mut client = server.client();
         for (request, expected) in exchanges {
             client.send_raw(request).unwrap();
-            let reply = client.read_reply().unwrap();
+            let reply = client.read_raw().unwrap();
             assert_eq!(
                 String::from_utf8_lossy(&reply),
                 String::from_utf8_lossy(expected),
@@ -245,7 +244,7 @@ fn a_stalled_huge_bulk_does_not_block_other_clients() {
             );
         }
         slow.send_raw(rest).unwrap();
-        assert_eq!(slow.read_reply().unwrap(), b"+OK\r\n");
+        assert_eq!(slow.read_raw().unwrap(), b"+OK\r\n");
         assert_eq!(other.cmd(&["STRLEN", "slow"]), ":1000000\r\n");
         assert_eq!(other.cmd(&["EXISTS", "k"]), ":0\r\n");
         drop(stalled);

@@ -281,10 +281,10 @@ fn run(server: &Server, flags: Option<&str>, script: &[&str]) -> Vec<Message> {
         );
     }
     let mut sub = server.client();
-    sub.call(&["PSUBSCRIBE", "__keyspace@*__:*", "__keyevent@*__:*"])
+    sub.call_raw(&["PSUBSCRIBE", "__keyspace@*__:*", "__keyevent@*__:*"])
         .unwrap();
-    sub.read_reply().unwrap();
-    sub.call(&["SUBSCRIBE", "marker"]).unwrap();
+    sub.read_raw().unwrap();
+    sub.call_raw(&["SUBSCRIBE", "marker"]).unwrap();
     let mut blocked: Option<Client> = None;
     for line in script {
         let words: Vec<&str> = line.split(' ').collect();
@@ -298,7 +298,7 @@ fn run(server: &Server, flags: Option<&str>, script: &[&str]) -> Vec<Message> {
             "@until-gone" => poll(&mut main, &["EXISTS", words[1]], ":0\r\n"),
             "@until-empty" => poll(&mut main, &["DBSIZE"], ":0\r\n"),
             "@dump-restore" => {
-                let payload = main.call(&["DUMP", words[1]]).unwrap();
+                let payload = main.call_raw(&["DUMP", words[1]]).unwrap();
                 let Ok(Some((reply, _))) = reply::parse(&payload) else {
                     panic!("DUMP {}: {}", words[1], reply::escape(&payload));
                 };
@@ -307,12 +307,12 @@ fn run(server: &Server, flags: Option<&str>, script: &[&str]) -> Vec<Message> {
                 args.push(words[3].as_bytes());
                 args.push(&payload);
                 args.extend(words[4..].iter().map(|w| w.as_bytes()));
-                main.call(&args).unwrap();
+                main.call_raw(&args).unwrap();
             }
             _ => {
-                main.call(&words).unwrap();
+                main.call_raw(&words).unwrap();
                 if let Some(mut served) = blocked.take() {
-                    served.read_reply().unwrap();
+                    served.read_raw().unwrap();
                 }
             }
         }
@@ -320,8 +320,9 @@ fn run(server: &Server, flags: Option<&str>, script: &[&str]) -> Vec<Message> {
     main.cmd(&["PUBLISH", "marker", "end"]);
     let mut received = Vec::new();
     loop {
-        let raw = sub.read_reply().unwrap();
-        let Ok(Some((Reply::Aggregate { items, .. }, _))) = reply::parse(&raw) else {
+        let raw = sub.read_raw().unwrap();
+        let parsed = Reply::from_bytes(&raw);
+        let Some(items) = parsed.as_ref().ok().and_then(Reply::items) else {
             panic!("not a message: {}", reply::escape(&raw));
         };
         let text = |i: usize| String::from_utf8_lossy(items[i].bulk().unwrap()).into_owned();

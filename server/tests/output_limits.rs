@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use harness::dataset::assert_same_dataset;
 use harness::node::{Kind, Node};
-use harness::poll::eventually;
+use testkit::eventually;
 use harness::proxy::Proxy;
 use harness::topology::{wait_in_sync, SyncStats};
 use support::{redis_available, Client, Server};
@@ -113,7 +113,7 @@ fn hard_limit_scenario(server: &Server) {
         server.name()
     );
     assert_eq!(info_field(&mut admin, "clients", "connected_clients"), 2);
-    let reply = bystander.call(&["GET", "big"]).unwrap();
+    let reply = bystander.call_raw(&["GET", "big"]).unwrap();
     assert_eq!(reply.len(), VALUE_SIZE + 11, "{}", server.name());
     assert_eq!(bystander.cmd(&["PING"]), "+PONG\r\n");
 }
@@ -166,9 +166,9 @@ fn unlimited_scenario(server: &Server) {
     );
 
     for _ in 0..GETS {
-        assert_eq!(flood.read_reply().unwrap().len() as u64, reply_size);
+        assert_eq!(flood.read_raw().unwrap().len() as u64, reply_size);
     }
-    assert_eq!(flood.read_reply().unwrap(), b"+OK\r\n");
+    assert_eq!(flood.read_raw().unwrap(), b"+OK\r\n");
     // Written out, the output no longer counts.
     eventually(format!("{}: flood output gone", server.name()), || {
         let line = client_line(&mut admin, "flood").ok_or("flood gone")?;
@@ -204,7 +204,7 @@ fn soft_limit_scenario(server: &Server) {
     let pipeline = Client::encode(&["GET", "big"]).repeat(20);
     reader.send_raw(&pipeline).unwrap();
     for _ in 0..20 {
-        reader.read_reply().unwrap();
+        reader.read_raw().unwrap();
     }
 
     let start = Instant::now();

@@ -13,10 +13,6 @@ mod support;
 
 #[path = "persistence/mod.rs"]
 mod harness;
-#[path = "replication/poll.rs"]
-mod poll;
-#[path = "replication/tempdir.rs"]
-mod tempdir;
 
 use std::fs;
 use std::path::Path;
@@ -25,9 +21,8 @@ use std::process::Command;
 use harness::dataset::{self, Snapshot};
 use harness::node::{Node, Stop};
 use harness::refused;
-use poll::eventually;
-use support::{redis_available, tool_available};
-use tempdir::TempDir;
+use support::{redis_available, tool_available, TempDir};
+use testkit::eventually;
 
 const OK: &str = "+OK\r\n";
 const REDIS_CHECK_RDB: &str = "/usr/bin/redis-check-rdb";

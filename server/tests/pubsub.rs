@@ -12,23 +12,23 @@ fn exchange(server: &Server, resp3: bool) -> Vec<Vec<u8>> {
     let mut publisher = server.client();
     let mut seen = Vec::new();
     if resp3 {
-        sub.call(&["HELLO", "3"]).unwrap();
+        sub.call_raw(&["HELLO", "3"]).unwrap();
     }
-    seen.push(sub.call(&["SUBSCRIBE", "news"]).unwrap());
-    seen.push(sub.call(&["PSUBSCRIBE", "n*"]).unwrap());
+    seen.push(sub.call_raw(&["SUBSCRIBE", "news"]).unwrap());
+    seen.push(sub.call_raw(&["PSUBSCRIBE", "n*"]).unwrap());
     assert_eq!(publisher.cmd(&["PUBLISH", "news", "hello"]), ":2\r\n");
-    seen.push(sub.read_reply().unwrap());
-    seen.push(sub.read_reply().unwrap());
+    seen.push(sub.read_raw().unwrap());
+    seen.push(sub.read_raw().unwrap());
     assert_eq!(publisher.cmd(&["PUBLISH", "nothing", "x\r\ny"]), ":1\r\n");
-    seen.push(sub.read_reply().unwrap());
+    seen.push(sub.read_raw().unwrap());
     assert_eq!(
         publisher.cmd(&["PUBSUB", "NUMSUB", "news", "other"]),
         "*4\r\n$4\r\nnews\r\n:1\r\n$5\r\nother\r\n:0\r\n"
     );
     assert_eq!(publisher.cmd(&["PUBSUB", "NUMPAT"]), ":1\r\n");
-    seen.push(sub.call(&["UNSUBSCRIBE", "news"]).unwrap());
+    seen.push(sub.call_raw(&["UNSUBSCRIBE", "news"]).unwrap());
     assert_eq!(publisher.cmd(&["PUBLISH", "news", "again"]), ":1\r\n");
-    seen.push(sub.read_reply().unwrap());
+    seen.push(sub.read_raw().unwrap());
     seen
 }
 
@@ -48,7 +48,7 @@ fn messages_reach_subscribers_like_redis() {
 fn slow_subscriber_is_disconnected_by_the_output_buffer_limit() {
     let server = Server::redust(&["--client-output-buffer-limit", "pubsub 64kb 0 0"]);
     let mut sub = server.client();
-    sub.call(&["SUBSCRIBE", "flood"]).unwrap();
+    sub.call_raw(&["SUBSCRIBE", "flood"]).unwrap();
     // The subscriber never reads; the publisher's messages pile up.
     let mut publisher = server.client();
     let payload = "x".repeat(16 * 1024);
@@ -72,21 +72,21 @@ fn slow_subscriber_is_disconnected_by_the_output_buffer_limit() {
 fn own_pushes(server: &Server) -> Vec<Vec<u8>> {
     let mut c = server.client();
     let mut seen = Vec::new();
-    c.call(&["HELLO", "3"]).unwrap();
-    c.call(&["CONFIG", "SET", "notify-keyspace-events", "KEA"])
+    c.call_raw(&["HELLO", "3"]).unwrap();
+    c.call_raw(&["CONFIG", "SET", "notify-keyspace-events", "KEA"])
         .unwrap();
-    seen.push(c.call(&["SUBSCRIBE", "me", "__keyspace@0__:k"]).unwrap());
-    seen.push(c.read_reply().unwrap());
+    seen.push(c.call_raw(&["SUBSCRIBE", "me", "__keyspace@0__:k"]).unwrap());
+    seen.push(c.read_raw().unwrap());
     for args in [
         &["PUBLISH", "me", "hi"][..],
         &["SET", "k", "v"],
         &["DEL", "k"],
     ] {
         c.send(args).unwrap();
-        seen.push(c.read_reply().unwrap());
-        seen.push(c.read_reply().unwrap());
+        seen.push(c.read_raw().unwrap());
+        seen.push(c.read_raw().unwrap());
     }
-    seen.push(c.call(&["PING"]).unwrap());
+    seen.push(c.call_raw(&["PING"]).unwrap());
     seen
 }
 

@@ -41,7 +41,7 @@ fn soft_limit_scenario(server: &Server) {
         "+OK\r\n"
     );
     let mut sub = server.client();
-    sub.call(&["SUBSCRIBE", "flood"]).unwrap();
+    sub.call_raw(&["SUBSCRIBE", "flood"]).unwrap();
     let subscribed = "*2\r\n$5\r\nflood\r\n:1\r\n";
     assert_eq!(subscribers(&mut admin, "flood"), subscribed);
 
@@ -98,7 +98,7 @@ fn hard_limit_set_by_config_set_closes_at_once() {
         "pubsub 1mb 64kb 60",
     ]);
     let mut sub = server.client();
-    sub.call(&["SUBSCRIBE", "flood"]).unwrap();
+    sub.call_raw(&["SUBSCRIBE", "flood"]).unwrap();
     let payload = "x".repeat(MESSAGE_SIZE);
     let deadline = Instant::now() + Duration::from_secs(10);
     while admin.cmd(&["PUBLISH", "flood", &payload]) != ":0\r\n" {

@@ -109,8 +109,7 @@ fn redis_benchmark_runs_without_errors() {
 /// The workspace's redust-cli, built next to this test binary by
 /// `cargo test --workspace`; `None` (with a notice) when it was not built.
 fn redust_cli() -> Option<std::path::PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let path = exe.parent()?.parent()?.join("redust-cli");
+    let path = testkit::workspace_bin("redust-cli");
     if path.exists() {
         Some(path)
     } else {

@@ -3,36 +3,25 @@
 
 mod support;
 
-use support::{redis_available, Server};
+use support::{redis_available, Kind, Server};
 
-fn replies(bin: &std::path::Path) -> Vec<String> {
-    let dir = std::env::temp_dir().join(format!("redust-rename-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let conf = dir.join(format!(
-        "{}.conf",
-        bin.file_name().unwrap().to_string_lossy()
-    ));
-    std::fs::write(
-        &conf,
-        "rename-command config cfg\nrename-command flushall \"\"\n",
-    )
-    .unwrap();
-    let server = Server::start_with_config(bin, Some(&conf), &[]);
+fn replies(kind: Kind) -> Vec<String> {
+    let server = Server::builder(kind)
+        .config("rename-command config cfg\nrename-command flushall \"\"\n")
+        .start();
     let mut c = server.client();
-    let out = vec![
+    vec![
         c.cmd(&["CONFIG", "GET", "maxmemory"]),
         c.cmd(&["CFG", "GET", "maxmemory"]),
         c.cmd(&["FLUSHALL"]),
         c.cmd(&["SET", "k", "v"]),
         c.cmd(&["SET", "k", "w"]),
-    ];
-    let _ = std::fs::remove_dir_all(&dir);
-    out
+    ]
 }
 
 #[test]
 fn renamed_and_removed_commands_like_redis() {
-    let ours = replies(&support::server::redust_bin());
+    let ours = replies(Kind::Redust);
     assert_eq!(ours[1], "*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n");
     assert!(
         ours[0].starts_with("-ERR unknown command 'CONFIG'"),
@@ -40,6 +29,6 @@ fn renamed_and_removed_commands_like_redis() {
         ours[0]
     );
     if redis_available() {
-        assert_eq!(ours, replies(std::path::Path::new("/usr/bin/redis-server")));
+        assert_eq!(ours, replies(Kind::Redis));
     }
 }

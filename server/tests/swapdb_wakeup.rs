@@ -15,7 +15,7 @@ fn scenario(server: &Server) -> Vec<Vec<u8>> {
     // A list in db 1 reaches a client blocked in db 0, and one blocked in
     // db 1 on a key db 0 held.
     a.send(&["BLPOP", "k", "0"]).unwrap();
-    b.call(&["SELECT", "1"]).unwrap();
+    b.call_raw(&["SELECT", "1"]).unwrap();
     b.send(&["BZPOPMIN", "z", "0"]).unwrap();
     admin.wait_blocked(2);
     seen.call(&mut admin, &["ZADD", "z", "1", "one", "2", "two"]);
@@ -29,7 +29,7 @@ fn scenario(server: &Server) -> Vec<Vec<u8>> {
     seen.call(&mut admin, &["LRANGE", "k", "0", "-1"]);
 
     // BLMOVE in db 2 is served from db 3's list, moving into db 2.
-    a.call(&["SELECT", "2"]).unwrap();
+    a.call_raw(&["SELECT", "2"]).unwrap();
     a.send(&["BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"])
         .unwrap();
     admin.wait_blocked(1);
@@ -70,12 +70,12 @@ struct Replies(Vec<Vec<u8>>);
 
 impl Replies {
     fn call(&mut self, c: &mut Client, args: &[&str]) {
-        self.0.push(c.call(args).unwrap());
+        self.0.push(c.call_raw(args).unwrap());
     }
 
     /// The reply of a command sent earlier (a blocked one).
     fn read(&mut self, c: &mut Client) {
-        self.0.push(c.read_reply().unwrap());
+        self.0.push(c.read_raw().unwrap());
     }
 }
 

@@ -52,7 +52,7 @@ pub fn run_all(c: &mut Client, commands: &[Command]) {
     }
     c.send_raw(&bytes).unwrap();
     for args in commands {
-        let reply = c.read_reply().unwrap();
+        let reply = c.read_raw().unwrap();
         assert!(
             !reply.starts_with(b"-"),
             "{}: {}",
@@ -163,7 +163,7 @@ pub fn fill(c: &mut Client, prefix: &str, count: usize) {
     }
 }
 
-fn parse(raw: &[u8]) -> Reply<'_> {
+fn parse(raw: &[u8]) -> Reply {
     match reply::parse(raw) {
         Ok(Some((reply, _))) => reply,
         _ => panic!("unparsable reply {}", escape(raw)),
@@ -171,7 +171,7 @@ fn parse(raw: &[u8]) -> Reply<'_> {
 }
 
 fn call(c: &mut Client, args: &[&[u8]]) -> Vec<u8> {
-    c.call(args)
+    c.call_raw(args)
         .unwrap_or_else(|e| panic!("{}: {e}", escape(args[0])))
 }
 
@@ -181,7 +181,8 @@ pub fn walk(c: &mut Client) -> Snapshot {
     for db in 0..DATABASES {
         call(c, &[b"SELECT", db.to_string().as_bytes()]);
         let raw = call(c, &[b"KEYS", b"*"]);
-        let Reply::Aggregate { items, .. } = parse(&raw) else {
+        let keys = parse(&raw);
+        let Some(items) = keys.items() else {
             panic!("KEYS: {}", escape(&raw));
         };
         for key in items.iter().map(|k| k.bulk().expect("key").to_vec()) {
@@ -207,8 +208,9 @@ fn read_key(c: &mut Client, key: &[u8]) -> Entry {
     let mut args = vec![read[0], key];
     args.extend(&read[1..]);
     let raw = call(c, &args);
-    let value = match (kind.as_str(), parse(&raw)) {
-        ("+hash", Reply::Aggregate { items, .. }) => {
+    let parsed = parse(&raw);
+    let value = match (kind.as_str(), parsed.items()) {
+        ("+hash", Some(items)) => {
             let mut pairs: Vec<_> = items
                 .chunks(2)
                 .map(|p| [p[0].sorted(), p[1].sorted()].concat())
@@ -216,7 +218,7 @@ fn read_key(c: &mut Client, key: &[u8]) -> Entry {
             pairs.sort();
             pairs.concat()
         }
-        ("+set", parsed) => parsed.sorted(),
+        ("+set", _) => parsed.sorted(),
         _ => raw.clone(),
     };
     let expire_at = parse(&call(c, &[b"PEXPIRETIME", key]))

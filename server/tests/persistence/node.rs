@@ -7,9 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 use std::time::Duration;
 
-use crate::poll::eventually;
-use crate::support::server::{redust_bin, REDIS_SERVER};
-use crate::support::{Client, Server};
+use crate::support::{Client, Kind, Server};
+use testkit::eventually;
 
 /// A final save of a big dataset in a debug build can take a while.
 const EXIT_DEADLINE: Duration = Duration::from_secs(60);
@@ -22,71 +21,45 @@ pub enum Stop<'a> {
     Signal(i32),
 }
 
+/// A server on `dir` with DEBUG allowed; once stopped, its log stays
+/// readable until it is started again (same port, directory, arguments).
 pub struct Node {
-    bin: PathBuf,
-    dir: PathBuf,
-    args: Vec<String>,
-    server: Option<Server>,
-    /// The last process that exited, kept for its log.
-    exited: Option<Server>,
+    server: Server,
 }
 
 impl Node {
     /// The server under test, saving to and loading from `dir`.
     pub fn redust(dir: &Path, args: &[&str]) -> Node {
-        Node::launch(redust_bin(), dir, args)
+        Node::launch(Kind::Redust, dir, args)
     }
 
     /// Debian's redis-server on `dir`.
     pub fn redis(dir: &Path, args: &[&str]) -> Node {
-        Node::launch(PathBuf::from(REDIS_SERVER), dir, args)
+        Node::launch(Kind::Redis, dir, args)
     }
 
-    fn launch(bin: PathBuf, dir: &Path, args: &[&str]) -> Node {
-        let mut node = Node {
-            bin,
-            dir: dir.to_path_buf(),
-            args: args.iter().map(|a| a.to_string()).collect(),
-            server: None,
-            exited: None,
-        };
-        node.start();
-        node
+    fn launch(kind: Kind, dir: &Path, args: &[&str]) -> Node {
+        let server = Server::builder(kind)
+            .dir(dir)
+            .args(["--enable-debug-command", "yes"])
+            .args(args)
+            .start();
+        Node { server }
     }
 
-    /// The arguments every start uses: the directory, DEBUG allowed, then
-    /// the node's own.
-    pub fn command_line(&self) -> Vec<String> {
-        let dir = self.dir.to_string_lossy().into_owned();
-        let mut args: Vec<String> = ["--dir", &dir, "--enable-debug-command", "yes"]
-            .map(String::from)
-            .into();
-        args.extend(self.args.iter().cloned());
-        args
-    }
-
-    /// Starts the process (again) on the same directory and arguments.
+    /// Starts the process again on the same directory and arguments.
     pub fn start(&mut self) {
-        assert!(self.server.is_none(), "{} is already running", self.name());
-        let args = self.command_line();
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        self.server = Some(Server::start(&self.bin, &args));
-    }
-
-    fn server(&self) -> &Server {
-        self.server.as_ref().expect("node is stopped")
+        let running = self.server.exit_status().is_none();
+        assert!(!running, "{} is already running", self.name());
+        self.server.restart();
     }
 
     pub fn name(&self) -> String {
-        self.bin.file_name().unwrap().to_string_lossy().into_owned()
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.server().pid()
+        self.server.name().to_string()
     }
 
     pub fn client(&self) -> Client {
-        self.server().client()
+        self.server.client()
     }
 
     /// One command on a fresh connection, the reply as text.
@@ -128,20 +101,16 @@ impl Node {
     }
 
     pub fn dump_path(&self) -> PathBuf {
-        self.dir.join("dump.rdb")
+        self.dir().join("dump.rdb")
     }
 
     pub fn dir(&self) -> &Path {
-        &self.dir
+        self.server.dir().expect("a node has a directory")
     }
 
     /// What the running process, or else the last one, printed so far.
     pub fn log(&self) -> String {
-        self.server
-            .as_ref()
-            .or(self.exited.as_ref())
-            .map(Server::log)
-            .unwrap_or_default()
+        self.server.log()
     }
 
     /// Waits until the log has a line containing `text` (output of an
@@ -162,7 +131,7 @@ impl Node {
                 command.extend(args);
                 client.send(&command).unwrap();
                 // A successful SHUTDOWN never replies: the connection closes.
-                match client.read_reply() {
+                match client.read_raw() {
                     Err(e) if e.kind() == ErrorKind::UnexpectedEof => {}
                     Err(e) if e.kind() == ErrorKind::ConnectionReset => {}
                     reply => panic!(
@@ -179,21 +148,15 @@ impl Node {
 
     /// kill -9, keeping the directory as the crash left it.
     pub fn kill(&mut self) {
-        self.signal(libc::SIGKILL);
-        self.wait_exit();
+        self.server.kill();
     }
 
     /// kill(2) without waiting for anything.
     pub fn signal(&self, signal: i32) {
-        // SAFETY: kill(2) on our own child's pid has no memory effects.
-        let rc = unsafe { libc::kill(self.pid() as libc::pid_t, signal) };
-        assert_eq!(rc, 0, "kill({}, {signal})", self.pid());
+        self.server.signal(signal);
     }
 
     fn wait_exit(&mut self) -> ExitStatus {
-        let mut server = self.server.take().expect("node is stopped");
-        let status = server.wait_exit(EXIT_DEADLINE);
-        self.exited = Some(server);
-        status
+        self.server.wait_exit(EXIT_DEADLINE)
     }
 }

@@ -22,7 +22,7 @@ use std::thread::{self, JoinHandle};
 
 use crate::harness::dataset::{assert_same_dataset, digest};
 use crate::harness::node::{Kind, Node};
-use crate::harness::poll::eventually;
+use testkit::eventually;
 use crate::harness::topology::wait_in_sync;
 use crate::harness::workload::{preload, Families};
 

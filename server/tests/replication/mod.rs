@@ -5,9 +5,7 @@
 
 pub mod dataset;
 pub mod node;
-pub mod poll;
 pub mod proxy;
 pub mod sockopt;
-pub mod tempdir;
 pub mod topology;
 pub mod workload;

@@ -5,38 +5,14 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::PathBuf;
 
-use super::tempdir::TempDir;
 use crate::support::reply;
-use crate::support::server::{redust_bin, REDIS_SERVER};
-use crate::support::{redis_available, Client, Server};
-
-/// Which implementation a node runs. `Redust` follows `REDUST_TEST_BIN`, so
-/// pointing that at redis-server turns every combination into Redis-Redis,
-/// which is how the tests themselves are validated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Redust,
-    Redis,
-}
-
-impl Kind {
-    fn bin(self) -> PathBuf {
-        match self {
-            Kind::Redust => redust_bin(),
-            Kind::Redis => PathBuf::from(REDIS_SERVER),
-        }
-    }
-
-    /// False (after printing the skip notice) when the binary is missing.
-    pub fn available(self) -> bool {
-        match self {
-            Kind::Redust => true,
-            Kind::Redis => redis_available(),
-        }
-    }
-}
+use crate::support::{Client, Server, TempDir};
+use testkit::Builder;
+/// `Redust` follows `REDUST_TEST_BIN`, so pointing that at redis-server
+/// turns every combination into Redis-Redis, which is how the tests
+/// themselves are validated.
+pub use testkit::Kind;
 
 /// The implementations playing master and replica in one test. Tests with
 /// more replicas give them all the replica kind unless they say otherwise.
@@ -62,17 +38,11 @@ const BASE_ARGS: [&str; 4] = [
 ];
 
 pub struct Node {
-    label: String,
-    bin: PathBuf,
-    config_file: Option<PathBuf>,
-    args: Vec<String>,
-    port: u16,
     /// One connection reused for the test's own commands and polling.
     admin: RefCell<Option<Client>>,
-    /// `None` between [`Node::kill`] and [`Node::restart`].
-    server: Option<Server>,
-    /// Declared last so the process is gone before its directory.
-    _dir: TempDir,
+    /// Named "<label> (<binary>)", with a directory of its own (its RDB
+    /// files, its config file) kept after a failed test.
+    server: Server,
 }
 
 impl Node {
@@ -94,67 +64,57 @@ impl Node {
     }
 
     fn launch(kind: Kind, label: &str, config: Option<&str>, args: &[&str]) -> Node {
-        let dir = TempDir::new(label);
-        let config_file = config.map(|text| {
-            let path = dir.path().join("node.conf");
-            std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {path:?}: {e}"));
-            path
-        });
-        let mut all: Vec<String> = vec!["--dir".into(), dir.path().to_string_lossy().into()];
-        all.extend(BASE_ARGS.iter().map(|a| a.to_string()));
-        all.extend(args.iter().map(|a| a.to_string()));
         let bin = kind.bin();
-        let argv: Vec<&str> = all.iter().map(String::as_str).collect();
-        let server = Server::start_with_config(&bin, config_file.as_deref(), &argv);
+        let name = format!("{label} ({})", bin.file_name().unwrap().to_string_lossy());
+        let mut builder = Builder::new(bin)
+            .name(name)
+            .temp_dir(TempDir::new(&format!("repl-{label}")))
+            .args(BASE_ARGS)
+            .args(args);
+        if let Some(config) = config {
+            builder = builder.config(config);
+        }
         Node {
-            label: format!("{label} ({})", server.name()),
-            port: server.port(),
-            bin,
-            config_file,
-            args: all,
             admin: RefCell::new(None),
-            server: Some(server),
-            _dir: dir,
+            server: builder.start(),
         }
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.server.port()
     }
 
     pub fn label(&self) -> &str {
-        &self.label
+        self.server.name()
     }
 
     /// True when this node runs the reference redis-server (also when
     /// `REDUST_TEST_BIN` points the Redust side at it).
     pub fn is_reference_redis(&self) -> bool {
-        self.bin.file_name().is_some_and(|n| n == "redis-server")
-    }
-
-    fn server(&self) -> &Server {
         self.server
-            .as_ref()
-            .unwrap_or_else(|| panic!("{} is not running", self.label))
+            .bin()
+            .file_name()
+            .is_some_and(|n| n == "redis-server")
     }
 
     pub fn pid(&self) -> u32 {
-        self.server().pid()
+        self.server.pid()
     }
 
     /// A fresh connection, e.g. for a load thread or a read-only check;
     /// authenticated when the node was started with `--requirepass`.
     pub fn client(&self) -> Client {
-        let mut client = self.server().client();
+        let mut client = self.server.client();
         if let Some(password) = self.password() {
-            assert_eq!(client.cmd(&["AUTH", password]), "+OK\r\n", "{}", self.label);
+            assert_eq!(client.cmd(&["AUTH", password]), "+OK\r\n", "{}", self.label());
         }
         client
     }
 
     fn password(&self) -> Option<&str> {
-        let at = self.args.iter().position(|a| a == "--requirepass")?;
-        self.args.get(at + 1).map(String::as_str)
+        let args = self.server.args();
+        let at = args.iter().position(|a| a == "--requirepass")?;
+        args.get(at + 1).map(String::as_str)
     }
 
     /// Runs one command on the node's admin connection, reconnecting once
@@ -163,9 +123,9 @@ impl Node {
         let mut admin = self.admin.borrow_mut();
         for attempt in 0..2 {
             let client = admin.get_or_insert_with(|| self.client());
-            match client.call(args) {
+            match client.call_raw(args) {
                 Ok(reply) => return String::from_utf8_lossy(&reply).into_owned(),
-                Err(e) if attempt == 1 => panic!("{}: {args:?}: {e}", self.label),
+                Err(e) if attempt == 1 => panic!("{}: {args:?}: {e}", self.label()),
                 Err(_) => *admin = None,
             }
         }
@@ -179,7 +139,7 @@ impl Node {
             .ok()
             .flatten()
             .and_then(|(r, _)| r.bulk().map(|b| String::from_utf8_lossy(b).into_owned()))
-            .unwrap_or_else(|| panic!("{}: INFO {section} gave {raw:?}", self.label));
+            .unwrap_or_else(|| panic!("{}: INFO {section} gave {raw:?}", self.label()));
         Info::parse(&text)
     }
 
@@ -190,37 +150,19 @@ impl Node {
     }
 
     pub fn log(&self) -> String {
-        self.server.as_ref().map(Server::log).unwrap_or_default()
+        self.server.log()
     }
 
     /// kill -9, keeping the data directory.
     pub fn kill(&mut self) {
         self.admin.replace(None);
-        self.server = None;
+        self.server.kill();
     }
 
     /// Starts the same binary again on the same port, dir and arguments.
     pub fn restart(&mut self) {
-        self.kill();
-        let argv: Vec<&str> = self.args.iter().map(String::as_str).collect();
-        self.server = Some(Server::start_on(
-            &self.bin,
-            self.port,
-            self.config_file.as_deref(),
-            &argv,
-        ));
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        // A failing test shows what every server said.
-        if std::thread::panicking() {
-            let log = self.log();
-            let tail: Vec<&str> = log.lines().rev().take(60).collect();
-            eprintln!("---- {} on port {} (log tail) ----", self.label, self.port);
-            tail.iter().rev().for_each(|line| eprintln!("{line}"));
-        }
+        self.admin.replace(None);
+        self.server.restart();
     }
 }
 

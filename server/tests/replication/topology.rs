@@ -2,7 +2,7 @@
 //! the sync counters of INFO stats.
 
 use super::node::{Info, Node};
-use super::poll::eventually;
+use testkit::eventually;
 
 /// `sync_full`, `sync_partial_ok` and `sync_partial_err` from INFO stats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use std::thread::{self, JoinHandle};
 
 use super::dataset::pipeline;
 use super::node::Node;
-use super::poll::eventually;
+use testkit::eventually;
 use crate::support::reply;
 use crate::support::Client;
 

@@ -10,7 +10,7 @@
 //! * `@range A B`: both replies are integers within `[A, B]`.
 //! * `@repeat N`: the line's last argument is repeated N times (large values).
 
-use super::reply::{self, Reply};
+use testkit::reply::{self, Reply};
 
 /// How the two replies to one line are compared.
 #[derive(Debug, Clone, PartialEq)]
