@@ -274,7 +274,9 @@ fn connection_refused() {
     if !reference_available() {
         return;
     }
-    let port = support::free_port().to_string();
+    // Leased, so nothing listens there during the test.
+    let lease = support::Port::lease().unwrap();
+    let port = lease.number().to_string();
     let expected = run(
         support::REDIS_CLI,
         &["-p".into(), port.clone(), "PING".into()],
@@ -337,10 +339,11 @@ fn interactive_reconnects_after_losing_the_link() {
     }
     let pair = Pair::start(&[]);
     let session = |cli: &str, server: &Server, options: &[&str]| {
-        let mut client = Interactive::spawn(cli, &with_port(server.port, options));
+        let mut client = Interactive::spawn(cli, &with_port(server.port(), options));
         client.send(b"set k v\nping\n");
         client.wait_for("PONG");
-        assert_eq!(server.command(&["CLIENT", "KILL", "TYPE", "normal"]), ":1");
+        let killed = server.client().cmd(&["CLIENT", "KILL", "TYPE", "normal"]);
+        assert_eq!(killed, ":1\r\n");
         client.send(b"ping\nping\nget k\n");
         client.finish()
     };

@@ -59,7 +59,7 @@ fn assert_redis_holds(redis: &Redis, expected: &[Entry], check_encoding: bool) {
     for db in 0..16u32 {
         c.ok(&["SELECT", &db.to_string()]);
         let keys: Vec<&Entry> = expected.iter().filter(|e| e.db == db).collect();
-        assert_eq!(c.cmd(&["DBSIZE"]).int(), keys.len() as i64, "db {db}");
+        assert_eq!(c.cmd(&["DBSIZE"]).expect_int(), keys.len() as i64, "db {db}");
         for e in keys {
             let got = c.read_object(&e.key);
             assert_eq!(
@@ -69,10 +69,10 @@ fn assert_redis_holds(redis: &Redis, expected: &[Entry], check_encoding: bool) {
                 e.key
             );
             if check_encoding {
-                let enc = c.cmd(&[b"OBJECT".as_slice(), b"ENCODING", &e.key]).simple();
+                let enc = c.cmd(&[b"OBJECT".as_slice(), b"ENCODING", &e.key]).expect_text();
                 assert_eq!(enc, expected_encoding(&e.object), "encoding of {:?}", e.key);
             }
-            let pexpiretime = c.cmd(&[b"PEXPIRETIME".as_slice(), &e.key]).int();
+            let pexpiretime = c.cmd(&[b"PEXPIRETIME".as_slice(), &e.key]).expect_int();
             assert_eq!(
                 pexpiretime,
                 e.expire_ms.unwrap_or(-1),
@@ -120,15 +120,15 @@ fn assert_same_entries(got: &[Entry], expected: &[Entry]) {
 
 #[test]
 fn redis_loads_what_we_write() {
-    if !have_redis() {
+    if !redis_available() {
         return;
     }
     let dir = TempDir::new("ours");
     let data = dataset();
-    let path = dir.0.join("ours.rdb");
+    let path = dir.path().join("ours.rdb");
     write_file(&path, &data, &WriteOptions::default());
     check_rdb(&path);
-    let redis = Redis::start(&dir.0, "ours.rdb", &[]);
+    let redis = Redis::start(&dir.path(), "ours.rdb", &[]);
     assert_redis_holds(&redis, &data, true);
 
     // Without compression or checksum (rdbcompression/rdbchecksum no).
@@ -137,16 +137,16 @@ fn redis_loads_what_we_write() {
         checksum: false,
         ..Default::default()
     };
-    let path = dir.0.join("plain.rdb");
+    let path = dir.path().join("plain.rdb");
     write_file(&path, &data, &plain);
     check_rdb(&path);
-    let redis = Redis::start(&dir.0, "plain.rdb", &[]);
+    let redis = Redis::start(&dir.path(), "plain.rdb", &[]);
     assert_redis_holds(&redis, &data, true);
 }
 
 #[test]
 fn redis_loads_other_limits_and_plain_nodes() {
-    if !have_redis() {
+    if !redis_available() {
         return;
     }
     // Tiny limits force the big encodings on small values, positive list
@@ -166,10 +166,10 @@ fn redis_loads_other_limits_and_plain_nodes() {
     };
     let dir = TempDir::new("limits");
     let data = dataset();
-    let path = dir.0.join("limits.rdb");
+    let path = dir.path().join("limits.rdb");
     write_file(&path, &data, &options);
     check_rdb(&path);
-    let redis = Redis::start(&dir.0, "limits.rdb", &[]);
+    let redis = Redis::start(&dir.path(), "limits.rdb", &[]);
     assert_redis_holds(&redis, &data, false);
     let (entries, _, _) = read_file(&path);
     assert_same_entries(&entries, &data);
@@ -177,14 +177,14 @@ fn redis_loads_other_limits_and_plain_nodes() {
 
 #[test]
 fn we_read_what_redis_writes() {
-    if !have_redis() {
+    if !redis_available() {
         return;
     }
     let dir = TempDir::new("theirs");
     // LRU policy makes Redis save IDLE hints; compress-depth 1 makes it save
     // inner list nodes as LZF blobs; plain nodes for elements >= 1000 bytes.
     let redis = Redis::start(
-        &dir.0,
+        &dir.path(),
         "dump.rdb",
         &[
             "--maxmemory-policy",
@@ -233,9 +233,8 @@ fn we_read_what_redis_writes() {
             );
             let theirs = c
                 .cmd(&[b"DEBUG".as_slice(), b"DIGEST-VALUE", &e.key])
-                .array()
-                .remove(0)
-                .simple();
+                .expect_items()[0]
+                .expect_text();
             let ours = ValueDigest::new()
                 .object(&e.object)
                 .with_expire(has_expire)
@@ -244,11 +243,11 @@ fn we_read_what_redis_writes() {
         }
     }
     assert_eq!(
-        c.cmd(&["DEBUG", "DIGEST"]).simple(),
+        c.cmd(&["DEBUG", "DIGEST"]).expect_text(),
         digest_hex(&dataset_digest.digest())
     );
     c.ok(&["SAVE"]);
-    let path = dir.0.join("dump.rdb");
+    let path = dir.path().join("dump.rdb");
     let (entries, aux, checksum) = read_file(&path);
     assert_same_entries(&entries, &data);
     assert!(checksum.is_some());
@@ -260,11 +259,11 @@ fn we_read_what_redis_writes() {
 
 #[test]
 fn dump_payloads_match_redis_byte_for_byte() {
-    if !have_redis() {
+    if !redis_available() {
         return;
     }
     let dir = TempDir::new("dump");
-    let redis = Redis::start(&dir.0, "dump.rdb", &["--rdbcompression", "no"]);
+    let redis = Redis::start(&dir.path(), "dump.rdb", &["--rdbcompression", "no"]);
     let mut c = redis.connect();
     let data: Vec<Entry> = dataset().into_iter().filter(|e| e.db == 0).collect();
     for e in &data {
@@ -275,7 +274,7 @@ fn dump_payloads_match_redis_byte_for_byte() {
         ..Default::default()
     };
     for e in &data {
-        let theirs = c.cmd(&[b"DUMP".as_slice(), &e.key]).bulk();
+        let theirs = c.cmd(&[b"DUMP".as_slice(), &e.key]).expect_bulk().to_vec();
         assert_eq!(
             normalize(&restore(&theirs).unwrap()),
             normalize(&e.object),
@@ -320,7 +319,7 @@ fn dump_payloads_match_redis_byte_for_byte() {
                 a.push(x.to_vec());
                 a
             }));
-        let theirs = c.cmd(&[b"DUMP".as_slice(), key.as_bytes()]).bulk();
+        let theirs = c.cmd(&[b"DUMP".as_slice(), key.as_bytes()]).expect_bulk().to_vec();
         let ours = dump(&Object::String(v.into()), &WriteOptions::default()).unwrap();
         assert!(
             ours.len() <= theirs.len(),
@@ -346,11 +345,11 @@ fn dump_payloads_match_redis_byte_for_byte() {
 /// restores: both sides must agree on what they hold.
 #[test]
 fn old_encodings_agree_with_redis() {
-    if !have_redis() {
+    if !redis_available() {
         return;
     }
     let dir = TempDir::new("legacy");
-    let redis = Redis::start(&dir.0, "dump.rdb", &[]);
+    let redis = Redis::start(&dir.path(), "dump.rdb", &[]);
     let mut c = redis.connect();
     let long = vec![b'L'; 300];
     let huge = vec![b'H'; 20_000];
@@ -433,11 +432,11 @@ fn old_encodings_agree_with_redis() {
 
 #[test]
 fn lfu_and_lru_hints_reach_redis() {
-    if !have_redis() {
+    if !redis_available() {
         return;
     }
     let dir = TempDir::new("lfu");
-    let path = dir.0.join("hints.rdb");
+    let path = dir.path().join("hints.rdb");
     let mut w = Writer::new(File::create(&path).unwrap(), &WriteOptions::default()).unwrap();
     w.select_db(0, 2, 0).unwrap();
     w.write_string(
@@ -460,9 +459,9 @@ fn lfu_and_lru_hints_reach_redis() {
     .unwrap();
     w.finish().unwrap();
     check_rdb(&path);
-    let redis = Redis::start(&dir.0, "hints.rdb", &["--maxmemory-policy", "allkeys-lfu"]);
-    assert_eq!(redis.connect().cmd(&["OBJECT", "FREQ", "hot"]).int(), 200);
+    let redis = Redis::start(&dir.path(), "hints.rdb", &["--maxmemory-policy", "allkeys-lfu"]);
+    assert_eq!(redis.connect().cmd(&["OBJECT", "FREQ", "hot"]).expect_int(), 200);
     drop(redis);
-    let redis = Redis::start(&dir.0, "hints.rdb", &["--maxmemory-policy", "allkeys-lru"]);
-    assert!(redis.connect().cmd(&["OBJECT", "IDLETIME", "idle"]).int() >= 1000);
+    let redis = Redis::start(&dir.path(), "hints.rdb", &["--maxmemory-policy", "allkeys-lru"]);
+    assert!(redis.connect().cmd(&["OBJECT", "IDLETIME", "idle"]).expect_int() >= 1000);
 }

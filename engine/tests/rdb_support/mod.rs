@@ -1,241 +1,71 @@
-//! Shared by the RDB tests: a redis-server on a free port, a minimal RESP
-//! client, a dataset with every type and encoding, and comparisons.
-#![allow(dead_code)]
+//! Shared by the RDB tests: a redis-server on a directory (started by
+//! redust-testkit), a connection that reads keys back as [`Object`]s and
+//! stores them, a dataset with every type and encoding, and comparisons.
+#![allow(dead_code, unused_imports)]
 
 pub mod legacy;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use engine::rdb::{Entry, Object};
+use testkit::{Client, Kind, Ready, Server};
 
-pub const REDIS_SERVER: &str = "/usr/bin/redis-server";
+pub use testkit::{redis_available, Reply, TempDir};
+
 pub const REDIS_CHECK_RDB: &str = "/usr/bin/redis-check-rdb";
 
-/// False (with a notice) when Debian's redis-server is not installed.
-pub fn have_redis() -> bool {
-    let ok = Path::new(REDIS_SERVER).exists();
-    if !ok {
-        eprintln!("NOTICE: {REDIS_SERVER} not found; skipping the comparison with Redis");
-    }
-    ok
-}
-
-/// A scratch directory removed on drop.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(tag: &str) -> TempDir {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let dir =
-            std::env::temp_dir().join(format!("redust-rdb-{tag}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// A redis-server child process, killed on drop.
-pub struct Redis {
-    child: Child,
-    pub port: u16,
-}
+pub struct Redis(Server);
 
 impl Redis {
     /// Starts redis-server with `dir`/`dbfilename` (loading that file if it
     /// exists) and waits until it answers PING with PONG (not LOADING).
     pub fn start(dir: &Path, dbfilename: &str, extra: &[&str]) -> Redis {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut args: Vec<String> = [
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            dir.to_str().unwrap(),
-            "--dbfilename",
-            dbfilename,
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--daemonize",
-            "no",
-            "--logfile",
-            "redis.log",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        args.extend(extra.iter().map(|s| s.to_string()));
-        let child = Command::new(REDIS_SERVER)
-            .args(&args)
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut redis = Redis { child, port };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(mut c) = redis.try_connect() {
-                if c.cmd(&["PING"]) == Reply::Simple("PONG".into()) {
-                    return redis;
-                }
-            }
-            if let Ok(Some(status)) = redis.child.try_wait() {
-                let log = std::fs::read_to_string(dir.join("redis.log")).unwrap_or_default();
-                panic!("redis-server exited with {status}; log:\n{log}");
-            }
-            assert!(Instant::now() < deadline, "redis-server did not come up");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn try_connect(&self) -> std::io::Result<Conn> {
-        let s = TcpStream::connect(("127.0.0.1", self.port))?;
-        s.set_read_timeout(Some(Duration::from_secs(60)))?;
-        Ok(Conn {
-            r: BufReader::new(s.try_clone()?),
-            w: s,
-        })
+        let server = Server::builder(Kind::Redis)
+            .dir(dir)
+            .args(["--dbfilename", dbfilename])
+            .args(extra)
+            .ready(Ready::Pong)
+            .start();
+        Redis(server)
     }
 
     pub fn connect(&self) -> Conn {
-        self.try_connect().unwrap()
+        Conn(Client::connect_timeout(self.0.port(), Duration::from_secs(60)).unwrap())
     }
 }
 
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Reply {
-    Simple(String),
-    Error(String),
-    Int(i64),
-    Bulk(Option<Vec<u8>>),
-    Array(Option<Vec<Reply>>),
-}
-
-impl Reply {
-    pub fn bulk(self) -> Vec<u8> {
-        match self {
-            Reply::Bulk(Some(b)) => b,
-            r => panic!("expected a bulk string, got {r:?}"),
-        }
-    }
-    pub fn int(self) -> i64 {
-        match self {
-            Reply::Int(i) => i,
-            r => panic!("expected an integer, got {r:?}"),
-        }
-    }
-    pub fn simple(self) -> String {
-        match self {
-            Reply::Simple(s) => s,
-            Reply::Bulk(Some(b)) => String::from_utf8(b).unwrap(),
-            r => panic!("expected a status, got {r:?}"),
-        }
-    }
-    pub fn array(self) -> Vec<Reply> {
-        match self {
-            Reply::Array(Some(a)) => a,
-            r => panic!("expected an array, got {r:?}"),
-        }
-    }
-    pub fn bulks(self) -> Vec<Bytes> {
-        self.array()
-            .into_iter()
-            .map(|r| Bytes::from(r.bulk()))
-            .collect()
-    }
-}
-
-pub struct Conn {
-    r: BufReader<TcpStream>,
-    w: TcpStream,
-}
+/// A connection whose calls panic on I/O errors.
+pub struct Conn(Client);
 
 impl Conn {
     pub fn cmd<A: AsRef<[u8]>>(&mut self, args: &[A]) -> Reply {
-        self.send(args);
-        self.reply()
-    }
-
-    pub fn send<A: AsRef<[u8]>>(&mut self, args: &[A]) {
-        let mut out = format!("*{}\r\n", args.len()).into_bytes();
-        for a in args {
-            let a = a.as_ref();
-            out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-            out.extend_from_slice(a);
-            out.extend_from_slice(b"\r\n");
-        }
-        self.w.write_all(&out).unwrap();
-    }
-
-    pub fn reply(&mut self) -> Reply {
-        let mut line = Vec::new();
-        self.r.read_until(b'\n', &mut line).unwrap();
-        assert!(line.ends_with(b"\r\n"), "bad reply line {line:?}");
-        let text = String::from_utf8_lossy(&line[1..line.len() - 2]).into_owned();
-        match line[0] {
-            b'+' => Reply::Simple(text),
-            b'-' => Reply::Error(text),
-            b':' => Reply::Int(text.parse().unwrap()),
-            b'$' => {
-                let n: i64 = text.parse().unwrap();
-                if n < 0 {
-                    return Reply::Bulk(None);
-                }
-                let mut b = vec![0; n as usize + 2];
-                self.r.read_exact(&mut b).unwrap();
-                b.truncate(n as usize);
-                Reply::Bulk(Some(b))
-            }
-            b'*' => {
-                let n: i64 = text.parse().unwrap();
-                if n < 0 {
-                    return Reply::Array(None);
-                }
-                Reply::Array(Some((0..n).map(|_| self.reply()).collect()))
-            }
-            _ => panic!("bad reply {line:?}"),
-        }
+        self.0.call(args).unwrap()
     }
 
     pub fn ok<A: AsRef<[u8]>>(&mut self, args: &[A]) {
         let r = self.cmd(args);
-        assert!(matches!(r, Reply::Simple(_) | Reply::Int(_)), "{r:?}");
+        assert!(matches!(r, Reply::Simple(_) | Reply::Integer(_)), "{r:?}");
     }
 
     /// Reads key `key` of the selected database back as an [`Object`].
     pub fn read_object(&mut self, key: &[u8]) -> Object {
-        let kind = self.cmd(&[b"TYPE".as_slice(), key]).simple();
+        let kind = self.cmd(&[b"TYPE".as_slice(), key]).expect_text();
+        let mut bulks = |args: &[&[u8]]| -> Vec<Bytes> {
+            let reply = self.cmd(args);
+            let items = reply.expect_items();
+            items.iter().map(|r| Bytes::copy_from_slice(r.expect_bulk())).collect()
+        };
         match kind.as_str() {
-            "string" => Object::String(self.cmd(&[b"GET".as_slice(), key]).bulk().into()),
-            "list" => Object::List(self.cmd(&[b"LRANGE".as_slice(), key, b"0", b"-1"]).bulks()),
-            "set" => Object::Set(self.cmd(&[b"SMEMBERS".as_slice(), key]).bulks()),
+            "string" => Object::String(Bytes::copy_from_slice(
+                self.cmd(&[b"GET".as_slice(), key]).expect_bulk(),
+            )),
+            "list" => Object::List(bulks(&[b"LRANGE", key, b"0", b"-1"])),
+            "set" => Object::Set(bulks(&[b"SMEMBERS", key])),
             "hash" => {
-                let flat = self.cmd(&[b"HGETALL".as_slice(), key]).bulks();
+                let flat = bulks(&[b"HGETALL", key]);
                 Object::Hash(
                     flat.chunks(2)
                         .map(|p| (p[0].clone(), p[1].clone()))
@@ -243,9 +73,7 @@ impl Conn {
                 )
             }
             "zset" => {
-                let flat = self
-                    .cmd(&[b"ZRANGE".as_slice(), key, b"0", b"-1", b"WITHSCORES"])
-                    .bulks();
+                let flat = bulks(&[b"ZRANGE", key, b"0", b"-1", b"WITHSCORES"]);
                 Object::ZSet(
                     flat.chunks(2)
                         .map(|p| {
@@ -295,7 +123,7 @@ impl Conn {
         if let Some(t) = e.expire_ms {
             assert_eq!(
                 self.cmd(&[b"PEXPIREAT".as_slice(), &k, t.to_string().as_bytes()]),
-                Reply::Int(1)
+                Reply::Integer(1)
             );
         }
     }
