@@ -8,11 +8,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
+use testkit::Reply;
 
-use crate::client::Reply;
 use crate::report::{self, Section, Table};
 use crate::scenario::{self, Context, Pair, Scenario};
-use crate::servers::Server;
+use crate::servers::{Probe as _, Server};
 
 const REDIS_BENCHMARK: &str = "/usr/bin/redis-benchmark";
 pub const CLIENTS: u32 = 50;
@@ -122,7 +122,7 @@ pub fn measure(ctx: &Context, pair: &Pair, loads: &[Load], requests: u64) -> Res
             "round {}/{rounds}: {:<24} P={pipeline:<2} {:<6} {:>9.0} ops/s",
             round + 1,
             sample.test,
-            server.label,
+            server.name(),
             sample.rps
         );
         Ok(sample)
@@ -197,7 +197,7 @@ pub fn unsupported(server: &Server, test: &str) -> Result<Option<String>> {
 /// probe: a server may drop the client on an unknown command, which must not
 /// affect the next probe.
 pub fn rejects(server: &Server, command: &[&str]) -> Result<Option<String>> {
-    Ok(match server.client()?.call_str(command) {
+    Ok(match server.connect()?.call(command) {
         // "ERR unknown command 'X', with args beginning with: ..." is
         // mostly an echo of the probe; keep the part that says what failed.
         Ok(Reply::Error(error)) => Some(match error.split_once(", with args") {
@@ -228,11 +228,11 @@ pub fn spawn(server: &Server, load: &Load, requests: u64, pipeline: u32) -> Resu
     let what = format!(
         "redis-benchmark {} -P {pipeline} against {}",
         load.describe(),
-        server.label
+        server.name()
     );
     let mut command = crate::pin::client(std::path::Path::new(REDIS_BENCHMARK));
     command
-        .args(["-h", "127.0.0.1", "-p", &server.port.to_string()])
+        .args(["-h", "127.0.0.1", "-p", &server.port().to_string()])
         .args(["-c", &CLIENTS.to_string(), "-n", &requests.to_string()])
         .args(["-P", &pipeline.to_string(), "--csv"])
         .args(load.args())

@@ -4,9 +4,9 @@
 use std::time::Instant;
 
 use anyhow::{bail, Context as _, Result};
+use testkit::Reply;
 
-use crate::client::Reply;
-use crate::servers::Server;
+use crate::servers::{Probe as _, Server};
 
 /// Commands in flight per round trip: large enough that a load is bound by
 /// the server, small enough to keep both socket buffers bounded.
@@ -79,33 +79,33 @@ impl Dataset {
     /// DBSIZE. Returns the seconds it took.
     pub fn load(&self, server: &Server) -> Result<f64> {
         let start = Instant::now();
-        let mut client = server.client()?;
+        let mut client = server.connect()?;
         for first in (0..self.keys).step_by(BATCH as usize) {
             let last = (first + BATCH).min(self.keys);
             for n in first..last {
                 let command = self.command(n);
                 let args: Vec<&[u8]> = command.iter().map(|a| a.as_bytes()).collect();
-                client.queue(&args)?;
+                client.queue(&args);
             }
             client.flush()?;
             for n in first..last {
                 if let Reply::Error(error) = client.read_reply()? {
-                    bail!("{}: {} replied {error}", server.label, self.command(n)[0]);
+                    bail!("{}: {} replied {error}", server.name(), self.command(n)[0]);
                 }
             }
         }
         let secs = start.elapsed().as_secs_f64();
         let dbsize = server
             .dbsize()
-            .with_context(|| format!("checking the load into {}", server.label))?;
+            .with_context(|| format!("checking the load into {}", server.name()))?;
         if dbsize != Some(self.keys as i64) {
             bail!(
                 "{} holds {dbsize:?} keys after loading {}",
-                server.label,
+                server.name(),
                 self.name
             );
         }
-        eprintln!("loaded {} into {} in {secs:.2}s", self.name, server.label);
+        eprintln!("loaded {} into {} in {secs:.2}s", self.name, server.name());
         Ok(secs)
     }
 }

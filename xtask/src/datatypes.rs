@@ -3,11 +3,12 @@
 //! our own load generator, all against one pair of servers.
 
 use anyhow::Result;
+use testkit::Reply;
 
 use crate::benchmark::{self, Load, Row, CLIENTS, PIPELINES};
-use crate::client::Reply;
 use crate::report::Section;
 use crate::scenario::{self, Context, Pair, Scenario};
+use crate::servers::Probe as _;
 use crate::transactions;
 
 pub struct DataTypes;
@@ -105,9 +106,9 @@ fn seed_zrange(pair: &Pair) -> Result<Option<String>> {
 
 /// Runs one transaction on Redust; the first unexpected reply, if any.
 fn transaction_unsupported(pair: &Pair) -> Result<Option<String>> {
-    let mut client = pair.redust.client()?;
+    let mut client = pair.redust.connect()?;
     for command in [&["MULTI"][..], &["INCR", "xtask:probe:tx"], &["EXEC"]] {
-        match client.call_str(command) {
+        match client.call(command) {
             Ok(Reply::Error(error)) => return Ok(Some(error)),
             Ok(_) => {}
             Err(error) => return Ok(Some(error.to_string())),
@@ -120,12 +121,12 @@ fn measure_transactions(ctx: &Context, pair: &Pair, transactions: u64) -> Result
     let rounds = ctx.options.rounds;
     let samples = scenario::interleaved(rounds, &PIPELINES, |round, &pipeline, kind| {
         let server = pair.both()[scenario::side(kind)];
-        let sample = transactions::run(server.port, transactions, pipeline)?;
+        let sample = transactions::run(server.port(), transactions, pipeline)?;
         eprintln!(
             "round {}/{rounds}: {:<24} P={pipeline:<2} {:<6} {:>9.0} tx/s",
             round + 1,
             sample.test,
-            server.label,
+            server.name(),
             sample.rps
         );
         Ok(sample)

@@ -6,7 +6,6 @@ mod bench;
 mod benchmark;
 mod cargo;
 mod ci;
-mod client;
 mod dataset;
 mod datatypes;
 mod docs;

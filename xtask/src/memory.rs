@@ -8,7 +8,7 @@ use anyhow::Result;
 use crate::dataset::{Dataset, Shape, ELEMENTS, STRINGS_1M};
 use crate::report::{self, Section, Table};
 use crate::scenario::{Context, Scenario};
-use crate::servers::{info_field, Server};
+use crate::servers::{info_field, Probe as _, Server};
 
 pub struct Memory;
 

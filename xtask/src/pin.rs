@@ -18,27 +18,32 @@ fn enabled() -> bool {
         && thread::available_parallelism().map_or(1, |n| n.get()) >= 2
 }
 
-/// `program` run on `cpus` (a taskset list such as "0" or "1-3") when
-/// pinning is on; the plain program otherwise.
-fn command(program: &Path, cpus: String) -> Command {
+/// What runs a program on `cpus` (a taskset list such as "0" or "1-3")
+/// when pinning is on: nothing otherwise.
+fn launcher(cpus: String) -> Vec<String> {
     if enabled() {
-        let mut c = Command::new(TASKSET);
-        c.arg("-c").arg(cpus).arg(program);
-        c
+        vec![TASKSET.into(), "-c".into(), cpus]
     } else {
-        Command::new(program)
+        Vec::new()
     }
 }
 
-/// A server process: core 0.
-pub fn server(program: &Path) -> Command {
-    command(program, "0".into())
+/// What runs a server process: core 0.
+pub fn server() -> Vec<String> {
+    launcher("0".into())
 }
 
 /// A load generator: every core but 0.
 pub fn client(program: &Path) -> Command {
     let last = thread::available_parallelism().map_or(1, |n| n.get()) - 1;
-    command(program, format!("1-{}", last.max(1)))
+    match launcher(format!("1-{}", last.max(1))).split_first() {
+        Some((taskset, args)) => {
+            let mut command = Command::new(taskset);
+            command.args(args).arg(program);
+            command
+        }
+        None => Command::new(program),
+    }
 }
 
 /// Whether runs are pinned (for the report).

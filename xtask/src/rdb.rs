@@ -6,12 +6,12 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{bail, Context as _, Result};
+use testkit::Reply;
 
-use crate::client::Reply;
 use crate::dataset::STRINGS_1M;
 use crate::report::{self, Section, Table};
 use crate::scenario::{self, Context, Scenario};
-use crate::servers::{self, Kind, Server};
+use crate::servers::{self, Kind, Probe as _, Server};
 
 pub struct Rdb;
 
@@ -40,7 +40,7 @@ impl Scenario for Rdb {
             eprintln!(
                 "round {}/{rounds}: SAVE {:<6} {secs:.2}s",
                 round + 1,
-                server.label
+                server.name()
             );
             Ok(secs)
         })?;
@@ -54,12 +54,12 @@ impl Scenario for Rdb {
             servers::poll_until(LOAD_TIMEOUT, || {
                 Ok(server.dbsize()? == Some(STRINGS_1M.keys as i64))
             })
-            .with_context(|| format!("{} loading {DBFILENAME}", server.label))?;
+            .with_context(|| format!("{} loading {DBFILENAME}", server.name()))?;
             let secs = start.elapsed().as_secs_f64();
             eprintln!(
                 "round {}/{rounds}: load {:<6} {secs:.2}s",
                 round + 1,
-                server.label
+                server.name()
             );
             Ok(secs)
         })?;
@@ -94,11 +94,11 @@ impl Scenario for Rdb {
 
 /// Seconds one SAVE takes, from sending it to its +OK.
 fn timed_save(server: &Server) -> Result<f64> {
-    let mut client = server.client()?;
+    let mut client = server.connect()?;
     let start = Instant::now();
-    match client.call_str(&["SAVE"])? {
+    match client.call(&["SAVE"])? {
         Reply::Simple(ok) if ok == "OK" => Ok(start.elapsed().as_secs_f64()),
-        other => bail!("{}: SAVE replied {other:?}", server.label),
+        other => bail!("{}: SAVE replied {other:?}", server.name()),
     }
 }
 

@@ -6,11 +6,13 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context as _, Result};
 
 use crate::args::BenchOptions;
 use crate::report::Section;
-use crate::servers::{DataDir, Kind, Launch, Server};
+use testkit::{Builder, Ready};
+
+use crate::servers::{Kind, Server, TempDir};
 use crate::{benchmark, datatypes, eviction, memory, rdb, replication};
 
 pub trait Scenario {
@@ -78,12 +80,13 @@ impl Pair {
 impl Context<'_> {
     /// A server of `kind` in a fresh data directory, with extra arguments.
     pub fn start(&self, kind: Kind, args: &[String]) -> Result<Server> {
-        self.launch(kind, None, args).start()
+        let dir = self.data_dir(&kind.label().to_lowercase())?;
+        start(self.launch(kind, args).temp_dir(dir), kind)
     }
 
     /// A server of `kind` whose `--dir` is `dir` (to share RDB files).
     pub fn start_in(&self, kind: Kind, dir: &Path, args: &[String]) -> Result<Server> {
-        self.launch(kind, Some(dir), args).start()
+        start(self.launch(kind, args).dir(dir), kind)
     }
 
     pub fn start_pair(&self) -> Result<Pair> {
@@ -93,23 +96,37 @@ impl Context<'_> {
         })
     }
 
-    pub fn data_dir(&self, name: &str) -> Result<DataDir> {
-        DataDir::create(self.log_dir, name)
+    /// A scratch directory for RDB files, removed when dropped.
+    pub fn data_dir(&self, name: &str) -> Result<TempDir> {
+        TempDir::create_in(self.log_dir, name)
+            .with_context(|| format!("creating a directory in {}", self.log_dir.display()))
     }
 
-    fn launch<'a>(&'a self, kind: Kind, dir: Option<&'a Path>, args: &'a [String]) -> Launch<'a> {
+    /// A server without save points or AOF on a free loopback port, logging
+    /// to `<log_dir>/<kind>-<port>.log`, up once it answers PING with PONG
+    /// (an RDB load at start-up included).
+    fn launch(&self, kind: Kind, args: &[String]) -> Builder {
         let binary = match kind {
             Kind::Redust => &self.binaries.redust,
             Kind::Redis => &self.binaries.redis,
         };
-        Launch {
-            kind,
-            binary,
-            log_dir: self.log_dir,
-            dir,
-            args,
-        }
+        Builder::new(binary)
+            .name(kind.label())
+            .args(args)
+            .log_dir(self.log_dir)
+            .launcher(crate::pin::server())
+            .ready(Ready::Pong)
+            .start_timeout(READY_TIMEOUT)
     }
+}
+
+/// How long start-up (with an RDB load) may take.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+fn start(builder: Builder, kind: Kind) -> Result<Server> {
+    builder
+        .try_start()
+        .with_context(|| format!("starting {}", kind.label()))
 }
 
 /// Runs `measure` for every round, case and kind, Redust and Redis back to

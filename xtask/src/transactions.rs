@@ -10,9 +10,9 @@ use anyhow::{bail, Context as _, Result};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
+use testkit::{reply, Client, Reply};
 
 use crate::benchmark::{Sample, CLIENTS};
-use crate::client::{encode_command, parse_reply, Reply};
 use crate::report;
 
 /// How the test is named in the report.
@@ -76,7 +76,7 @@ async fn drive(mut stream: TcpStream, id: usize, count: u64, pipeline: u32) -> R
     ];
     let mut one = Vec::new();
     for command in transaction {
-        encode_command(&mut one, command)?;
+        Client::encode_into(&mut one, command);
     }
     let mut round_trips = Vec::new();
     let mut input = Vec::with_capacity(64 * 1024);
@@ -90,7 +90,7 @@ async fn drive(mut stream: TcpStream, id: usize, count: u64, pipeline: u32) -> R
         let mut parsed = 0;
         for n in 0..batch as usize * REPLIES {
             let reply = loop {
-                if let Some((reply, used)) = parse_reply(&input[parsed..])? {
+                if let Some((reply, used)) = reply::parse(&input[parsed..])? {
                     parsed += used;
                     break reply;
                 }

@@ -54,7 +54,7 @@ impl Scenario for FullSync {
                 eprintln!(
                     "round {}/{rounds}: {mode} full sync {:<6} {secs:.2}s",
                     round + 1,
-                    master.label
+                    master.name()
                 );
                 Ok(secs)
             })?;

@@ -5,13 +5,13 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
+use testkit::Client;
 
 use super::{master_args, parse_field, replica_of, wait_caught_up, wait_synced};
 use crate::benchmark::{self, Load, CLIENTS, PIPELINES};
-use crate::client::Client;
 use crate::report::{self, Section, Table};
 use crate::scenario::{self, Context, Scenario};
-use crate::servers::Server;
+use crate::servers::{Probe as _, Server};
 
 pub struct Lag;
 
@@ -44,7 +44,7 @@ impl Scenario for Lag {
             eprintln!(
                 "round {}/{rounds}: SET P={pipeline:<2} {:<6} {:>9.0} ops/s, lag p50 {:.0} B over {} samples",
                 round + 1,
-                master.label,
+                master.name(),
                 run.ops,
                 report::median(&run.lags).unwrap_or(0.0),
                 run.lags.len()
@@ -113,7 +113,7 @@ fn duration(ctx: &Context) -> Duration {
 
 /// Runs a SET load on `master` for `duration`, sampling the lag meanwhile.
 fn sample_lag(master: &Server, replica: &Server, pipeline: u32, duration: Duration) -> Result<Run> {
-    let (mut to_master, mut to_replica) = (master.client()?, replica.client()?);
+    let (mut to_master, mut to_replica) = (master.connect()?, replica.connect()?);
     let mut previous = offsets(&mut to_master, &mut to_replica)?.0;
     let (start, commands_before) = (Instant::now(), commands(&mut to_master)?);
     // More requests than any server gets through in `duration`: the run is
@@ -124,7 +124,7 @@ fn sample_lag(master: &Server, replica: &Server, pipeline: u32, duration: Durati
     while start.elapsed() < duration {
         if running.done()? {
             running.finish()?;
-            bail!("redis-benchmark against {} ended early", master.label);
+            bail!("redis-benchmark against {} ended early", master.name());
         }
         next += SAMPLE_EVERY;
         thread::sleep(next.saturating_duration_since(Instant::now()));
@@ -152,7 +152,7 @@ fn load() -> Load {
 /// The master's `total_commands_processed`.
 fn commands(master: &mut Client) -> Result<i64> {
     let info = master
-        .call(&[b"INFO", b"stats"])?
+        .call(&["INFO", "stats"])?
         .text()
         .context("INFO stats reply")?;
     parse_field(&info, "total_commands_processed")
@@ -162,7 +162,7 @@ fn commands(master: &mut Client) -> Result<i64> {
 /// the pair errs towards overstating the lag rather than hiding it.
 fn offsets(master: &mut Client, replica: &mut Client) -> Result<(i64, i64)> {
     for client in [&mut *replica, &mut *master] {
-        client.queue(&[b"INFO", b"replication"])?;
+        client.queue(&["INFO", "replication"]);
         client.flush()?;
     }
     let text = |client: &mut Client| -> Result<String> {

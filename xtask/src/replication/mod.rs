@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
 
-use crate::servers::{self, info_field, Server};
+use crate::servers::{self, info_field, Probe as _, Server};
 
 pub use full_sync::FullSync;
 pub use lag::Lag;
@@ -30,7 +30,7 @@ fn master_args() -> Vec<String> {
 
 /// The arguments that make a server a replica of `master`.
 fn replica_of(master: &Server) -> Vec<String> {
-    ["--replicaof", "127.0.0.1", &master.port.to_string()]
+    ["--replicaof", "127.0.0.1", &master.port().to_string()]
         .map(String::from)
         .to_vec()
 }
@@ -48,7 +48,7 @@ fn wait_synced(replica: &mut Server, keys: u64) -> Result<()> {
         }
         Ok(replica.dbsize().ok().flatten() == Some(keys as i64))
     })
-    .with_context(|| format!("{} replica syncing {keys} keys", replica.label))
+    .with_context(|| format!("{} replica syncing {keys} keys", replica.name()))
 }
 
 /// Waits until every replica has applied all the master has written.
@@ -58,7 +58,7 @@ fn wait_caught_up(master: &Server, replicas: &[Server]) -> Result<()> {
         for replica in replicas {
             let info = replica.info("replication")?;
             if info_field(&info, "master_link_status") != Some("up") {
-                bail!("{} replica lost its master link", replica.label);
+                bail!("{} replica lost its master link", replica.name());
             }
             if parse_field(&info, "slave_repl_offset")? < target {
                 return Ok(false);
@@ -66,13 +66,13 @@ fn wait_caught_up(master: &Server, replicas: &[Server]) -> Result<()> {
         }
         Ok(true)
     })
-    .with_context(|| format!("{} replicas catching up", master.label))
+    .with_context(|| format!("{} replicas catching up", master.name()))
 }
 
 /// A numeric field of `server`'s INFO replication.
 fn offset(server: &Server, field: &str) -> Result<i64> {
     let info = server.info("replication")?;
-    parse_field(&info, field).with_context(|| format!("{}: INFO replication", server.label))
+    parse_field(&info, field).with_context(|| format!("{}: INFO replication", server.name()))
 }
 
 fn parse_field(info: &str, field: &str) -> Result<i64> {

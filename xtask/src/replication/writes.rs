@@ -56,7 +56,7 @@ impl Scenario for Writes {
                 "round {}/{rounds}: SET {} replicas P={pipeline:<2} {:<6} {:>9.0} ops/s",
                 round + 1,
                 replicas.len(),
-                master.label,
+                master.name(),
                 sample.rps
             );
             Ok(sample)
