@@ -8,6 +8,7 @@ use std::io;
 use std::time::{Duration, Instant};
 
 use support::{redis_available, Client, Server};
+use testkit::wait_until;
 
 /// How long a held command must stay unanswered to count as held.
 const QUIET: Duration = Duration::from_millis(100);
@@ -221,11 +222,9 @@ fn active_expiry_waits_for_unpause() {
             std::thread::sleep(Duration::from_millis(20));
         }
         assert_eq!(c.cmd(&["CLIENT", "UNPAUSE"]), "+OK\r\n");
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while c.cmd(&["DBSIZE"]) != ":0\r\n" {
-            assert!(Instant::now() < deadline, "{name}: keys never expired");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        wait_until(Duration::from_secs(5), format!("{name} to expire the keys"), || {
+            c.cmd(&["DBSIZE"]) == ":0\r\n"
+        });
     }
 }
 
@@ -251,11 +250,8 @@ fn paused_replica_stops_applying_its_masters_writes() {
         // A first write after the sync, so the stream's SELECT is behind us
         // (a full sync makes the master send SELECT again).
         let wait_synced = |r: &mut Client, m: &mut Client| {
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while !synced(r, m) {
-                assert!(Instant::now() < deadline, "{name}: replica never synced");
-                std::thread::sleep(Duration::from_millis(10));
-            }
+            let what = format!("{name} to sync");
+            wait_until(Duration::from_secs(10), what, || synced(r, m));
         };
         wait_synced(&mut r, &mut m);
         assert_eq!(m.cmd(&["SET", "warm", "1"]), "+OK\r\n");
@@ -275,10 +271,8 @@ fn paused_replica_stops_applying_its_masters_writes() {
             std::thread::sleep(Duration::from_millis(10));
         }
         assert_eq!(r.cmd(&["CLIENT", "UNPAUSE"]), "+OK\r\n");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while r.cmd(&["EXISTS", "k"]) != ":1\r\n" || !synced(&mut r, &mut m) {
-            assert!(Instant::now() < deadline, "{name}: never caught up");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        wait_until(Duration::from_secs(10), format!("{name} to catch up"), || {
+            r.cmd(&["EXISTS", "k"]) == ":1\r\n" && synced(&mut r, &mut m)
+        });
     }
 }

@@ -9,10 +9,10 @@
 mod support;
 
 use std::collections::HashSet;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use support::{Client, Server};
+use testkit::eventually_within;
 
 const OOM: &str = "-OOM command not allowed when used memory > 'maxmemory'.\r\n";
 /// Each value is 1000 bytes: with its key about 1.1 KB of memory.
@@ -94,14 +94,9 @@ fn limit_to_used_plus(c: &mut Client, headroom: i64) -> u64 {
 
 /// Polls `probe` until it returns `Some`, for at most 20 s.
 fn eventually<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(v) = probe() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        thread::sleep(Duration::from_millis(20));
-    }
+    eventually_within(Duration::from_secs(20), what, || {
+        probe().ok_or_else(|| "not yet".to_string())
+    })
 }
 
 #[test]

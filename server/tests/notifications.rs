@@ -6,10 +6,11 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use support::reply::{self, Reply};
 use support::{redis_available, Client, Server};
+use testkit::wait_until;
 
 /// How long a polled condition (a key expiring, a blocked client) may take.
 const DEADLINE: Duration = Duration::from_secs(10);
@@ -336,11 +337,8 @@ fn run(server: &Server, flags: Option<&str>, script: &[&str]) -> Vec<Message> {
 
 /// Sends `args` until the reply is `want`.
 fn poll(client: &mut Client, args: &[&str], want: &str) {
-    let deadline = Instant::now() + DEADLINE;
-    while client.cmd(args) != want {
-        assert!(Instant::now() < deadline, "{args:?} never answered {want}");
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    let what = format!("{args:?} to answer {want:?}");
+    wait_until(DEADLINE, what, || client.cmd(args) == want);
 }
 
 /// Runs the script on Redust and, when installed, on Redis, and compares.

@@ -7,6 +7,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use support::{redis_available, Client, Server};
+use testkit::wait_until;
 
 const SOFT_SECONDS: u64 = 2;
 /// Far more than loopback socket buffers absorb, so the server must queue.
@@ -19,16 +20,8 @@ fn subscribers(c: &mut Client, channel: &str) -> String {
 
 /// Waits for the server to log `line` (its output is read by a thread).
 fn wait_log(server: &Server, line: &str) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !server.log().contains(line) {
-        assert!(
-            Instant::now() < deadline,
-            "{}: never logged {line:?}:\n{}",
-            server.name(),
-            server.log()
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let what = format!("{} to log {line:?}", server.name());
+    wait_until(Duration::from_secs(5), what, || server.log().contains(line));
 }
 
 /// Floods a subscriber that never reads past a 64kb soft limit; checks it
@@ -60,14 +53,10 @@ fn soft_limit_scenario(server: &Server) {
 
     // No more messages: the server's periodic check has to close it.
     let deadline = start + Duration::from_secs(SOFT_SECONDS + 10);
-    while subscribers(&mut admin, "flood") != "*2\r\n$5\r\nflood\r\n:0\r\n" {
-        assert!(
-            Instant::now() < deadline,
-            "{}: subscriber never closed",
-            server.name()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let what = format!("{} to close the subscriber", server.name());
+    wait_until(deadline.saturating_duration_since(Instant::now()), what, || {
+        subscribers(&mut admin, "flood") == "*2\r\n$5\r\nflood\r\n:0\r\n"
+    });
     assert!(
         start.elapsed() > Duration::from_secs(SOFT_SECONDS),
         "{}: closed after {:?}",

@@ -273,17 +273,13 @@ impl Running {
 
     /// Waits for the run (killing it past its deadline) and parses its result.
     pub fn finish(mut self) -> Result<Sample> {
-        let status = loop {
-            if let Some(status) = self.child.try_wait()? {
-                break status;
-            }
-            if Instant::now() >= self.deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                bail!("{}: no result in time; is the server stuck?", self.what);
-            }
-            thread::sleep(Duration::from_millis(20));
-        };
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if !testkit::poll_until(left, || self.done())? {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            bail!("{}: no result in time; is the server stuck?", self.what);
+        }
+        let status = self.child.wait()?;
         let [stdout, stderr] = self
             .output
             .take()

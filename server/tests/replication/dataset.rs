@@ -3,12 +3,12 @@
 //! SCAN, TYPE, PTTL and a per-type read, independent of value encodings.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::node::Node;
 use crate::support::reply::{self, Reply};
 use crate::support::Client;
+use testkit::poll_until;
 
 /// Expiry times are compared as absolute times derived from PTTL and the
 /// moment it was read; more difference than this means the TTL was not
@@ -45,17 +45,17 @@ pub fn digest(node: &Node) -> Option<String> {
 pub fn assert_same_dataset(a: &Node, b: &Node) {
     // A master deleting a key that just expired sends the DEL after the
     // fact, so give equal digests a moment before looking closer.
-    let mut digests = (digest(a), digest(b));
-    let settle = Instant::now() + DIGEST_SETTLE;
-    while let (Some(x), Some(y)) = &digests {
-        if x == y {
-            return;
-        }
-        if Instant::now() > settle {
-            break;
-        }
-        thread::sleep(Duration::from_millis(50));
+    let mut digests = (None, None);
+    let settled = poll_until(DIGEST_SETTLE, || {
         digests = (digest(a), digest(b));
+        match &digests {
+            (Some(x), Some(y)) => Ok(x == y),
+            // No DEBUG DIGEST: compare key by key.
+            _ => Err(()),
+        }
+    });
+    if settled == Ok(true) {
+        return;
     }
     let (left, right) = (snapshot(a), snapshot(b));
     let diffs = differences(&left, &right);
