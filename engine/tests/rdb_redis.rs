@@ -59,7 +59,11 @@ fn assert_redis_holds(redis: &Redis, expected: &[Entry], check_encoding: bool) {
     for db in 0..16u32 {
         c.ok(&["SELECT", &db.to_string()]);
         let keys: Vec<&Entry> = expected.iter().filter(|e| e.db == db).collect();
-        assert_eq!(c.cmd(&["DBSIZE"]).expect_int(), keys.len() as i64, "db {db}");
+        assert_eq!(
+            c.cmd(&["DBSIZE"]).expect_int(),
+            keys.len() as i64,
+            "db {db}"
+        );
         for e in keys {
             let got = c.read_object(&e.key);
             assert_eq!(
@@ -69,7 +73,9 @@ fn assert_redis_holds(redis: &Redis, expected: &[Entry], check_encoding: bool) {
                 e.key
             );
             if check_encoding {
-                let enc = c.cmd(&[b"OBJECT".as_slice(), b"ENCODING", &e.key]).expect_text();
+                let enc = c
+                    .cmd(&[b"OBJECT".as_slice(), b"ENCODING", &e.key])
+                    .expect_text();
                 assert_eq!(enc, expected_encoding(&e.object), "encoding of {:?}", e.key);
             }
             let pexpiretime = c.cmd(&[b"PEXPIRETIME".as_slice(), &e.key]).expect_int();
@@ -128,7 +134,7 @@ fn redis_loads_what_we_write() {
     let path = dir.path().join("ours.rdb");
     write_file(&path, &data, &WriteOptions::default());
     check_rdb(&path);
-    let redis = Redis::start(&dir.path(), "ours.rdb", &[]);
+    let redis = Redis::start(dir.path(), "ours.rdb", &[]);
     assert_redis_holds(&redis, &data, true);
 
     // Without compression or checksum (rdbcompression/rdbchecksum no).
@@ -140,7 +146,7 @@ fn redis_loads_what_we_write() {
     let path = dir.path().join("plain.rdb");
     write_file(&path, &data, &plain);
     check_rdb(&path);
-    let redis = Redis::start(&dir.path(), "plain.rdb", &[]);
+    let redis = Redis::start(dir.path(), "plain.rdb", &[]);
     assert_redis_holds(&redis, &data, true);
 }
 
@@ -169,7 +175,7 @@ fn redis_loads_other_limits_and_plain_nodes() {
     let path = dir.path().join("limits.rdb");
     write_file(&path, &data, &options);
     check_rdb(&path);
-    let redis = Redis::start(&dir.path(), "limits.rdb", &[]);
+    let redis = Redis::start(dir.path(), "limits.rdb", &[]);
     assert_redis_holds(&redis, &data, false);
     let (entries, _, _) = read_file(&path);
     assert_same_entries(&entries, &data);
@@ -184,7 +190,7 @@ fn we_read_what_redis_writes() {
     // LRU policy makes Redis save IDLE hints; compress-depth 1 makes it save
     // inner list nodes as LZF blobs; plain nodes for elements >= 1000 bytes.
     let redis = Redis::start(
-        &dir.path(),
+        dir.path(),
         "dump.rdb",
         &[
             "--maxmemory-policy",
@@ -263,7 +269,7 @@ fn dump_payloads_match_redis_byte_for_byte() {
         return;
     }
     let dir = TempDir::new("dump");
-    let redis = Redis::start(&dir.path(), "dump.rdb", &["--rdbcompression", "no"]);
+    let redis = Redis::start(dir.path(), "dump.rdb", &["--rdbcompression", "no"]);
     let mut c = redis.connect();
     let data: Vec<Entry> = dataset().into_iter().filter(|e| e.db == 0).collect();
     for e in &data {
@@ -319,7 +325,10 @@ fn dump_payloads_match_redis_byte_for_byte() {
                 a.push(x.to_vec());
                 a
             }));
-        let theirs = c.cmd(&[b"DUMP".as_slice(), key.as_bytes()]).expect_bulk().to_vec();
+        let theirs = c
+            .cmd(&[b"DUMP".as_slice(), key.as_bytes()])
+            .expect_bulk()
+            .to_vec();
         let ours = dump(&Object::String(v.into()), &WriteOptions::default()).unwrap();
         assert!(
             ours.len() <= theirs.len(),
@@ -349,7 +358,7 @@ fn old_encodings_agree_with_redis() {
         return;
     }
     let dir = TempDir::new("legacy");
-    let redis = Redis::start(&dir.path(), "dump.rdb", &[]);
+    let redis = Redis::start(dir.path(), "dump.rdb", &[]);
     let mut c = redis.connect();
     let long = vec![b'L'; 300];
     let huge = vec![b'H'; 20_000];
@@ -459,9 +468,26 @@ fn lfu_and_lru_hints_reach_redis() {
     .unwrap();
     w.finish().unwrap();
     check_rdb(&path);
-    let redis = Redis::start(&dir.path(), "hints.rdb", &["--maxmemory-policy", "allkeys-lfu"]);
-    assert_eq!(redis.connect().cmd(&["OBJECT", "FREQ", "hot"]).expect_int(), 200);
+    let redis = Redis::start(
+        dir.path(),
+        "hints.rdb",
+        &["--maxmemory-policy", "allkeys-lfu"],
+    );
+    assert_eq!(
+        redis.connect().cmd(&["OBJECT", "FREQ", "hot"]).expect_int(),
+        200
+    );
     drop(redis);
-    let redis = Redis::start(&dir.path(), "hints.rdb", &["--maxmemory-policy", "allkeys-lru"]);
-    assert!(redis.connect().cmd(&["OBJECT", "IDLETIME", "idle"]).expect_int() >= 1000);
+    let redis = Redis::start(
+        dir.path(),
+        "hints.rdb",
+        &["--maxmemory-policy", "allkeys-lru"],
+    );
+    assert!(
+        redis
+            .connect()
+            .cmd(&["OBJECT", "IDLETIME", "idle"])
+            .expect_int()
+            >= 1000
+    );
 }

@@ -222,9 +222,11 @@ fn active_expiry_waits_for_unpause() {
             std::thread::sleep(Duration::from_millis(20));
         }
         assert_eq!(c.cmd(&["CLIENT", "UNPAUSE"]), "+OK\r\n");
-        wait_until(Duration::from_secs(5), format!("{name} to expire the keys"), || {
-            c.cmd(&["DBSIZE"]) == ":0\r\n"
-        });
+        wait_until(
+            Duration::from_secs(5),
+            format!("{name} to expire the keys"),
+            || c.cmd(&["DBSIZE"]) == ":0\r\n",
+        );
     }
 }
 
@@ -271,8 +273,10 @@ fn paused_replica_stops_applying_its_masters_writes() {
             std::thread::sleep(Duration::from_millis(10));
         }
         assert_eq!(r.cmd(&["CLIENT", "UNPAUSE"]), "+OK\r\n");
-        wait_until(Duration::from_secs(10), format!("{name} to catch up"), || {
-            r.cmd(&["EXISTS", "k"]) == ":1\r\n" && synced(&mut r, &mut m)
-        });
+        wait_until(
+            Duration::from_secs(10),
+            format!("{name} to catch up"),
+            || r.cmd(&["EXISTS", "k"]) == ":1\r\n" && synced(&mut r, &mut m),
+        );
     }
 }

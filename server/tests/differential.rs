@@ -10,8 +10,8 @@ use std::io::Write;
 use std::path::Path;
 use std::thread;
 
-use support::{escape, Reply};
 use support::script::Line;
+use support::{escape, Reply};
 use support::{redis_available, script, Client, Server};
 
 #[derive(Clone, Copy, Debug)]

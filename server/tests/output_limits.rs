@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 
 use harness::dataset::assert_same_dataset;
 use harness::node::{Kind, Node};
-use testkit::eventually;
 use harness::proxy::Proxy;
 use harness::topology::{wait_in_sync, SyncStats};
 use support::{redis_available, Client, Server};
+use testkit::eventually;
 
 const VALUE_SIZE: usize = 100 * 1024;
 /// Replies to this many GETs of the value are far more than loopback

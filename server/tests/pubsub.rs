@@ -75,7 +75,10 @@ fn own_pushes(server: &Server) -> Vec<Vec<u8>> {
     c.call_raw(&["HELLO", "3"]).unwrap();
     c.call_raw(&["CONFIG", "SET", "notify-keyspace-events", "KEA"])
         .unwrap();
-    seen.push(c.call_raw(&["SUBSCRIBE", "me", "__keyspace@0__:k"]).unwrap());
+    seen.push(
+        c.call_raw(&["SUBSCRIBE", "me", "__keyspace@0__:k"])
+            .unwrap(),
+    );
     seen.push(c.read_raw().unwrap());
     for args in [
         &["PUBLISH", "me", "hi"][..],

@@ -54,9 +54,11 @@ fn soft_limit_scenario(server: &Server) {
     // No more messages: the server's periodic check has to close it.
     let deadline = start + Duration::from_secs(SOFT_SECONDS + 10);
     let what = format!("{} to close the subscriber", server.name());
-    wait_until(deadline.saturating_duration_since(Instant::now()), what, || {
-        subscribers(&mut admin, "flood") == "*2\r\n$5\r\nflood\r\n:0\r\n"
-    });
+    wait_until(
+        deadline.saturating_duration_since(Instant::now()),
+        what,
+        || subscribers(&mut admin, "flood") == "*2\r\n$5\r\nflood\r\n:0\r\n",
+    );
     assert!(
         start.elapsed() > Duration::from_secs(SOFT_SECONDS),
         "{}: closed after {:?}",

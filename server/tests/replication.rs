@@ -23,11 +23,11 @@ use std::time::{Duration, Instant};
 
 use harness::dataset::{assert_same_dataset, unix_ms, TTL_TOLERANCE_MS};
 use harness::node::{Kind, Mix, Node};
-use testkit::eventually;
 use harness::proxy::Proxy;
 use harness::sockopt;
 use harness::topology::{assert_attached, wait_in_sync, wait_link_up, SyncStats};
 use harness::workload::{preload, rounds, supports, Families, Load};
+use testkit::eventually;
 
 const OK: &str = "+OK\r\n";
 

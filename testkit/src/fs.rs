@@ -102,7 +102,12 @@ mod tests {
     fn temp_dir_is_removed_on_drop() {
         let dir = TempDir::new("testkit/self test");
         let path = dir.path().to_path_buf();
-        assert!(path.file_name().unwrap().to_str().unwrap().starts_with("redust-testkit-self-test-"));
+        assert!(path
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("redust-testkit-self-test-"));
         std::fs::write(path.join("dump.rdb"), b"x").unwrap();
         drop(dir);
         assert!(!path.exists());

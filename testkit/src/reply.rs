@@ -196,6 +196,27 @@ impl Reply {
             parts.iter().for_each(|p| out.extend_from_slice(p));
             out.extend_from_slice(b"\r\n");
         };
+        if let Some((kind, items)) = self.aggregate() {
+            let count = match kind {
+                '%' => items.len() / 2,
+                '|' => (items.len() - 1) / 2,
+                _ => items.len(),
+            };
+            line(out, kind, &count.to_string());
+            let mut encoded: Vec<Vec<u8>> = items
+                .iter()
+                .map(|item| {
+                    let mut bytes = Vec::new();
+                    item.encode_into(&mut bytes, sort);
+                    bytes
+                })
+                .collect();
+            if sort {
+                encoded.sort();
+            }
+            encoded.iter().for_each(|e| out.extend_from_slice(e));
+            return;
+        }
         match self {
             Reply::Simple(s) => line(out, '+', s),
             Reply::Error(s) => line(out, '-', s),
@@ -215,34 +236,14 @@ impl Reply {
             | Reply::Map(_)
             | Reply::Set(_)
             | Reply::Push(_)
-            | Reply::Attribute { .. } => {
-                let (kind, items) = self.aggregate();
-                let count = match kind {
-                    '%' => items.len() / 2,
-                    '|' => (items.len() - 1) / 2,
-                    _ => items.len(),
-                };
-                line(out, kind, &count.to_string());
-                let mut encoded: Vec<Vec<u8>> = items
-                    .iter()
-                    .map(|item| {
-                        let mut bytes = Vec::new();
-                        item.encode_into(&mut bytes, sort);
-                        bytes
-                    })
-                    .collect();
-                if sort {
-                    encoded.sort();
-                }
-                encoded.iter().for_each(|e| out.extend_from_slice(e));
-            }
+            | Reply::Attribute { .. } => unreachable!("aggregates are encoded above"),
         }
     }
 
     /// An aggregate's type byte and elements in wire order (an attribute's
-    /// annotated reply last).
-    fn aggregate(&self) -> (char, Vec<&Reply>) {
-        match self {
+    /// annotated reply last); `None` for anything else.
+    fn aggregate(&self) -> Option<(char, Vec<&Reply>)> {
+        Some(match self {
             Reply::Array(Some(items)) => ('*', items.iter().collect()),
             Reply::Map(items) => ('%', items.iter().collect()),
             Reply::Set(items) => ('~', items.iter().collect()),
@@ -250,25 +251,20 @@ impl Reply {
             Reply::Attribute { attributes, reply } => {
                 ('|', attributes.iter().chain([&**reply]).collect())
             }
-            _ => unreachable!("not an aggregate"),
-        }
+            _ => return None,
+        })
     }
 
     /// The reply's type structure without its contents: type bytes, null
     /// markers and aggregate sizes, e.g. `*[$,:,$-1]`.
     pub fn shape(&self) -> String {
+        if let Some((kind, items)) = self.aggregate() {
+            let inner: Vec<String> = items.iter().map(|item| item.shape()).collect();
+            return format!("{kind}[{}]", inner.join(","));
+        }
         match self {
             Reply::Bulk(None) => "$-1".into(),
             Reply::Array(None) => "*-1".into(),
-            Reply::Array(Some(_))
-            | Reply::Map(_)
-            | Reply::Set(_)
-            | Reply::Push(_)
-            | Reply::Attribute { .. } => {
-                let (kind, items) = self.aggregate();
-                let inner: Vec<String> = items.iter().map(|item| item.shape()).collect();
-                format!("{kind}[{}]", inner.join(","))
-            }
             other => (other.encode()[0] as char).to_string(),
         }
     }

@@ -64,7 +64,10 @@ pub fn redust_bin() -> PathBuf {
 pub fn workspace_bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the running executable's path");
     let mut dir = exe.parent().expect("executable in a directory");
-    if dir.file_name().is_some_and(|d| d == "deps" || d == "examples") {
+    if dir
+        .file_name()
+        .is_some_and(|d| d == "deps" || d == "examples")
+    {
         dir = dir.parent().expect("deps in a profile directory");
     }
     dir.join(name)
@@ -546,7 +549,11 @@ impl Server {
                 // A process that just failed has no children holding its
                 // pipes: its whole output arrives at once.
                 self.finish_log(Duration::from_secs(2));
-                if self.log().to_ascii_lowercase().contains("address already in use") {
+                if self
+                    .log()
+                    .to_ascii_lowercase()
+                    .contains("address already in use")
+                {
                     return Err(Error::PortTaken(port));
                 }
                 return Err(Error::Exited {

@@ -20,7 +20,10 @@ fn starts_answers_and_restarts_on_the_same_port_and_dir() {
     let (port, dir) = (server.port(), server.dir().unwrap().to_path_buf());
     assert_eq!(server.name(), "redis-server");
     let mut c = server.client();
-    assert_eq!(c.call(&["SET", "k", "v"]).unwrap(), Reply::Simple("OK".into()));
+    assert_eq!(
+        c.call(&["SET", "k", "v"]).unwrap(),
+        Reply::Simple("OK".into())
+    );
     assert_eq!(c.cmd(&["GET", "k"]), "$1\r\nv\r\n");
     let policy = c.call(&["CONFIG", "GET", "maxmemory-policy"]).unwrap();
     assert_eq!(policy.expect_items()[1].expect_text(), "allkeys-lru");
@@ -32,8 +35,15 @@ fn starts_answers_and_restarts_on_the_same_port_and_dir() {
     server.restart();
     assert_eq!((server.port(), server.dir().unwrap()), (port, &*dir));
     let mut c = server.client();
-    assert_eq!(c.call(&["GET", "k"]).unwrap(), Reply::Bulk(Some(b"v".to_vec())));
-    assert!(server.log().contains("DB loaded from disk"), "{}", server.log());
+    assert_eq!(
+        c.call(&["GET", "k"]).unwrap(),
+        Reply::Bulk(Some(b"v".to_vec()))
+    );
+    assert!(
+        server.log().contains("DB loaded from disk"),
+        "{}",
+        server.log()
+    );
 
     server.signal(libc::SIGTERM);
     assert!(server.wait_exit(Duration::from_secs(30)).success());
@@ -52,7 +62,10 @@ fn ready_by_log_line_makes_no_connection() {
         id.expect_int()
     };
     let logged = first_id(Ready::Logged("Ready to accept connections"));
-    assert_eq!(first_id(Ready::Logged("Ready to accept connections")), logged);
+    assert_eq!(
+        first_id(Ready::Logged("Ready to accept connections")),
+        logged
+    );
     assert!(first_id(Ready::Pong) > logged);
 }
 

@@ -7,10 +7,10 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
+use testkit::{reply, Client, Reply};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
-use testkit::{reply, Client, Reply};
 
 use crate::benchmark::{Sample, CLIENTS};
 use crate::report;

@@ -9,8 +9,8 @@ use std::io::Write;
 use std::process::{Child, Command, Stdio};
 use std::thread;
 
-use testkit::{redis_available, tool_available, wait_until, Capture, Kind, Ready, TempDir};
 use testkit::DEADLINE;
+use testkit::{redis_available, tool_available, wait_until, Capture, Kind, Ready, TempDir};
 
 pub use testkit::{Port, Server};
 
@@ -172,12 +172,11 @@ impl Pair {
         stdin: &[u8],
         env: &[(&str, &str)],
     ) {
-        let outputs =
-            [(REDIS_CLI, &self.reference), (OURS, &self.ours)].map(|(cli, server)| {
-                let port = server.port();
-                let (program, args) = command(cli, port);
-                mask(run(&program, &args, stdin, env), port)
-            });
+        let outputs = [(REDIS_CLI, &self.reference), (OURS, &self.ours)].map(|(cli, server)| {
+            let port = server.port();
+            let (program, args) = command(cli, port);
+            mask(run(&program, &args, stdin, env), port)
+        });
         let [expected, actual] = outputs;
         assert_eq!(actual, expected, "command {:?}", command("CLI", 0));
     }

@@ -56,7 +56,10 @@ impl Conn {
         let mut bulks = |args: &[&[u8]]| -> Vec<Bytes> {
             let reply = self.cmd(args);
             let items = reply.expect_items();
-            items.iter().map(|r| Bytes::copy_from_slice(r.expect_bulk())).collect()
+            items
+                .iter()
+                .map(|r| Bytes::copy_from_slice(r.expect_bulk()))
+                .collect()
         };
         match kind.as_str() {
             "string" => Object::String(Bytes::copy_from_slice(

@@ -22,9 +22,9 @@ use std::thread::{self, JoinHandle};
 
 use crate::harness::dataset::{assert_same_dataset, digest};
 use crate::harness::node::{Kind, Node};
-use testkit::eventually;
 use crate::harness::topology::wait_in_sync;
 use crate::harness::workload::{preload, Families};
+use testkit::eventually;
 
 const OK: &str = "+OK\r\n";
 

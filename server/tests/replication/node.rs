@@ -106,7 +106,12 @@ impl Node {
     pub fn client(&self) -> Client {
         let mut client = self.server.client();
         if let Some(password) = self.password() {
-            assert_eq!(client.cmd(&["AUTH", password]), "+OK\r\n", "{}", self.label());
+            assert_eq!(
+                client.cmd(&["AUTH", password]),
+                "+OK\r\n",
+                "{}",
+                self.label()
+            );
         }
         client
     }

@@ -8,9 +8,9 @@ use std::thread::{self, JoinHandle};
 
 use super::dataset::pipeline;
 use super::node::Node;
-use testkit::eventually;
 use crate::support::reply;
 use crate::support::Client;
+use testkit::eventually;
 
 /// Collection types every node of a test supports; the others are left out
 /// of preloads and loads (the string parts always run).
