@@ -17,7 +17,8 @@ fn debug_panic_writes_a_crash_report_and_aborts() {
     let _ = c.send(&["DEBUG", "PANIC"]);
     let status = server.wait_exit(Duration::from_secs(20));
     assert!(!status.success(), "exit status {status:?}");
-    let log = server.log();
+    // Exited: its output ends once the pipes are drained.
+    let log = server.finish_log(Duration::from_secs(20));
     for wanted in [
         "REDUST BUG REPORT START",
         "DEBUG PANIC called at Unix time",

@@ -10,6 +10,7 @@ use std::os::fd::FromRawFd;
 use std::time::{Duration, Instant};
 
 use support::{redis_available, Server};
+use testkit::eventually_within;
 
 /// Both servers started with `args`, Redis only where it is installed.
 fn servers(args: &[&str]) -> Vec<Server> {
@@ -174,19 +175,13 @@ fn stalled_replica(port: u16) -> TcpStream {
 /// Polls INFO replication until no replica is connected.
 fn wait_no_replicas(server: &Server, within: Duration) {
     let mut c = server.client();
-    let deadline = Instant::now() + within;
-    loop {
+    let what = format!("{} to drop the replica", server.name());
+    eventually_within(within, what, || {
         let info = c.cmd(&["INFO", "replication"]);
-        if info.contains("connected_slaves:0") {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{}: replica still there:\n{info}",
-            server.name()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        info.contains("connected_slaves:0")
+            .then_some(())
+            .ok_or(info)
+    });
 }
 
 #[test]
