@@ -12,7 +12,7 @@ use std::thread;
 
 use support::script::Line;
 use support::{escape, Reply};
-use support::{redis_available, script, Client, Server};
+use support::{redis_available, script, Client, Kind, Server, TempDir};
 
 #[derive(Clone, Copy, Debug)]
 enum Mode {
@@ -189,9 +189,11 @@ fn config_get_all_matches_redis() {
         let pairs = items.chunks(2).map(|pair| (text(&pair[0]), text(&pair[1])));
         pairs.filter(|(name, _)| name != "port").collect()
     };
+    // One directory for both: `dir` is compared too.
+    let dir = TempDir::new("config-get-all");
     let (ours, theirs) = (
-        directives(&Server::redust(&[])),
-        directives(&Server::redis(&[])),
+        directives(&Server::builder(Kind::Redust).dir(dir.path()).start()),
+        directives(&Server::builder(Kind::Redis).dir(dir.path()).start()),
     );
     let mut differences = Vec::new();
     for (name, value) in &theirs {

@@ -155,8 +155,8 @@ pub enum Error {
 
 /// How to start a server; see [`Server::builder`] and [`Builder::new`].
 /// Every server gets `--port <leased> --bind 127.0.0.1 --save "" --appendonly
-/// no` (after the config file, before the builder's arguments, which
-/// therefore win), and `--dir` when it has a directory.
+/// no --dir <dir>` (after the config file, before the builder's arguments,
+/// which therefore win).
 pub struct Builder {
     bin: PathBuf,
     name: String,
@@ -217,7 +217,9 @@ impl Builder {
     }
 
     /// `--dir`, also the process's working directory; the caller keeps it.
-    /// Without a directory the server inherits the test's.
+    /// Without one the server gets a scratch directory of its own, so no
+    /// test sees another's files (a dump.rdb from a disk-based full sync
+    /// would otherwise be loaded by the next server started there).
     pub fn dir(mut self, dir: impl Into<PathBuf>) -> Builder {
         self.dir = Some(dir.into());
         self
@@ -289,20 +291,16 @@ impl Builder {
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
-    fn setup(self) -> Result<Setup, Error> {
-        let mut owned_dir = self.owned_dir;
-        let config_file = match (self.config, &self.dir) {
-            (None, _) => None,
-            (Some(text), dir) => {
-                let parent = match dir {
-                    Some(dir) => dir.clone(),
-                    // A directory of its own for the config file only.
-                    None => owned_dir
-                        .insert(TempDir::create_in(&std::env::temp_dir(), "config")?)
-                        .path()
-                        .to_path_buf(),
-                };
-                let path = parent.join("redust-test.conf");
+    fn setup(mut self) -> Result<Setup, Error> {
+        if self.dir.is_none() {
+            let dir = TempDir::create_in(&std::env::temp_dir(), &self.name)?;
+            self = self.temp_dir(dir);
+        }
+        let dir = self.dir.expect("a directory");
+        let config_file = match self.config {
+            None => None,
+            Some(text) => {
+                let path = dir.join("redust-test.conf");
                 std::fs::write(&path, text)?;
                 Some(path)
             }
@@ -312,8 +310,8 @@ impl Builder {
             name: self.name,
             args: self.args,
             config_file,
-            dir: self.dir,
-            _owned_dir: owned_dir,
+            dir,
+            _owned_dir: self.owned_dir,
             log_dir: self.log_dir,
             ready: self.ready,
             timeout: self.timeout,
@@ -328,7 +326,7 @@ struct Setup {
     name: String,
     args: Vec<String>,
     config_file: Option<PathBuf>,
-    dir: Option<PathBuf>,
+    dir: PathBuf,
     /// Removed after the process (declared after it in [`Server`]).
     _owned_dir: Option<TempDir>,
     log_dir: Option<PathBuf>,
@@ -390,9 +388,9 @@ impl Server {
         SocketAddr::from((Ipv4Addr::LOCALHOST, self.port()))
     }
 
-    /// The server's `--dir`, if it was given one.
-    pub fn dir(&self) -> Option<&Path> {
-        self.setup.dir.as_deref()
+    /// The server's `--dir` (and working directory).
+    pub fn dir(&self) -> &Path {
+        &self.setup.dir
     }
 
     /// The name in messages: the binary's file name unless the builder
@@ -611,10 +609,8 @@ fn launch(setup: &Setup, port: u16) -> Result<(Child, Log), Error> {
         args.push(config.to_string_lossy().into_owned());
     }
     args.extend(["--port", &port_arg, "--bind", "127.0.0.1"].map(String::from));
-    args.extend(["--save", "", "--appendonly", "no"].map(String::from));
-    if let Some(dir) = &setup.dir {
-        args.extend(["--dir".into(), dir.to_string_lossy().into_owned()]);
-    }
+    args.extend(["--save", "", "--appendonly", "no", "--dir"].map(String::from));
+    args.push(setup.dir.to_string_lossy().into_owned());
     args.extend(setup.args.iter().cloned());
 
     let mut command = match setup.launcher.split_first() {
@@ -625,11 +621,11 @@ fn launch(setup: &Setup, port: u16) -> Result<(Child, Log), Error> {
         }
         None => Command::new(&setup.bin),
     };
-    command.args(&args).stdin(Stdio::null());
-    if let Some(dir) = &setup.dir {
-        // Whatever a server writes relative to its cwd lands in its dir.
-        command.current_dir(dir);
-    }
+    // Whatever a server writes relative to its cwd lands in its dir.
+    command
+        .args(&args)
+        .current_dir(&setup.dir)
+        .stdin(Stdio::null());
     let log_file = match &setup.log_dir {
         Some(log_dir) => {
             std::fs::create_dir_all(log_dir)?;

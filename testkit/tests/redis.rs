@@ -17,7 +17,7 @@ fn starts_answers_and_restarts_on_the_same_port_and_dir() {
         .args(["--enable-debug-command", "yes"])
         .ready(Ready::Pong)
         .start();
-    let (port, dir) = (server.port(), server.dir().unwrap().to_path_buf());
+    let (port, dir) = (server.port(), server.dir().to_path_buf());
     assert_eq!(server.name(), "redis-server");
     let mut c = server.client();
     assert_eq!(
@@ -33,7 +33,7 @@ fn starts_answers_and_restarts_on_the_same_port_and_dir() {
     server.kill();
     assert!(server.exit_status().is_some());
     server.restart();
-    assert_eq!((server.port(), server.dir().unwrap()), (port, &*dir));
+    assert_eq!((server.port(), server.dir()), (port, &*dir));
     let mut c = server.client();
     assert_eq!(
         c.call(&["GET", "k"]).unwrap(),

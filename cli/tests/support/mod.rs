@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 
 use testkit::DEADLINE;
-use testkit::{redis_available, tool_available, wait_until, Capture, Kind, Ready, TempDir};
+use testkit::{redis_available, tool_available, wait_until, Capture, Kind, Ready};
 
 pub use testkit::{Port, Server};
 
@@ -23,11 +23,9 @@ pub fn reference_available() -> bool {
     redis_available() && tool_available(REDIS_CLI)
 }
 
-/// A redis-server with `extra` options and DEBUG allowed, in a directory
-/// of its own.
+/// A redis-server with `extra` options and DEBUG allowed.
 pub fn start_server(extra: &[&str]) -> Server {
     Server::builder(Kind::Redis)
-        .temp_dir(TempDir::new("cli-test"))
         .args(["--enable-debug-command", "yes"])
         .args(extra)
         // Watching the log rather than connecting keeps the servers of a

@@ -105,7 +105,7 @@ impl Node {
     }
 
     pub fn dir(&self) -> &Path {
-        self.server.dir().expect("a node has a directory")
+        self.server.dir()
     }
 
     /// What the running process, or else the last one, printed so far.
