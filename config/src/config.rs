@@ -214,6 +214,18 @@ impl Config {
                 }
             }
         }
+        // Redis rebuilds its TLS context only while TLS is in use, and
+        // without certificates that fails.
+        let tls_in_use = next.tls_port != 0 || next.tls_replication || next.tls_cluster;
+        let tls_change = chosen.iter().map(|c| c.index).find(|&i| {
+            TABLE[i].apply == Some(Apply::Tls) && changes.names.contains(&TABLE[i].name)
+        });
+        if let Some(i) = tls_change.filter(|_| tls_in_use) {
+            return Err(SetError::Failed {
+                name: TABLE[i].name.to_owned(),
+                reason: "Unable to update TLS configuration. Check server logs.".to_owned(),
+            });
+        }
         self.settings = next;
         Ok(changes)
     }

@@ -51,6 +51,11 @@ pub enum Apply {
     /// `*-max-listpack-*`, `set-max-intset-entries`, `list-compress-depth`:
     /// the engine's encoding thresholds.
     EncodingLimits,
+    /// `tls-*` (Redis's `applyTlsCfg`): rebuild the TLS context while TLS is
+    /// in use. Redust has no TLS yet, so such a change fails as Redis's does
+    /// without certificates: [`crate::Config::set_with`] refuses it and
+    /// keeps the old values.
+    Tls,
 }
 
 /// Extra validation of a parsed value; the error is Redis's text.

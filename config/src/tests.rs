@@ -505,6 +505,8 @@ fn config_set_errors() {
         (&[("dir", "/tmp")], "ERR CONFIG SET failed (possibly related to argument 'dir') - can't set protected config"),
         (&[("save", "1 2 3")], "ERR CONFIG SET failed (possibly related to argument 'save') - Invalid save parameters"),
         (&[("save", "100 1  200 2")], "ERR CONFIG SET failed (possibly related to argument 'save') - Invalid save parameters"),
+        (&[("tls-replication", "yes")], "ERR CONFIG SET failed (possibly related to argument 'tls-replication') - Unable to update TLS configuration. Check server logs."),
+        (&[("maxmemory", "1mb"), ("tls-cluster", "yes")], "ERR CONFIG SET failed (possibly related to argument 'tls-cluster') - Unable to update TLS configuration. Check server logs."),
         (&[("hz", "-1")], "ERR CONFIG SET failed (possibly related to argument 'hz') - argument must be between 0 and 2147483647 inclusive"),
         (&[("port", " 1")], "ERR CONFIG SET failed (possibly related to argument 'port') - argument couldn't be parsed into an integer"),
         (&[("slowlog-max-len", "-1")], "ERR CONFIG SET failed (possibly related to argument 'slowlog-max-len') - argument must be between 0 and 9223372036854775807 inclusive"),
