@@ -335,15 +335,10 @@ impl Config {
             })
             .map(|(d, _)| d.name.to_owned())
             .collect();
-        // Directives the file loader keeps for others to act on.
-        let file_only = [
-            ("rename-command", !self.renames.is_empty()),
-            ("user", !self.users.is_empty()),
-        ];
-        for (name, used) in file_only {
-            if used {
-                out.push(name.to_owned());
-            }
+        // `user` lines are kept for the ACL to come (`rename-command` is
+        // applied by the server's command table).
+        if !self.users.is_empty() {
+            out.push("user".to_owned());
         }
         out
     }

@@ -364,7 +364,7 @@ fn file_only_directives() {
         }]
     );
     assert_eq!(cfg.users(), [vec!["alice", "on", ">pw", "~*", "+@all"]]);
-    assert_eq!(cfg.not_in_effect(), ["rename-command", "user"]);
+    assert_eq!(cfg.not_in_effect(), ["user"]);
 
     // Errors in an included file point into that file.
     let file = dir.write("r.conf", "port 1\ninclude bad.conf\n");
