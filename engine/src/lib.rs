@@ -17,6 +17,7 @@ mod digest;
 mod engine;
 mod error;
 pub mod evict;
+pub mod fuzzing;
 pub mod glob;
 pub mod memory;
 pub mod notify;

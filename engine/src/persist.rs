@@ -270,7 +270,7 @@ pub fn value_of(object: Object, limits: &Limits) -> Value {
         }
         Object::Hash(pairs) => Value::Hash(Hash::from_pairs(pairs, limits)),
         Object::Set(members) => Value::Set(Set::from_members(members, limits)),
-        Object::ZSet(pairs) => Value::ZSet(ZSet::from_pairs(pairs, limits)),
+        Object::ZSet(pairs) => Value::ZSet(ZSet::from_loaded(pairs, limits)),
     }
 }
 

@@ -30,6 +30,7 @@ mod digest;
 mod dump;
 mod encode;
 mod error;
+pub mod legacy;
 mod lzf;
 mod num;
 mod reader;

@@ -2,7 +2,7 @@
 //! client, a dataset with every type and encoding, and comparisons.
 #![allow(dead_code)]
 
-pub mod legacy;
+pub use engine::rdb::legacy;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
