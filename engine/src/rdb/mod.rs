@@ -34,7 +34,6 @@ pub mod legacy;
 mod lzf;
 mod num;
 mod reader;
-mod sha1;
 mod sink;
 mod source;
 mod writer;
