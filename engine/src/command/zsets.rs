@@ -10,8 +10,8 @@ use resp::{Protocol, Writer};
 
 use super::elements::{empty_scan, parse_cursor, scan_options, scan_reply, signed_count};
 use super::flags::*;
-use super::strtod::string2d;
 use super::{args, cmd, CommandDef, Ctx, Group, Handler};
+use crate::strtod::string2d;
 use crate::types::zset::ZSet;
 use crate::types::{Entry, Limits};
 use crate::{notify, Error, Result, Value};

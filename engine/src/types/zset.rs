@@ -17,7 +17,7 @@ use std::ops::Range;
 
 use super::listpack::{Entry, Listpack};
 use super::Limits;
-use crate::command::strtod::strtod;
+use crate::strtod::strtod;
 pub use ranked::Ranked;
 
 /// A sorted set value. 16 bytes: small sets are one listpack allocation.
