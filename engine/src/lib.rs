@@ -7,6 +7,10 @@
 //! recording what a replica must apply ([`Engine::take_propagated`]) and
 //! the keyspace events subscribers may want ([`Engine::take_notifications`]).
 //!
+//! It also reads and writes Redis's RDB format ([`rdb`], [`persist`]), and
+//! [`fuzzing`] holds what the RDB and RESTORE fuzzers check, since both
+//! take untrusted bytes.
+//!
 //! It does not own connections, configuration files, authentication or
 //! replication links: a server wires those around it.
 

@@ -45,8 +45,9 @@ use bytes::Bytes;
 use crate::types::{Intset, Listpack};
 
 pub use crc64::{crc64, update as crc64_update};
+pub use decode::Decoded;
 pub use digest::{hex as digest_hex, DatasetDigest, Digest, ValueDigest};
-pub use dump::{dump, dump_packed, restore};
+pub use dump::{dump, dump_packed, restore, restore_packed};
 pub use error::{Error, Result};
 pub use reader::{Event, Reader};
 pub use writer::{AuxFields, ReplInfo, Writer};
