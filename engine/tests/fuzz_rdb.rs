@@ -7,10 +7,10 @@
 //! input (a counting allocator watches this test binary's allocations).
 //!
 //! `FUZZ_RDB_CASES` sets the number of mutants per target (by default
-//! 3,000 RDB files and 20,000 payloads: under ten seconds in a debug
-//! build), `FUZZ_RDB_SEED` the seed; a failure
-//! prints both, and the input, to replay it. The libFuzzer targets in
-//! `engine/fuzz` run the same bodies with coverage guidance.
+//! 2,000 RDB files and 12,000 payloads: a few seconds in a debug build),
+//! `FUZZ_RDB_SEED` the seed; a failure prints both, and the input, to
+//! replay it. The libFuzzer targets in `engine/fuzz` run the same bodies
+//! with coverage guidance.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -383,7 +383,7 @@ fn rdb_load_fuzz() {
     fuzz(
         "rdb_load",
         &seeds,
-        cases(3_000),
+        cases(2_000),
         1,
         |rng, file| {
             // Most mutants get their checksum made right (or 0, "not
@@ -413,7 +413,7 @@ fn restore_payload_fuzz() {
     fuzz(
         "restore_payload",
         &seeds,
-        cases(20_000),
+        cases(12_000),
         2,
         |_, _| {},
         restore_payload,
