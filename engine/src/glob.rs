@@ -5,6 +5,10 @@
 //! byte-for-byte compatible with Redis, quirks included: an unterminated
 //! `[` class matches like a terminated one, and an escaped character inside
 //! a class is always compared case-sensitively.
+//!
+//! Written by hand because glob crates (`glob`, `globset`, `wildmatch`)
+//! implement shell or gitignore semantics, not these quirks, and patterns
+//! come from clients as arbitrary bytes, not UTF-8 paths.
 
 /// Whether `string` matches the glob `pattern`.
 pub fn matches(pattern: &[u8], string: &[u8], nocase: bool) -> bool {

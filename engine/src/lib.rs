@@ -7,6 +7,10 @@
 //! recording what a replica must apply ([`Engine::take_propagated`]) and
 //! the keyspace events subscribers may want ([`Engine::take_notifications`]).
 //!
+//! It also reads and writes Redis's RDB format ([`rdb`], [`persist`]), and
+//! [`fuzzing`] holds what the RDB and RESTORE fuzzers check, since both
+//! take untrusted bytes.
+//!
 //! It does not own connections, configuration files, authentication or
 //! replication links: a server wires those around it.
 
@@ -17,12 +21,14 @@ mod digest;
 mod engine;
 mod error;
 pub mod evict;
+pub mod fuzzing;
 pub mod glob;
 pub mod memory;
 pub mod notify;
 pub mod persist;
 pub mod rdb;
 mod str;
+pub(crate) mod strtod;
 pub mod table;
 pub mod types;
 mod value;
@@ -34,4 +40,4 @@ pub use error::{Error, Result};
 pub use evict::{EvictOutcome, EvictionConfig, Policy};
 pub use notify::Notification;
 pub use str::Str;
-pub use value::{parse_canonical_i64, Kind, Value};
+pub use value::{Kind, Value};

@@ -270,14 +270,14 @@ pub fn value_of(object: Object, limits: &Limits) -> Value {
         }
         Object::Hash(pairs) => Value::Hash(Hash::from_pairs(pairs, limits)),
         Object::Set(members) => Value::Set(Set::from_members(members, limits)),
-        Object::ZSet(pairs) => Value::ZSet(ZSet::from_pairs(pairs, limits)),
+        Object::ZSet(pairs) => Value::ZSet(ZSet::from_loaded(pairs, limits)),
     }
 }
 
 /// A listpack or intset read from an RDB file as a value: kept as it is
 /// unless it holds more (or longer) elements than the limits allow, when it
 /// gets the big encoding, as when built element by element.
-fn packed_value_of(object: PackedObject, limits: &Limits) -> Result<Value, Corrupt> {
+pub(crate) fn packed_value_of(object: PackedObject, limits: &Limits) -> Result<Value, Corrupt> {
     Ok(match object {
         PackedObject::Hash(lp) => Value::Hash(Hash::from_listpack(lp, limits)?),
         PackedObject::Set(is) => Value::Set(Set::from_intset(is, limits)),

@@ -1,5 +1,7 @@
 //! Values stored under keys and their Redis-visible encodings.
 
+use resp::parse_i64;
+
 use crate::types::{Hash, List, Set, ZSet};
 use crate::Str;
 
@@ -53,7 +55,7 @@ impl Kind {
 impl Value {
     /// A string value with the encoding Redis's `tryObjectEncoding` picks.
     pub fn string(bytes: &[u8]) -> Value {
-        match parse_canonical_i64(bytes) {
+        match parse_i64(bytes) {
             Some(n) => Value::Int(n),
             None => Value::Str(Str::new(bytes)),
         }
@@ -106,55 +108,9 @@ impl Value {
     }
 }
 
-/// Parses `bytes` as an `i64` only if it is exactly the canonical decimal
-/// form (no `+`, no leading zeros, no spaces), like Redis's `string2ll`.
-pub fn parse_canonical_i64(bytes: &[u8]) -> Option<i64> {
-    if bytes.is_empty() || bytes.len() > 20 {
-        return None;
-    }
-    let (neg, digits) = match bytes[0] {
-        b'-' => (true, &bytes[1..]),
-        _ => (false, bytes),
-    };
-    match digits {
-        [] => return None,
-        [b'0'] if !neg => return Some(0),
-        [b'0', ..] => return None,
-        _ => {}
-    }
-    let mut n: i64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        let d = i64::from(d - b'0');
-        n = n.checked_mul(10)?;
-        n = if neg {
-            n.checked_sub(d)?
-        } else {
-            n.checked_add(d)?
-        };
-    }
-    Some(n)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn canonical_integers() {
-        assert_eq!(parse_canonical_i64(b"0"), Some(0));
-        assert_eq!(parse_canonical_i64(b"-12"), Some(-12));
-        assert_eq!(parse_canonical_i64(b"9223372036854775807"), Some(i64::MAX));
-        assert_eq!(parse_canonical_i64(b"-9223372036854775808"), Some(i64::MIN));
-        assert_eq!(parse_canonical_i64(b"9223372036854775808"), None);
-        assert_eq!(parse_canonical_i64(b"-9223372036854775809"), None);
-        assert_eq!(parse_canonical_i64(b"12345678901234567890"), None);
-        for bad in [&b""[..], b"-", b"-0", b"007", b"+1", b" 1", b"1 ", b"1a"] {
-            assert_eq!(parse_canonical_i64(bad), None, "{bad:?}");
-        }
-    }
 
     #[test]
     fn encodings() {

@@ -17,6 +17,7 @@ use bytes::BytesMut;
 
 use crate::Frame;
 
+pub use number::parse_i64;
 pub use request::RequestDecoder;
 
 /// Nesting limit of [`decode`]: aggregates nested deeper are rejected, which

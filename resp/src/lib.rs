@@ -9,6 +9,8 @@
 //! * [`decode`]: parse a complete frame or report that more input is needed.
 //! * [`RequestDecoder`]: parse client requests (multibulk or inline) with the
 //!   limits a server enforces.
+//! * [`parse_i64`]: Redis's `string2ll`, the strict integer syntax that
+//!   RESP headers and Redis's integer arguments share.
 //! * [`Writer`]: write replies directly into an output buffer, downgrading
 //!   RESP3-only types when the peer speaks RESP2.
 
@@ -16,6 +18,6 @@ mod decode;
 mod encode;
 mod frame;
 
-pub use decode::{decode, DecodeError, Limits, RequestDecoder};
+pub use decode::{decode, parse_i64, DecodeError, Limits, RequestDecoder};
 pub use encode::{format_double, Writer};
 pub use frame::{Frame, Protocol};

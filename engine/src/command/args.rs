@@ -1,10 +1,12 @@
 //! Parsing command arguments with Redis's rules and error texts.
 
-use crate::{parse_canonical_i64, Error, Result};
+use resp::parse_i64;
+
+use crate::{Error, Result};
 
 /// An integer argument (`ERR value is not an integer or out of range`).
 pub fn int(arg: &[u8]) -> Result<i64> {
-    parse_canonical_i64(arg).ok_or(Error::NotInteger)
+    parse_i64(arg).ok_or(Error::NotInteger)
 }
 
 /// A non-negative integer argument that must fit `usize`; `err` is returned

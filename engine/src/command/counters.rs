@@ -1,11 +1,12 @@
 //! Numeric string commands: INCR DECR INCRBY DECRBY INCRBYFLOAT.
 
 use bytes::Bytes;
+use resp::parse_i64;
 
 use super::flags::*;
 use super::long_double::LongDouble;
 use super::{args, cmd, CommandDef, Ctx, Group, Handler};
-use crate::{notify, parse_canonical_i64, Error, Result, Str, Value};
+use crate::{notify, Error, Result, Str, Value};
 
 pub(super) fn commands() -> Vec<CommandDef<Handler>> {
     let doc =
@@ -85,7 +86,7 @@ fn integer_value(value: &Value) -> Result<i64> {
     }
     let mut buf = itoa::Buffer::new();
     let text = value.as_bytes(&mut buf).ok_or(Error::WrongType)?;
-    parse_canonical_i64(text).ok_or(Error::NotInteger)
+    parse_i64(text).ok_or(Error::NotInteger)
 }
 
 /// Adds in `long double` like Redis (see `long_double`), stores the result

@@ -6,9 +6,10 @@ use bytes::Bytes;
 
 use super::flags::*;
 use super::{args, cmd, CommandDef, Ctx, Group, Handler};
-use crate::persist::{dump_payload, value_of};
-use crate::rdb::{self, Object};
-use crate::{notify, Error, Kind, Result};
+use crate::persist::{dump_payload, packed_value_of, value_of};
+use crate::rdb::{self, Decoded};
+use crate::types::Limits;
+use crate::{notify, Error, Kind, Result, Value};
 
 pub(super) fn commands() -> Vec<CommandDef<Handler>> {
     vec![
@@ -93,7 +94,7 @@ fn restore(ctx: &mut Ctx) -> Result<()> {
     if ttl < 0 {
         return Err(Error::err("Invalid TTL value, must be >= 0"));
     }
-    let value = value_of(decode(ctx.arg(3))?, &ctx.eng.limits);
+    let value = decode(ctx.arg(3), &ctx.eng.limits)?;
     // REPLACE removes whatever is there, even a key whose time has passed.
     let deleted = opts.replace && ctx.db().remove(key).is_some();
     let expire_at = match ttl {
@@ -140,8 +141,10 @@ fn restore(ctx: &mut Ctx) -> Result<()> {
 }
 
 /// Checks and decodes a payload with Redis 7.0's verdicts: its footer
-/// (version and checksum) first, then the value.
-fn decode(payload: &[u8]) -> Result<Object> {
+/// (version and checksum) first, then the value. A listpack or intset is
+/// kept as the payload holds it (converted only past the limits), as Redis
+/// keeps it.
+fn decode(payload: &[u8], limits: &Limits) -> Result<Value> {
     let payload_error = || Error::err("DUMP payload version or checksum are wrong");
     // Redis 7.0 refuses payloads of newer RDB versions (7.2 writes 11) even
     // where the reader could load them.
@@ -152,10 +155,13 @@ fn decode(payload: &[u8]) -> Result<Object> {
     if version.is_some_and(|v| v > rdb::RDB_VERSION) {
         return Err(payload_error());
     }
-    rdb::restore(payload).map_err(|e| match e {
-        rdb::Error::DumpPayload => payload_error(),
-        _ => Error::err("Bad data format"),
-    })
+    let bad_data = || Error::err("Bad data format");
+    match rdb::restore_packed(payload) {
+        Ok(Decoded::Object(object)) => Ok(value_of(object, limits)),
+        Ok(Decoded::Packed(packed)) => packed_value_of(packed, limits).map_err(|_| bad_data()),
+        Err(rdb::Error::DumpPayload) => Err(payload_error()),
+        Err(_) => Err(bad_data()),
+    }
 }
 
 #[cfg(test)]
@@ -213,6 +219,28 @@ mod tests {
         let crc = rdb::crc64(&p);
         p.extend(crc.to_le_bytes());
         p
+    }
+
+    /// A listpack kept as the payload holds it, as Redis keeps it: a sorted
+    /// set score stored as the text "-0" stays -0 (redis-server 7.0.15
+    /// answers ZSCORE with "-0" for this payload), where re-inserting the
+    /// pair would write the integer 0; and the DUMP gives the blob back.
+    #[test]
+    fn restored_listpacks_are_kept_as_they_are() {
+        let mut t = TestEngine::new();
+        let p = payload(
+            b"\x11\x0e\x0e\x00\x00\x00\x02\x00\x81n\x02\x82-0\x03\xff",
+            10,
+        );
+        assert_eq!(restore(&mut t, "z", "0", &p, ""), OK);
+        assert_eq!(t.run("ZSCORE z n"), "$2\r\n-0\r\n");
+        assert_eq!(t.run("OBJECT ENCODING z"), "$8\r\nlistpack\r\n");
+        assert_eq!(dump(&mut t, "z"), p);
+        // Past the limits it converts, keeping the score.
+        t.eng.limits.zset_max_listpack_entries = 0;
+        assert_eq!(restore(&mut t, "z", "0", &p, "REPLACE"), OK);
+        assert_eq!(t.run("OBJECT ENCODING z"), "$8\r\nskiplist\r\n");
+        assert_eq!(t.run("ZSCORE z n"), "$2\r\n-0\r\n");
     }
 
     #[test]

@@ -6,6 +6,12 @@
 //! arithmetic gives `0.30000000000000004`. This module reproduces that
 //! format bit for bit: correctly rounded parsing (decimal and hex), correctly
 //! rounded addition and exact `%.17Lf` output, using a small big integer.
+//!
+//! Written by hand because Rust has no `long double` and no crate gives
+//! x87 extended precision with glibc's `strtold`/`printf` rounding; the
+//! C library cannot be called for it portably either (`long double` is
+//! IEEE quad on aarch64 Linux and plain `double` on macOS arm64 and
+//! Windows), while Redis's replies are those of x86-64 glibc.
 
 use std::cmp::Ordering;
 

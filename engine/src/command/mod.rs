@@ -23,7 +23,6 @@ mod scan;
 mod sets;
 mod sort;
 mod strings;
-pub(crate) mod strtod;
 #[cfg(test)]
 pub(crate) mod test_support;
 mod zsets;

@@ -13,8 +13,8 @@ use bytes::Bytes;
 
 use super::args::{self, is};
 use super::flags::*;
-use super::strtod::sort_weight;
 use super::{cmd, CommandDef, Ctx, Group, Handler};
+use crate::strtod::sort_weight;
 use crate::types::list::{End, List};
 use crate::{notify, Error, Kind, Result, Value};
 

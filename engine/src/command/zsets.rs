@@ -13,8 +13,8 @@ use super::elements::{
     MIN_PICK_BYTES,
 };
 use super::flags::*;
-use super::strtod::string2d;
 use super::{args, cmd, CommandDef, Ctx, Group, Handler};
+use crate::strtod::string2d;
 use crate::types::zset::ZSet;
 use crate::types::{Entry, Limits};
 use crate::{notify, Error, Result, Value};

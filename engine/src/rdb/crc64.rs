@@ -1,67 +1,25 @@
-//! CRC-64/Jones as Redis computes it (`crc64.c`): reflected polynomial
-//! 0xad93d23594c935a9, initial value 0, no final xor. Slice-by-8 tables are
-//! built at compile time, so checksumming an RDB stream costs well under a
-//! nanosecond per byte.
+//! CRC-64/Jones as Redis computes it (`crc64.c`): the `crc` crate's
+//! `CRC_64_REDIS` (reflected polynomial 0xad93d23594c935a9, initial value
+//! 0, no final xor), with its slice-by-16 tables, so checksumming an RDB
+//! stream costs well under a nanosecond per byte.
 
-/// The Jones polynomial in reflected (LSB-first) form.
-const POLY: u64 = 0x95ac_9329_ac4b_c9b5;
+use crc::{Crc, Table, CRC_64_REDIS};
 
-const fn tables() -> [[u64; 256]; 8] {
-    let mut t = [[0u64; 256]; 8];
-    let mut i = 0;
-    while i < 256 {
-        let mut crc = i as u64;
-        let mut bit = 0;
-        while bit < 8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ POLY
-            } else {
-                crc >> 1
-            };
-            bit += 1;
-        }
-        t[0][i] = crc;
-        i += 1;
-    }
-    let mut k = 1;
-    while k < 8 {
-        let mut i = 0;
-        while i < 256 {
-            let prev = t[k - 1][i];
-            t[k][i] = (prev >> 8) ^ t[0][(prev & 0xff) as usize];
-            i += 1;
-        }
-        k += 1;
-    }
-    t
-}
-
-static TABLES: [[u64; 256]; 8] = tables();
+static CRC: Crc<u64, Table<16>> = Crc::<u64, Table<16>>::new(&CRC_64_REDIS);
 
 /// Extends `crc` (0 to start) with `data`.
-pub fn update(mut crc: u64, data: &[u8]) -> u64 {
-    let t = &TABLES;
-    let mut chunks = data.chunks_exact(8);
-    for c in &mut chunks {
-        crc ^= u64::from_le_bytes(c.try_into().expect("chunk of 8"));
-        crc = t[7][(crc & 0xff) as usize]
-            ^ t[6][((crc >> 8) & 0xff) as usize]
-            ^ t[5][((crc >> 16) & 0xff) as usize]
-            ^ t[4][((crc >> 24) & 0xff) as usize]
-            ^ t[3][((crc >> 32) & 0xff) as usize]
-            ^ t[2][((crc >> 40) & 0xff) as usize]
-            ^ t[1][((crc >> 48) & 0xff) as usize]
-            ^ t[0][(crc >> 56) as usize];
-    }
-    for &b in chunks.remainder() {
-        crc = t[0][((crc ^ b as u64) & 0xff) as usize] ^ (crc >> 8);
-    }
-    crc
+pub fn update(crc: u64, data: &[u8]) -> u64 {
+    // With no final xor and reflected input and output, the CRC so far is
+    // the register itself; the crate takes a starting value in unreflected
+    // form, hence the bit reversal.
+    let mut digest = CRC.digest_with_initial(crc.reverse_bits());
+    digest.update(data);
+    digest.finalize()
 }
 
 /// The CRC of `data` alone.
 pub fn crc64(data: &[u8]) -> u64 {
-    update(0, data)
+    CRC.checksum(data)
 }
 
 #[cfg(test)]

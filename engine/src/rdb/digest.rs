@@ -2,8 +2,9 @@
 //! mixing that ignores encodings and the order of unordered collections, so
 //! two servers' datasets can be compared.
 
+use sha1::{Digest as _, Sha1};
+
 use super::num::score_text;
-use super::sha1::{sha1, Sha1};
 use super::Object;
 
 /// A 20-byte digest.
@@ -16,7 +17,7 @@ pub fn hex(d: &Digest) -> String {
 
 /// `xorDigest`: xor in the SHA-1 of `data`.
 fn xor(digest: &mut Digest, data: &[u8]) {
-    for (d, h) in digest.iter_mut().zip(sha1(data)) {
+    for (d, h) in digest.iter_mut().zip(Sha1::digest(data)) {
         *d ^= h;
     }
 }
@@ -24,9 +25,7 @@ fn xor(digest: &mut Digest, data: &[u8]) {
 /// `mixDigest`: xor in the SHA-1 of `data`, then hash the result.
 fn mix(digest: &mut Digest, data: &[u8]) {
     xor(digest, data);
-    let mut s = Sha1::default();
-    s.update(digest);
-    *digest = s.finish();
+    *digest = Sha1::digest(*digest).into();
 }
 
 /// The digest of one value (`DEBUG DIGEST-VALUE`, from [`ValueDigest::new`])

@@ -1,7 +1,7 @@
 //! DUMP/RESTORE payloads: the RDB type byte and value, then the RDB version
 //! (u16 LE) and the CRC64 (u64 LE) of everything before it.
 
-use super::decode::read_value;
+use super::decode::{read_value, Decoded};
 use super::encode::Encoder;
 use super::sink::Sink;
 use super::source::Source;
@@ -56,6 +56,19 @@ fn payload(
 /// that does not decode (or is empty) gives [`Error::BadData`]. Like Redis,
 /// bytes after the value are ignored.
 pub fn restore(payload: &[u8]) -> Result<Object> {
+    restore_value(payload, false).map(Decoded::into_object)
+}
+
+/// [`restore`], keeping a listpack hash, an intset or a listpack sorted
+/// set in Redis's order as the blob it is ([`Decoded::Packed`], checked
+/// as strictly), as Redis's RESTORE keeps them: stored as they are, they
+/// stay byte for byte what the payload held (a `-0` score written as text
+/// stays `-0`, which re-inserting the pairs would turn into `0`).
+pub fn restore_packed(payload: &[u8]) -> Result<Decoded> {
+    restore_value(payload, true)
+}
+
+fn restore_value(payload: &[u8], keep_packed: bool) -> Result<Decoded> {
     if payload.len() < FOOTER {
         return Err(Error::DumpPayload);
     }
@@ -76,8 +89,8 @@ pub fn restore(payload: &[u8]) -> Result<Object> {
             rdb_type: t,
         }));
     }
-    match read_value(&mut src, t, false) {
-        Ok(Some(value)) => Ok(value.into_object()),
+    match read_value(&mut src, t, keep_packed) {
+        Ok(Some(value)) => Ok(value),
         Ok(None) => Err(bad(Error::Corrupt {
             offset: src.offset(),
             reason: "empty collection",

@@ -179,7 +179,7 @@ impl Encoder {
         for m in members.clone() {
             count += 1;
             if all_ints {
-                match crate::parse_canonical_i64(m.as_ref()) {
+                match resp::parse_i64(m.as_ref()) {
                     Some(v) if count <= max => self.ints.push(v),
                     _ => all_ints = false,
                 }

@@ -6,6 +6,16 @@
 //! - otherwise a back reference: length field `L = c >> 5` (7 means "add the
 //!   next byte"), offset `((c & 31) << 8 | next byte) + 1` back from the
 //!   output position, copying `L + 2` bytes (the source may overlap).
+//!
+//! Written by hand, about 150 lines: the `lzf` crate is deprecated and its
+//! successors are young, and the reader needs what they do not promise —
+//! decompression into exactly the length the file declares (already
+//! bounded by [`MAX_EXPANSION`] times the compressed size), refusing any
+//! malformed stream without a panic (fuzzed through [`crate::fuzzing`]),
+//! and a compressor that keeps its hash table between the many small
+//! strings of a save and gives up past `max_len` (Redis stores a string
+//! compressed only when that saves at least 4 bytes). Any valid LZF stream
+//! loads in Redis, so the compressed bytes need not be liblzf's.
 
 /// Longest literal run one control byte can announce.
 const MAX_LIT: usize = 32;

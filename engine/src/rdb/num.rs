@@ -56,10 +56,12 @@ fn g17(v: f64) -> String {
     }
 }
 
-/// Parses a score stored as text (`strtod` on Redis's side). `None` for
-/// anything that is not a number.
+/// Parses a score stored as text with C's `strtod`, as Redis does (and
+/// with glibc's exact answer, see [`crate::strtod`]). `None` unless the
+/// whole text is a number.
 pub fn parse_score(s: &[u8]) -> Option<f64> {
-    std::str::from_utf8(s).ok()?.parse().ok()
+    let p = crate::strtod::strtod(s);
+    (p.len > 0 && p.len == s.len()).then_some(p.value)
 }
 
 #[cfg(test)]

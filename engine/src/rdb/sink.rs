@@ -118,7 +118,7 @@ impl<W: Write> Sink<W> {
     /// 4 bytes smaller, else length + bytes.
     pub fn string(&mut self, s: &[u8]) -> Result<()> {
         if s.len() <= 11 {
-            if let Some(v) = crate::parse_canonical_i64(s) {
+            if let Some(v) = resp::parse_i64(s) {
                 if self.int_form(v) {
                     return Ok(());
                 }

@@ -138,6 +138,7 @@ impl<R: Read> Source<R> {
 
     /// Appends exactly `n` bytes to `out`.
     pub fn bytes_into(&mut self, mut n: u64, out: &mut Vec<u8>) -> Result<()> {
+        let start = out.len();
         loop {
             let take = (self.end - self.pos).min(usize::try_from(n).unwrap_or(usize::MAX));
             out.extend_from_slice(&self.buf[self.pos..self.pos + take]);
@@ -152,9 +153,12 @@ impl<R: Read> Source<R> {
                 }
                 continue;
             }
-            // A long string: read straight into it, a chunk at a time.
+            // A long string: read straight into it, a chunk at a time. The
+            // chunks grow with what has arrived (doubling up to CHUNK), so
+            // a length the data does not back costs at most one buffer.
             self.recycle();
-            let chunk = n.min(CHUNK as u64) as usize;
+            let grown = (out.len() - start).max(self.buf.len());
+            let chunk = n.min(grown.min(CHUNK) as u64) as usize;
             let old = out.len();
             out.resize(old + chunk, 0);
             let got = self.read_some(&mut out[old..]);

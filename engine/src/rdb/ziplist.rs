@@ -5,6 +5,10 @@
 //! (u16 LE, 65535 = "count them"), entries, 0xFF. An entry is the previous
 //! entry's size (1 byte, or 0xFE + u32 LE), an encoding (string length in
 //! 1, 2 or 5 bytes, or an integer kind), then the data.
+//!
+//! Written by hand: it is Redis's own format, met only in old files, and
+//! every byte of it is untrusted input (checked like Redis's
+//! `ziplistValidateIntegrity`, fuzzed through [`crate::fuzzing`]).
 
 use crate::types::Entry;
 

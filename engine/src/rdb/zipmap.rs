@@ -3,6 +3,9 @@
 //! Layout: count (1 byte, 254 = "count them"), then per pair: field length,
 //! field, value length, a "free" byte, value, that many unused bytes; then
 //! 0xFF. A length is one byte below 254, else 254 (or 255) and a u32 LE.
+//!
+//! Written by hand: it is Redis's own format, met only in old files, and
+//! every byte of it is untrusted input (fuzzed through [`crate::fuzzing`]).
 
 const BIGLEN: u8 = 254;
 const END: u8 = 0xff;

@@ -8,6 +8,9 @@
 //!
 //! Adding a value that needs a wider type rewrites every element at the new
 //! width ("upgrade"); removing never narrows it again, like Redis.
+//!
+//! Written by hand because the layout is Redis's format: RDB files and
+//! DUMP payloads carry the blob as it is, and MEMORY USAGE counts its bytes.
 
 use std::fmt;
 

@@ -18,12 +18,19 @@
 //!
 //! Elements are addressed by their byte offset in the listpack (`usize`),
 //! valid until the next modification.
+//!
+//! Written by hand because no crate has it and it must be Redis's to the
+//! byte: the blob is what RDB files and DUMP payloads carry (loaded and
+//! saved without conversion), its size is what MEMORY USAGE reports and
+//! what the `*-max-listpack-*` limits measure, and `from_bytes` validates
+//! untrusted blobs as Redis's deep sanitization does (fuzzed through
+//! [`crate::fuzzing`]).
 
 use std::fmt;
 
 use super::thin::ThinBytes;
 use super::Corrupt;
-use crate::parse_canonical_i64;
+use resp::parse_i64;
 
 const HEADER: usize = 6;
 const EOF: u8 = 0xFF;
@@ -86,7 +93,7 @@ impl<'a> Entry<'a> {
     pub fn as_i64(&self) -> Option<i64> {
         match *self {
             Entry::Int(n) => Some(n),
-            Entry::Str(s) => parse_canonical_i64(s),
+            Entry::Str(s) => parse_i64(s),
         }
     }
 
@@ -219,7 +226,7 @@ impl<'a> Encoded<'a> {
     fn new(entry: Entry<'a>) -> Encoded<'a> {
         match entry {
             Entry::Int(n) => Encoded::int(n),
-            Entry::Str(s) => match parse_canonical_i64(s) {
+            Entry::Str(s) => match parse_i64(s) {
                 Some(n) => Encoded::int(n),
                 None => Encoded::string(s),
             },
@@ -519,7 +526,7 @@ impl Listpack {
     /// comparing only every `skip + 1`-th element (`skip = 1` finds hash
     /// fields among field-value pairs).
     pub fn find(&self, p: usize, needle: &[u8], skip: usize) -> Option<usize> {
-        let as_int = parse_canonical_i64(needle);
+        let as_int = parse_i64(needle);
         let buf = self.as_bytes();
         let end = self.end();
         let mut p = p;

@@ -4,8 +4,8 @@
 
 use super::listpack::Entry;
 use super::{Intset, Limits};
-use crate::parse_canonical_i64;
 use crate::table::DenseMap;
+use resp::parse_i64;
 
 /// The big encoding, insertion-ordered for SCAN's descending cursor and
 /// O(1) random picks.
@@ -33,7 +33,7 @@ impl Set {
     /// An empty set in the encoding suited to its first member (Redis's
     /// `setTypeCreate`).
     pub fn for_member(first: &[u8]) -> Set {
-        match parse_canonical_i64(first) {
+        match parse_i64(first) {
             Some(_) => Set::new(),
             None => Set::Table(Box::default()),
         }
@@ -91,7 +91,7 @@ impl Set {
 
     pub fn contains(&self, member: &[u8]) -> bool {
         match self {
-            Set::Intset(is) => parse_canonical_i64(member).is_some_and(|n| is.contains(n)),
+            Set::Intset(is) => parse_i64(member).is_some_and(|n| is.contains(n)),
             Set::Table(t) => t.contains_key(member),
         }
     }
@@ -100,7 +100,7 @@ impl Set {
     /// or one too many converts an intset to a table.
     pub fn insert(&mut self, member: &[u8], limits: &Limits) -> bool {
         if let Set::Intset(is) = self {
-            match parse_canonical_i64(member) {
+            match parse_i64(member) {
                 Some(n) => {
                     if !is.insert(n) {
                         return false;
@@ -135,7 +135,7 @@ impl Set {
     /// Removes a member; false if it was not there.
     pub fn remove(&mut self, member: &[u8]) -> bool {
         match self {
-            Set::Intset(is) => parse_canonical_i64(member).is_some_and(|n| is.remove(n)),
+            Set::Intset(is) => parse_i64(member).is_some_and(|n| is.remove(n)),
             Set::Table(t) => t.swap_remove(member).is_some(),
         }
     }

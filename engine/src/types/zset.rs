@@ -17,7 +17,7 @@ use std::ops::Range;
 
 use super::listpack::{Entry, Listpack};
 use super::Limits;
-use crate::command::strtod::strtod;
+use crate::strtod::strtod;
 pub use ranked::Ranked;
 
 /// A sorted set value. 16 bytes: small sets are one listpack allocation.
@@ -182,8 +182,31 @@ impl ZSet {
         }
     }
 
-    /// A set holding `pairs` (a later duplicate member overwrites), in the
-    /// encoding Redis would give it (for RESTORE and RDB loading).
+    /// A set read from RDB data (RESTORE, loading), encoded as Redis's
+    /// `rdbLoadObject` does: every pair into the big encoding, converted to
+    /// a listpack afterwards if they fit the limits. Unlike inserting them
+    /// one by one, this keeps a `-0` score (which a listpack turns into
+    /// `0`) in a set too big for a listpack, whatever the pairs' order: a
+    /// DUMP of such a set restores with the same scores.
+    pub fn from_loaded<M: AsRef<[u8]>>(pairs: Vec<(M, f64)>, limits: &Limits) -> ZSet {
+        let member_bytes: usize = pairs.iter().map(|(m, _)| m.as_ref().len()).sum();
+        let fits = pairs.len() <= limits.zset_max_listpack_entries
+            && pairs
+                .iter()
+                .all(|(m, _)| m.as_ref().len() <= limits.zset_max_listpack_value)
+            && Listpack::new().safe_to_add(member_bytes);
+        if fits {
+            return ZSet::from_pairs(pairs, limits);
+        }
+        let mut tree = Ranked::with_capacity(pairs.len());
+        for (m, s) in pairs {
+            tree.insert(m.as_ref(), s);
+        }
+        ZSet::Tree(Box::new(tree))
+    }
+
+    /// A set holding `pairs` (a later duplicate member overwrites), each
+    /// added as ZADD would (converting once one no longer fits a listpack).
     pub fn from_pairs<M: AsRef<[u8]>>(
         pairs: impl IntoIterator<Item = (M, f64)>,
         limits: &Limits,

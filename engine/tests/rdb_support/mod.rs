@@ -3,7 +3,7 @@
 //! stores them, a dataset with every type and encoding, and comparisons.
 #![allow(dead_code, unused_imports)]
 
-pub mod legacy;
+pub use engine::rdb::legacy;
 
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -5,9 +5,15 @@ pub(super) const MAX_INT_LEN: usize = 20;
 
 /// Parses a decimal `i64` as strictly as Redis's `string2ll`: an optional
 /// `-`, no `+`, no spaces, no leading zeros (`0` itself is fine, `-0` is
-/// not), no overflow.
+/// not), no overflow, at most 20 bytes. The one canonical-integer parser
+/// of the workspace: RESP headers, and in the engine integer arguments,
+/// `INCR`'s operand and the "is this string an integer" test behind the
+/// `int` encoding, intsets and listpack integer entries.
+///
+/// C's `strtoll`-like readers with other rules stay apart: SCAN's cursor
+/// (`strtoull`: `+` and a wrapping `-`) and the CLI's `atoi`.
 #[inline]
-pub(super) fn parse_i64(s: &[u8]) -> Option<i64> {
+pub fn parse_i64(s: &[u8]) -> Option<i64> {
     // The common case: a short non-negative length or count.
     if let [d @ b'1'..=b'9'] = s {
         return Some(i64::from(d - b'0'));

@@ -5,9 +5,9 @@
 use indexmap::IndexMap;
 
 use super::super::flags::*;
-use super::super::strtod::string2d;
 use super::super::{args, cmd, CommandDef, Ctx, Group, Handler};
 use super::{limits, store, Scored};
+use crate::strtod::string2d;
 use crate::types::zset::{Ranked, ZSet};
 use crate::types::Set;
 use crate::{Error, Result, Value};

@@ -4,9 +4,9 @@
 use std::ops::Range;
 
 use super::super::flags::*;
-use super::super::strtod::c_string_double;
 use super::super::{args, cmd, CommandDef, Ctx, Group, Handler};
 use super::{as_zset, limits, removed_from, store, write_zset, Scored};
+use crate::strtod::c_string_double;
 use crate::types::zset::{LexBound, LexRange, ScoreRange, ZSet};
 use crate::{Error, Result};
 

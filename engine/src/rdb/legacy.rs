@@ -1,8 +1,9 @@
 //! Builders of the encodings Redis no longer writes (ziplist, zipmap), and
-//! of raw DUMP payloads, for testing the reader against Redis 7.0, which
-//! still loads them.
+//! of raw DUMP payloads and RDB length/string fields: for tests of the
+//! reader against Redis 7.0 (which still loads them) and for the fuzzers'
+//! seed inputs ([`crate::fuzzing`]). Nothing in the server writes these.
 
-use engine::rdb::crc64;
+use super::crc64;
 
 const ZL_HEADER: usize = 10;
 

@@ -13,8 +13,20 @@
 //! Redis 7.0 runs on here has. Its tests compare all three with the C
 //! library's own `strtod`.
 //!
+//! Why by hand and not `libc::strtod`: the engine wants the answer of the
+//! Redis it is compared with (7.0 on glibc 2.36), not the answer of
+//! whatever C library it happens to be built against. glibc 2.41 fixed bug
+//! 30220, so on a newer system the C library's own `strtod` rounds some
+//! subnormals differently from the reference Redis; musl and the BSDs
+//! differ further (hex floats, `nan(...)`, when `ERANGE` is set). Calling
+//! the C library would also mean a NUL-terminated copy of every argument
+//! and `errno` juggling per call. So the conversion is ours, bit-exact with
+//! glibc 2.36, and the tests check it against the C library where that is
+//! glibc (`libc` is a dev-dependency only).
+//!
 //! Each caller checks the result its own way; the helpers below name those
-//! checks.
+//! checks. The RDB reader's text scores use [`strtod`] too, so one
+//! conversion serves commands, listpacks and files.
 
 use std::cmp::Ordering;
 
