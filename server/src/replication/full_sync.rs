@@ -148,7 +148,7 @@ pub async fn full_sync(
     if req.psync {
         head.put_slice(format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes());
     }
-    let eof_mark = (diskless && peer.capa_eof).then(replication::new_replid);
+    let eof_mark = (diskless && peer.capa_eof).then(|| replication::random_hex(40));
     peer.hold_stream_until_ack = eof_mark.is_some();
     match &eof_mark {
         Some(mark) => head.put_slice(format!("$EOF:{mark}\r\n").as_bytes()),

@@ -79,7 +79,7 @@ impl Shared {
             config: RwLock::new(config),
             clients: Clients::default(),
             counters: Counters::default(),
-            run_id: replication::new_replid(),
+            run_id: replication::random_hex(40),
             started: Instant::now(),
             started_unix: unix_secs(),
             tcp_port,
