@@ -259,7 +259,7 @@ impl Engine {
         }
     }
 
-    /// Databases marked by [`Engine::signal_db_ready`] since the last call.
+    /// Databases marked by `Engine::signal_db_ready` since the last call.
     pub fn take_ready_dbs(&mut self) -> Vec<usize> {
         std::mem::take(&mut self.ready_dbs)
     }

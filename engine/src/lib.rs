@@ -15,6 +15,7 @@
 //! replication links: a server wires those around it.
 
 pub mod access;
+mod call;
 pub mod command;
 mod db;
 mod digest;
@@ -32,6 +33,13 @@ pub(crate) mod strtod;
 pub mod table;
 pub mod types;
 mod value;
+
+pub use call::find_command;
+
+// The README's examples run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 pub use command::{CommandDef, Ctx, Handler};
 pub use db::Db;

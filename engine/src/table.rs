@@ -236,7 +236,7 @@ impl<V> Table<V> {
     }
 }
 
-/// A map from byte strings to `V` on a [`Table`] with its own hasher: the
+/// A map from byte strings to `V` on a `Table` with its own hasher: the
 /// big encoding of hashes and sets. 48 bytes per field-value pair, 24 per
 /// set member (plus 5 per index bucket), about half an `IndexMap`'s.
 #[derive(Clone)]

@@ -1,5 +1,5 @@
 //! Prints this process's own INFO memory section with jemalloc installed:
-//! `cargo run -p memstats --example info_memory`.
+//! `cargo run -p redust-memstats --example info_memory`.
 
 #[global_allocator]
 static GLOBAL: memstats::Allocator = memstats::Allocator;

@@ -65,3 +65,8 @@ pub use snapshot::{snapshot, Snapshot};
 /// The global allocator to install in a binary:
 /// `#[global_allocator] static GLOBAL: memstats::Allocator = memstats::Allocator;`
 pub use tikv_jemallocator::Jemalloc as Allocator;
+
+// The README's examples run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

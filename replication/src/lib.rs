@@ -62,3 +62,8 @@ mod tests {
         assert_eq!(random_hex(7).len(), 7);
     }
 }
+
+// The README's examples run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,6 +1,6 @@
 //! Decoding and encoding the shapes that dominate a server's traffic.
 //!
-//! `cargo bench -p resp` (add `-- decode` to run only the decoders).
+//! `cargo bench -p redust-protocol` (add `-- decode` to run only the decoders).
 
 use std::hint::black_box;
 

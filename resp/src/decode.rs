@@ -60,28 +60,40 @@ impl Default for Limits {
 /// headers) and has its own variants for what only replies contain.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
+    /// A `*` header that is not a valid count.
     #[error("Protocol error: invalid multibulk length")]
     InvalidMultibulkLength,
+    /// A `$` header that is not a valid length, or one over the limit.
     #[error("Protocol error: invalid bulk length")]
     InvalidBulkLength,
+    /// More than 10 arguments before the client authenticated.
     #[error("Protocol error: unauthenticated multibulk length")]
     UnauthenticatedMultibulkLength,
+    /// A bulk over 16384 bytes before the client authenticated.
     #[error("Protocol error: unauthenticated bulk length")]
     UnauthenticatedBulkLength,
+    /// A multibulk argument that does not start with `$`.
     #[error("Protocol error: expected '$', got '{}'", char::from(*.0))]
     ExpectedBulk(u8),
+    /// A `*` header line over 64 KB without its end.
     #[error("Protocol error: too big mbulk count string")]
     TooBigMultibulkCount,
+    /// A `$` header line over 64 KB without its end.
     #[error("Protocol error: too big bulk count string")]
     TooBigBulkCount,
+    /// An inline request over 64 KB without its newline.
     #[error("Protocol error: too big inline request")]
     TooBigInline,
+    /// An inline request with unbalanced quotes.
     #[error("Protocol error: unbalanced quotes in request")]
     UnbalancedQuotes,
+    /// A frame starting with an unknown type byte.
     #[error("Protocol error: invalid frame type byte '{}'", char::from(*.0))]
     InvalidType(u8),
+    /// A frame that is malformed in another way.
     #[error("Protocol error: invalid frame")]
     Invalid,
+    /// Aggregates nested deeper than the limit.
     #[error("Protocol error: frames nested too deeply")]
     TooDeep,
     /// A `:` or `(` line that is not a decimal integer.

@@ -16,10 +16,12 @@ pub struct Writer<'a> {
 }
 
 impl<'a> Writer<'a> {
+    /// A writer appending to `out` in `proto`.
     pub fn new(out: &'a mut BytesMut, proto: Protocol) -> Self {
         Writer { out, proto }
     }
 
+    /// The protocol replies are written in.
     pub fn protocol(&self) -> Protocol {
         self.proto
     }
@@ -34,6 +36,7 @@ impl<'a> Writer<'a> {
         self.out.extend_from_slice(bytes);
     }
 
+    /// `+OK`.
     pub fn ok(&mut self) {
         self.raw(b"+OK\r\n");
     }
@@ -61,10 +64,12 @@ impl<'a> Writer<'a> {
         self.out.put_slice(b"\r\n");
     }
 
+    /// `:n`.
     pub fn integer(&mut self, n: i64) {
         self.line(b':', itoa::Buffer::new().format(n).as_bytes());
     }
 
+    /// A bulk string.
     pub fn bulk(&mut self, data: &[u8]) {
         self.out.reserve(data.len() + 16);
         self.header(b'$', data.len());
@@ -93,6 +98,7 @@ impl<'a> Writer<'a> {
         }
     }
 
+    /// The header of an array of `len` elements, written next.
     pub fn array(&mut self, len: usize) {
         self.header(b'*', len);
     }
@@ -105,6 +111,7 @@ impl<'a> Writer<'a> {
         }
     }
 
+    /// The header of a set of `len` elements (an array in RESP2).
     pub fn set(&mut self, len: usize) {
         match self.proto {
             Protocol::Resp2 => self.header(b'*', len),
@@ -112,6 +119,7 @@ impl<'a> Writer<'a> {
         }
     }
 
+    /// The header of a push of `len` elements (an array in RESP2).
     pub fn push(&mut self, len: usize) {
         match self.proto {
             Protocol::Resp2 => self.header(b'*', len),
@@ -129,6 +137,7 @@ impl<'a> Writer<'a> {
         }
     }
 
+    /// A boolean (`:1` / `:0` in RESP2).
     pub fn boolean(&mut self, b: bool) {
         match self.proto {
             Protocol::Resp2 => self.raw(if b { b":1\r\n" } else { b":0\r\n" }),
@@ -136,6 +145,7 @@ impl<'a> Writer<'a> {
         }
     }
 
+    /// A big number from its decimal digits (a bulk string in RESP2).
     pub fn big_number(&mut self, digits: &[u8]) {
         match self.proto {
             Protocol::Resp2 => self.bulk(digits),

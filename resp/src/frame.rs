@@ -4,8 +4,10 @@ use bytes::Bytes;
 /// written (see [`crate::Writer`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Protocol {
+    /// RESP2, every connection's protocol until `HELLO 3`.
     #[default]
     Resp2,
+    /// RESP3: maps, sets, doubles, booleans, pushes and more.
     Resp3,
 }
 
@@ -41,12 +43,19 @@ pub enum Frame {
     /// RESP3 `(1234567890123456789012345`: kept as its decimal text.
     BigNumber(Bytes),
     /// RESP3 `=15\r\ntxt:Some string`: a three-byte format and the text.
-    Verbatim { format: [u8; 3], text: Bytes },
+    Verbatim {
+        /// The format, e.g. `txt` or `mkd`.
+        format: [u8; 3],
+        /// The text after `format:`.
+        text: Bytes,
+    },
     /// RESP3 `>N`: out-of-band data such as pub/sub messages.
     Push(Vec<Frame>),
     /// RESP3 `|N`: attributes that annotate the frame that follows.
     Attribute {
+        /// The attribute pairs.
         attrs: Vec<(Frame, Frame)>,
+        /// The frame they annotate.
         frame: Box<Frame>,
     },
 }

@@ -14,9 +14,18 @@
 //! * [`Writer`]: write replies directly into an output buffer, downgrading
 //!   RESP3-only types when the peer speaks RESP2.
 
+#![warn(missing_docs)]
+
+#[cfg(feature = "codec")]
+pub mod codec;
 mod decode;
 mod encode;
 mod frame;
+
+// The README's examples run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 pub use decode::{decode, parse_i64, DecodeError, Limits, RequestDecoder};
 pub use encode::{format_double, Writer};

@@ -4,7 +4,7 @@
 //! change what is decoded.
 //!
 //! Runs a few seconds by default; `RESP_FUZZ_ITERS=1000000 cargo test
-//! --release -p resp --test fuzz` runs longer, `RESP_FUZZ_SEED` picks the seed.
+//! --release -p redust-protocol --test fuzz` runs longer, `RESP_FUZZ_SEED` picks the seed.
 
 mod support;
 

@@ -64,6 +64,7 @@ enum Start {
 }
 
 impl RequestDecoder {
+    /// A decoder enforcing `limits`.
     pub fn new(limits: Limits) -> Self {
         RequestDecoder {
             limits,
@@ -71,6 +72,8 @@ impl RequestDecoder {
         }
     }
 
+    /// The limits, to change them between requests (e.g. once the client
+    /// authenticated).
     pub fn limits_mut(&mut self) -> &mut Limits {
         &mut self.limits
     }
