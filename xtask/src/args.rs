@@ -9,7 +9,8 @@ pub const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
-  ci       run fmt --check, clippy -D warnings and the workspace tests, as CI does
+  ci       run fmt --check, clippy -D warnings, publish --dry-run, doc and the
+           workspace tests, as CI does
   bench    compare redust-server with redis-server: throughput, data types,
            memory, RDB save/load, replication (sync, writes, lag)
            [--quick]          1 round of 50000 requests per test

@@ -1,5 +1,5 @@
-//! `cargo xtask ci`: the checks CI runs, in the same order, so a green local
-//! run means a green CI run.
+//! `cargo xtask ci`: the checks CI (`.ci/run`) runs, in the same order, so a
+//! green local run means a green CI run.
 
 use std::path::Path;
 
@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use crate::cargo;
 
-const STEPS: [&[&str]; 3] = [
+const STEPS: [&[&str]; 5] = [
     &["fmt", "--all", "--", "--check"],
     &[
         "clippy",
@@ -17,10 +17,26 @@ const STEPS: [&[&str]; 3] = [
         "-D",
         "warnings",
     ],
+    // The library crates package and build as published (no upload).
+    &["publish", "--workspace", "--dry-run"],
+    // Their documentation builds without warnings (RUSTDOCFLAGS is set).
+    &[
+        "doc",
+        "--workspace",
+        "--no-deps",
+        "--exclude",
+        "server",
+        "--exclude",
+        "cli",
+        "--exclude",
+        "xtask",
+    ],
     &["test", "--workspace"],
 ];
 
 pub fn run(root: &Path) -> Result<()> {
+    // Rustdoc warnings fail the doc step, as in CI.
+    std::env::set_var("RUSTDOCFLAGS", "-D warnings");
     for step in STEPS {
         cargo::run(root, step)?;
     }
