@@ -115,7 +115,9 @@ pub async fn full_sync(
     };
     if diskless && delay > 0 {
         let delay = Duration::from_secs(u64::from(delay));
-        wait_for_more_replicas(srv, delay, max_replicas as usize).await;
+        if !wait_for_more_replicas(srv, stream, delay, max_replicas as usize).await {
+            return false;
+        }
     }
     let (rdb, replid, offset) = {
         let eng = srv.engine().lock();
@@ -193,9 +195,18 @@ static SNAPSHOTS_STARTED: AtomicU64 = AtomicU64::new(0);
 /// replicas to feed from one snapshot: it ends after `delay`, as soon as
 /// `max_replicas` (when not 0, `repl-diskless-sync-max-replicas`) are
 /// waiting, or when a snapshot for another replica starts meanwhile.
-async fn wait_for_more_replicas(srv: &Shared, delay: Duration, max_replicas: usize) {
+/// Meanwhile the replica gets a newline a second, which keeps its
+/// handshake from timing out, from Redis's cron: so none while the server
+/// is busy (DEBUG SLEEP). False when the replica's connection failed.
+async fn wait_for_more_replicas(
+    srv: &Shared,
+    stream: &mut TcpStream,
+    delay: Duration,
+    max_replicas: usize,
+) -> bool {
     let deadline = tokio::time::Instant::now() + delay;
     let started = SNAPSHOTS_STARTED.load(Ordering::SeqCst);
+    let mut next_newline = tokio::time::Instant::now() + NEWLINE_PERIOD;
     loop {
         let waiting = {
             let st = srv.repl().state.lock();
@@ -207,15 +218,25 @@ async fn wait_for_more_replicas(srv: &Shared, delay: Duration, max_replicas: usi
         if max_replicas > 0 && waiting >= max_replicas
             || SNAPSHOTS_STARTED.load(Ordering::SeqCst) != started
         {
-            return;
+            return true;
         }
         let now = tokio::time::Instant::now();
         if now >= deadline {
-            return;
+            return true;
         }
-        tokio::time::sleep_until(deadline.min(now + WAITING_CHECK)).await;
+        if now >= next_newline {
+            drop(srv.engine().lock());
+            if stream.write_all(b"\n").await.is_err() {
+                return false;
+            }
+            next_newline = tokio::time::Instant::now() + NEWLINE_PERIOD;
+        }
+        tokio::time::sleep_until(deadline.min(next_newline).min(now + WAITING_CHECK)).await;
     }
 }
+
+/// How often a replica waiting for its snapshot gets a newline.
+const NEWLINE_PERIOD: Duration = Duration::from_secs(1);
 
 /// `REPLCONF ACK <offset>` from a replica.
 pub fn ack(srv: &Shared, id: u64, offset: i64) {
