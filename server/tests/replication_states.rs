@@ -59,6 +59,7 @@ matrix!(
     backlog_expires_while_the_replica_sleeps,
     sub_replica_follows_the_id_through_a_failover,
     restarted_replica_continues_from_its_rdb,
+    slow_snapshot_keeps_the_replica_in_transfer,
 );
 
 /// A replica's link state as ROLE shows it (`connect`, `handshake`, ...).
@@ -302,4 +303,54 @@ fn restarted_replica_continues_from_its_rdb(mix: Mix) {
     let after = SyncStats::of(&master);
     assert_eq!(after.full, before.full, "{after:?}");
     assert_eq!(int(&replica.cmd(&["DBSIZE"])), 100);
+}
+
+/// With `rdb-key-save-delay` the master's snapshot for a replica takes its
+/// time: meanwhile INFO shows a save in progress, the replica (which got
+/// `+FULLRESYNC`) shows ROLE `sync`; then the data arrives.
+fn slow_snapshot_keeps_the_replica_in_transfer(mix: Mix) {
+    let master = Node::start(mix.master, "master", &[]);
+    for i in 0..10 {
+        let key = format!("k{i}");
+        assert_eq!(master.cmd(&["SET", &key, "v"]), OK);
+    }
+    // 10 keys at 0.4 s each.
+    assert_eq!(
+        master.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "400000"]),
+        OK
+    );
+    let replica = Node::start(mix.replica, "replica", &[]);
+    let since = Instant::now();
+    assert_eq!(replica.follow("REPLICAOF", &master), OK);
+    eventually("the snapshot in progress and the replica in sync", || {
+        let saving = master.info("persistence").int("rdb_bgsave_in_progress");
+        let state = link_state(&replica);
+        if saving == 1 && state == "sync" {
+            Ok(())
+        } else {
+            Err(format!("rdb_bgsave_in_progress {saving}, replica {state}"))
+        }
+    });
+    wait_link_up(&replica, master.port());
+    assert!(
+        since.elapsed() > Duration::from_secs(3),
+        "{:?}",
+        since.elapsed()
+    );
+    assert!(
+        !replica.log().contains("Timeout"),
+        "the replica timed out:\n{}",
+        replica.log()
+    );
+    assert_eq!(int(&replica.cmd(&["DBSIZE"])), 10);
+    eventually("the save mark to go", || {
+        match master.info("persistence").int("rdb_bgsave_in_progress") {
+            0 => Ok(()),
+            n => Err(format!("rdb_bgsave_in_progress {n}")),
+        }
+    });
+    assert_eq!(
+        master.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "0"]),
+        OK
+    );
 }

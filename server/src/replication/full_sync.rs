@@ -1,6 +1,6 @@
 //! The master side: answering PSYNC/SYNC, full syncs, acknowledgements.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -119,8 +119,9 @@ pub async fn full_sync(
             return false;
         }
     }
-    let (rdb, replid, offset) = {
+    let (rdb, replid, offset, slow) = {
         let eng = srv.engine().lock();
+        let slow = crate::persistence::key_save_delay(srv, eng.total_keys());
         SNAPSHOTS_STARTED.fetch_add(1, Ordering::SeqCst);
         let st = srv.repl().state.lock();
         let replid = st.master.replid().to_string();
@@ -139,7 +140,7 @@ pub async fn full_sync(
         if let Some(r) = st.replicas.iter_mut().find(|r| r.handle.id == id) {
             r.state = ReplicaState::SendBulk;
         }
-        (rdb, replid, offset)
+        (rdb, replid, offset, slow)
     };
     log!(
         Notice,
@@ -149,6 +150,15 @@ pub async fn full_sync(
     let mut head = BytesMut::new();
     if req.psync {
         head.put_slice(format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes());
+    }
+    if !slow.is_zero() {
+        // rdb-key-save-delay (tests): the snapshot takes that long to
+        // produce, as Redis's child would, while the replica waits in its
+        // transfer state.
+        if stream.write_all(&head).await.is_err() || !wait_slow_snapshot(srv, stream, slow).await {
+            return false;
+        }
+        head.clear();
     }
     let eof_mark = (diskless && peer.capa_eof).then(replication::new_replid);
     peer.hold_stream_until_ack = eof_mark.is_some();
@@ -232,6 +242,50 @@ async fn wait_for_more_replicas(
             next_newline = tokio::time::Instant::now() + NEWLINE_PERIOD;
         }
         tokio::time::sleep_until(deadline.min(next_newline).min(now + WAITING_CHECK)).await;
+    }
+}
+
+/// Replication snapshots being produced slowly (rdb-key-save-delay): while
+/// any is, INFO shows a save in progress, as Redis's replication child is
+/// its one RDB child.
+static SLOW_SNAPSHOTS: AtomicU64 = AtomicU64::new(0);
+/// Whether the slow snapshots set the save-in-progress mark (a BGSAVE
+/// running before them keeps its own).
+static SLOW_SNAPSHOTS_MARKED: AtomicBool = AtomicBool::new(false);
+
+/// Waits out a slow snapshot, sending a newline a second (as Redis's cron
+/// to replicas waiting for their RDB) so the replica does not time out.
+/// False when the replica's connection failed.
+async fn wait_slow_snapshot(srv: &Shared, stream: &mut TcpStream, delay: Duration) -> bool {
+    struct InProgress<'a>(&'a Shared);
+    impl Drop for InProgress<'_> {
+        fn drop(&mut self) {
+            if SLOW_SNAPSHOTS.fetch_sub(1, Ordering::SeqCst) == 1
+                && SLOW_SNAPSHOTS_MARKED.swap(false, Ordering::SeqCst)
+            {
+                self.0.persistence().status.lock().bgsave_started = None;
+            }
+        }
+    }
+    if SLOW_SNAPSHOTS.fetch_add(1, Ordering::SeqCst) == 0 {
+        let mut st = srv.persistence().status.lock();
+        if st.bgsave_started.is_none() {
+            st.bgsave_started = Some(Instant::now());
+            SLOW_SNAPSHOTS_MARKED.store(true, Ordering::SeqCst);
+        }
+    }
+    let _in_progress = InProgress(srv);
+    let deadline = tokio::time::Instant::now() + delay;
+    loop {
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return true;
+        }
+        tokio::time::sleep_until(deadline.min(now + NEWLINE_PERIOD)).await;
+        drop(srv.engine().lock());
+        if stream.write_all(b"\n").await.is_err() {
+            return false;
+        }
     }
 }
 
