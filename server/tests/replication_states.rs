@@ -60,6 +60,7 @@ matrix!(
     sub_replica_follows_the_id_through_a_failover,
     restarted_replica_continues_from_its_rdb,
     slow_snapshot_keeps_the_replica_in_transfer,
+    blocked_client_is_released_when_its_server_turns_replica,
 );
 
 /// A replica's link state as ROLE shows it (`connect`, `handshake`, ...).
@@ -353,4 +354,28 @@ fn slow_snapshot_keeps_the_replica_in_transfer(mix: Mix) {
         master.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "0"]),
         OK
     );
+}
+
+/// A client blocked in BLPOP on a master that then becomes a replica gets
+/// an UNBLOCKED error: served later, it would pop what the new master's
+/// stream pushes and the two datasets would differ.
+fn blocked_client_is_released_when_its_server_turns_replica(mix: Mix) {
+    let a = Node::start(mix.master, "a", &[]);
+    let b = Node::start(mix.replica, "b", &[]);
+    let mut blocked = b.client();
+    blocked.send(&["BLPOP", "foo", "0"]).unwrap();
+    eventually("the client to block", || {
+        match b.info("clients").int("blocked_clients") {
+            1 => Ok(()),
+            n => Err(format!("blocked_clients {n}")),
+        }
+    });
+    assert_eq!(b.follow("REPLICAOF", &a), OK);
+    let reply = String::from_utf8_lossy(&blocked.read_reply().unwrap()).into_owned();
+    assert!(reply.starts_with("-UNBLOCKED "), "{reply:?}");
+    wait_link_up(&b, a.port());
+    assert_eq!(int(&a.cmd(&["RPUSH", "foo", "a", "b", "c"])), 3);
+    wait_in_sync(&a, &[&b]);
+    assert_eq!(b.cmd(&["LLEN", "foo"]), ":3\r\n");
+    assert_eq!(a.cmd(&["DEBUG", "DIGEST"]), b.cmd(&["DEBUG", "DIGEST"]));
 }

@@ -151,6 +151,11 @@ pub fn become_replica(srv: &Shared, host: String, port: u16) {
         let mut eng = srv.engine().lock();
         eng.replica = true;
         eng.set_recording(false);
+        // Served later, they would pop what our master's stream pushes.
+        srv.blocking().unblock_all(
+            &mut eng,
+            b"-UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)\r\n",
+        );
         let mut st = srv.repl().state.lock();
         if let Some(old) = st.link.take() {
             if let Some(c) = old.client {
