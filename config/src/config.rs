@@ -109,6 +109,13 @@ impl Config {
         &self.settings
     }
 
+    /// REPLICAOF / SLAVEOF at run time (`None`: NO ONE). Like Redis, CONFIG
+    /// GET and CONFIG REWRITE show the server's current master, which only
+    /// these commands change (the directive is immutable to CONFIG SET).
+    pub fn set_replicaof(&mut self, master: Option<(String, u16)>) {
+        self.settings.replicaof = master;
+    }
+
     /// Absolute path of the config file, if the server was started with one.
     pub fn config_file(&self) -> Option<&Path> {
         self.config_file.as_deref()

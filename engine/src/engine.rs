@@ -111,6 +111,13 @@ pub struct Engine {
     /// The event classes recorded: 0 unless events go to some channel.
     notify_classes: u32,
     notifications: Vec<Notification>,
+    /// Active expiry on (`DEBUG SET-ACTIVE-EXPIRE`, Redis's
+    /// `active_expire_enabled`).
+    pub active_expire: bool,
+    /// Keys with a TTL written on a writable replica by its own clients
+    /// (Redis's `slaveKeysWithExpire`): the master will never DEL them, so
+    /// the replica's active expiry deletes them itself.
+    replica_keys_with_expire: std::collections::HashSet<(usize, Bytes)>,
 }
 
 impl Engine {
@@ -138,6 +145,8 @@ impl Engine {
             notify_flags: 0,
             notify_classes: 0,
             notifications: Vec::new(),
+            active_expire: true,
+            replica_keys_with_expire: Default::default(),
         }
     }
 
@@ -363,6 +372,9 @@ impl Engine {
         self.for_master = false;
         let changed = self.dirty != dirty_before;
         if changed && def.flags & flags::WRITE != 0 {
+            if self.replica && !opts.from_master {
+                self.remember_replica_keys_with_expire(def, start_db, args);
+            }
             if self.track_touched && def.flags & flags::TOUCHES_ITSELF == 0 {
                 for i in def.key_positions(args.len()) {
                     self.touched.keys.push((start_db, args[i].clone()));
@@ -460,6 +472,18 @@ impl Engine {
         true
     }
 
+    /// [`Engine::expire_if_needed`] for a key about to be written: a
+    /// writable replica's own client deletes the expired key first, as
+    /// Redis 7's `lookupKeyWrite` does, so the write starts afresh (no stale
+    /// TTL). Our master's stream still sees the key as it is.
+    pub fn expire_if_needed_for_write(&mut self, db: usize, key: &[u8], now_ms: i64) -> bool {
+        if !self.dbs[db].is_expired(key, now_ms) || (self.replica && self.for_master) {
+            return false;
+        }
+        self.delete_expired(db, key);
+        true
+    }
+
     fn delete_expired(&mut self, db: usize, key: &[u8]) {
         self.dbs[db].remove(key);
         self.stats.expired_keys += 1;
@@ -474,6 +498,48 @@ impl Engine {
         );
     }
 
+    /// Notes the keys a writable replica's own client gave a TTL.
+    fn remember_replica_keys_with_expire(
+        &mut self,
+        def: &CommandDef<Handler>,
+        db: usize,
+        args: &[Bytes],
+    ) {
+        for i in def.key_positions(args.len()) {
+            if self.dbs[db].expire_at(&args[i]).is_some() {
+                self.replica_keys_with_expire.insert((db, args[i].clone()));
+            }
+        }
+    }
+
+    /// Forgets the writable replica's own keys with a TTL: its data is
+    /// about to be replaced by a full sync.
+    pub fn forget_replica_keys_with_expire(&mut self) {
+        self.replica_keys_with_expire.clear();
+    }
+
+    /// A replica's active expiry (Redis's `expireSlaveKeys`): only the keys
+    /// its own clients wrote with a TTL; the master DELs the others.
+    fn expire_replica_keys(&mut self, now_ms: i64) -> usize {
+        let mut deleted = 0;
+        let keys: Vec<(usize, Bytes)> = self.replica_keys_with_expire.iter().cloned().collect();
+        for (db, key) in keys {
+            let keep = match self.dbs.get(db).and_then(|d| d.expire_at(&key)) {
+                Some(at) if at < now_ms => {
+                    self.delete_expired(db, &key);
+                    deleted += 1;
+                    false
+                }
+                Some(_) => true,
+                None => false,
+            };
+            if !keep {
+                self.replica_keys_with_expire.remove(&(db, key));
+            }
+        }
+        deleted
+    }
+
     /// One run of active expiry like Redis's `activeExpireCycle`: samples
     /// volatile keys in each database and deletes the expired ones, repeating
     /// while more than 10% of a sample was expired, until `budget` runs out.
@@ -482,9 +548,13 @@ impl Engine {
         const SAMPLE: usize = 20;
         // The cron keeps the access clocks current between commands too.
         self.tick(now_ms);
-        if self.replica {
+        if !self.active_expire {
             return 0;
         }
+        if self.replica {
+            return self.expire_replica_keys(now_ms);
+        }
+        self.replica_keys_with_expire.clear();
         let start = std::time::Instant::now();
         let mut rng = rand::rng();
         let mut deleted = 0;

@@ -2,6 +2,8 @@
 //! PING, AUTH, REPLCONF listening-port / capa, PSYNC. The RDB payload that
 //! follows a full resynchronization is read with [`crate::payload`].
 
+use std::time::Duration;
+
 use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -19,6 +21,10 @@ pub struct Config {
     /// The history we hold, to try a partial resync: (replid, offset of the
     /// last byte we have). `None` asks for a full sync (`PSYNC ? -1`).
     pub cached: Option<(String, i64)>,
+    /// `repl-timeout`: the longest the master may stay silent. Any byte
+    /// counts, the newlines a master sends while it prepares a snapshot
+    /// included, as Redis's `repl_transfer_lastio`. `None`: no limit.
+    pub idle_timeout: Option<Duration>,
 }
 
 /// The master's answer to PSYNC.
@@ -47,6 +53,8 @@ pub enum Error {
     Protocol(String),
     #[error("The master closed the connection")]
     Closed,
+    #[error("Timeout connecting to the MASTER...")]
+    Timeout,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -61,6 +69,16 @@ async fn send<S: AsyncWrite + Unpin>(s: &mut S, args: &[&str]) -> Result<()> {
 /// Reads one line (without CRLF), skipping the bare newlines a master
 /// sends to keep the link alive while it prepares a snapshot.
 pub async fn read_line<S: AsyncRead + Unpin>(s: &mut S, buf: &mut BytesMut) -> Result<String> {
+    read_line_within(s, buf, None).await
+}
+
+/// [`read_line`] failing with [`Error::Timeout`] when the master sends
+/// nothing at all (not even a newline) for `idle`.
+pub async fn read_line_within<S: AsyncRead + Unpin>(
+    s: &mut S,
+    buf: &mut BytesMut,
+    idle: Option<Duration>,
+) -> Result<String> {
     loop {
         while buf.first() == Some(&b'\n') {
             buf.advance(1);
@@ -75,19 +93,27 @@ pub async fn read_line<S: AsyncRead + Unpin>(s: &mut S, buf: &mut BytesMut) -> R
         if buf.len() > 64 * 1024 {
             return Err(Error::Protocol("line too long".into()));
         }
-        if s.read_buf(buf).await? == 0 {
+        let n = match idle {
+            Some(idle) => tokio::time::timeout(idle, s.read_buf(buf))
+                .await
+                .map_err(|_| Error::Timeout)??,
+            None => s.read_buf(buf).await?,
+        };
+        if n == 0 {
             return Err(Error::Closed);
         }
     }
 }
 
+/// Sends a command and reads its one-line reply.
 async fn call<S: AsyncRead + AsyncWrite + Unpin>(
     s: &mut S,
     buf: &mut BytesMut,
+    idle: Option<Duration>,
     args: &[&str],
 ) -> Result<String> {
     send(s, args).await?;
-    read_line(s, buf).await
+    read_line_within(s, buf, idle).await
 }
 
 /// Runs the handshake up to the answer to PSYNC. `buf` keeps whatever the
@@ -97,7 +123,8 @@ pub async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
     buf: &mut BytesMut,
     cfg: &Config,
 ) -> Result<Outcome> {
-    let pong = call(s, buf, &["PING"]).await?;
+    let idle = cfg.idle_timeout;
+    let pong = call(s, buf, idle, &["PING"]).await?;
     let auth_needed = pong.starts_with("-NOAUTH")
         || pong.starts_with("-NOPERM")
         || pong.starts_with("-ERR operation not permitted");
@@ -106,8 +133,8 @@ pub async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
     }
     if let Some((user, pass)) = &cfg.auth {
         let reply = match user {
-            Some(u) => call(s, buf, &["AUTH", u, pass]).await?,
-            None => call(s, buf, &["AUTH", pass]).await?,
+            Some(u) => call(s, buf, idle, &["AUTH", u, pass]).await?,
+            None => call(s, buf, idle, &["AUTH", pass]).await?,
         };
         if reply.starts_with('-') {
             return Err(Error::Auth(reply));
@@ -115,11 +142,11 @@ pub async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
     }
     // Errors from REPLCONF are not critical (old masters), as in Redis.
     let port = cfg.listening_port.to_string();
-    call(s, buf, &["REPLCONF", "listening-port", &port]).await?;
+    call(s, buf, idle, &["REPLCONF", "listening-port", &port]).await?;
     if let Some(ip) = &cfg.announce_ip {
-        call(s, buf, &["REPLCONF", "ip-address", ip]).await?;
+        call(s, buf, idle, &["REPLCONF", "ip-address", ip]).await?;
     }
-    let capa = call(s, buf, &["REPLCONF", "capa", "eof", "capa", "psync2"]).await?;
+    let capa = call(s, buf, idle, &["REPLCONF", "capa", "eof", "capa", "psync2"]).await?;
     if capa.starts_with("-NOAUTH") {
         return Err(Error::Auth(capa));
     }
@@ -127,7 +154,7 @@ pub async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
         Some((id, off)) => (id.clone(), (off + 1).to_string()),
         None => ("?".to_string(), "-1".to_string()),
     };
-    let reply = call(s, buf, &["PSYNC", &id, &offset]).await?;
+    let reply = call(s, buf, idle, &["PSYNC", &id, &offset]).await?;
     parse_psync_reply(&reply)
 }
 
@@ -183,6 +210,38 @@ mod tests {
             parse_psync_reply("-LOADING x"),
             Err(Error::NotReady(_))
         ));
+    }
+
+    /// Newlines keep a slow PSYNC answer alive; silence longer than the
+    /// idle timeout ends the handshake, as Redis's replication cron does.
+    #[tokio::test]
+    async fn idle_timeout_counts_any_byte() {
+        let (mut replica, mut master) = tokio::io::duplex(4096);
+        let cfg = Config {
+            idle_timeout: Some(Duration::from_millis(300)),
+            ..Config::default()
+        };
+        let master_side = tokio::spawn(async move {
+            master.write_all(b"+PONG\r\n+OK\r\n+OK\r\n").await.unwrap();
+            for _ in 0..5 {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                master.write_all(b"\n").await.unwrap();
+            }
+            master.write_all(b"+CONTINUE\r\n").await.unwrap();
+            // Silent from here on.
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            drop(master);
+        });
+        let mut buf = BytesMut::new();
+        let out = handshake(&mut replica, &mut buf, &cfg).await.unwrap();
+        assert_eq!(out, Outcome::Continue { replid: None });
+        let silent = read_line_within(&mut replica, &mut buf, cfg.idle_timeout).await;
+        assert!(matches!(silent, Err(Error::Timeout)), "{silent:?}");
+        assert_eq!(
+            Error::Timeout.to_string(),
+            "Timeout connecting to the MASTER..."
+        );
+        master_side.abort();
     }
 
     #[tokio::test]

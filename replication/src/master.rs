@@ -85,9 +85,19 @@ impl Master {
         }
     }
 
-    /// Drops the backlog (repl-backlog-ttl expired without replicas).
+    /// Drops the backlog, e.g. before loading another history.
     pub fn free_backlog(&mut self) {
         self.backlog = None;
+    }
+
+    /// `repl-backlog-ttl` expired without replicas: drops the backlog and,
+    /// as Redis does, takes a new id and forgets the previous one, since
+    /// the offset stops counting and no one could continue this history.
+    pub fn expire_backlog(&mut self) {
+        self.backlog = None;
+        self.replid = new_replid();
+        self.replid2 = NO_REPLID.to_string();
+        self.second_offset = -1;
     }
 
     /// Forces a SELECT before the next command (a replica just started

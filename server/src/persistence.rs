@@ -74,7 +74,7 @@ pub fn snapshot(
 /// `rdb-key-save-delay`: microseconds a save spends per key (a negative
 /// -N: one microsecond for every N keys). Redis's tests use it to make a
 /// save slow enough to interrupt; 0 in production.
-fn key_save_delay(srv: &Shared, keys: usize) -> Duration {
+pub fn key_save_delay(srv: &Shared, keys: usize) -> Duration {
     let per_key = i64::from(srv.config().read().settings().rdb_key_save_delay);
     let keys = keys as u64;
     match per_key {

@@ -363,7 +363,7 @@ impl<'a> Ctx<'a> {
 
     /// Looks a key up for writing.
     pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Value> {
-        if self.eng.expire_if_needed(*self.db, key, self.now) {
+        if self.eng.expire_if_needed_for_write(*self.db, key, self.now) {
             return None;
         }
         self.eng.dbs[*self.db].get_mut(key)

@@ -38,6 +38,7 @@ fn replicaof(call: &mut Call) -> Result<()> {
         if call.srv.repl().is_replica() {
             call.engine.release();
             replication::become_master(call.srv);
+            call.srv.config().write().set_replicaof(None);
             log!(Notice, "MASTER MODE enabled (user request from '{who}')");
         }
         call.w().ok();
@@ -63,6 +64,10 @@ fn replicaof(call: &mut Call) -> Result<()> {
     }
     call.engine.release();
     replication::become_replica(call.srv, host.clone(), port);
+    call.srv
+        .config()
+        .write()
+        .set_replicaof(Some((host.clone(), port)));
     log!(
         Notice,
         "REPLICAOF {host}:{port} enabled (user request from '{who}')"
@@ -201,6 +206,7 @@ fn role(call: &mut Call) -> Result<()> {
             w.bulk(match link.state {
                 LinkState::Connect => b"connect".as_slice(),
                 LinkState::Connecting => b"connecting",
+                LinkState::Handshake => b"handshake",
                 LinkState::Sync => b"sync",
                 LinkState::Connected => b"connected",
             });

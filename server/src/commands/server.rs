@@ -188,6 +188,10 @@ fn debug(call: &mut Call) -> Result<()> {
     let sub = String::from_utf8_lossy(call.arg(1)).to_lowercase();
     match sub.as_str() {
         "sleep" if call.args.len() == 3 => {
+            // Redis sleeps its one thread: the whole server stands still.
+            // Holding the engine stops every command, the cron, and the
+            // replication work that waits its turn on it.
+            let _busy = call.engine.get();
             if let Some(d) = sleep_time(call.arg(2)) {
                 std::thread::sleep(d);
             }
@@ -215,7 +219,9 @@ fn debug(call: &mut Call) -> Result<()> {
             "DEBUG PANIC called at Unix time {}",
             crate::time::unix_secs()
         ),
-        "set-active-expire" if call.args.len() == 3 => {}
+        "set-active-expire" if call.args.len() == 3 => {
+            call.engine.get().active_expire = args::int(call.arg(2)).unwrap_or(0) != 0;
+        }
         "quicklist-packed-threshold" | "stringmatch-len" => {}
         _ => {
             return Err(Error::err(format!(

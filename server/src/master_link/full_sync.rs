@@ -333,6 +333,7 @@ fn load_file(
     })?;
     attach_to_new_master(srv);
     log!(Notice, "MASTER <-> REPLICA sync: Flushing old data");
+    eng.forget_replica_keys_with_expire();
     flush(&mut eng, lazy);
     log!(Notice, "MASTER <-> REPLICA sync: Loading DB in memory");
     let loaded = std::fs::File::open(&dump)
@@ -385,6 +386,7 @@ fn swap_in(
             "MASTER <-> REPLICA sync: Swapping active DB with loaded DB"
         );
     }
+    eng.forget_replica_keys_with_expire();
     eng.swap_databases(&mut spare);
     adopt(srv, snapshot);
     drop(eng);
@@ -404,9 +406,7 @@ fn swap_in(
 fn attach_to_new_master(srv: &Shared) {
     let mut st = srv.repl().state.lock();
     st.master.free_backlog();
-    for r in st.replicas.drain(..) {
-        r.handle.kill();
-    }
+    crate::replication::disconnect_replicas(&mut st);
 }
 
 /// Takes up the master's history at the snapshot's offset.

@@ -60,6 +60,9 @@ fn set_state(srv: &Shared, state: LinkState) {
 async fn run_link(srv: Arc<Shared>, host: String, port: u16, generation: u64) {
     log!(Notice, "Connecting to MASTER {host}:{port}");
     while current(&srv, generation) {
+        // Redis connects from its cron, so nothing happens while the
+        // server is busy (DEBUG SLEEP, a long command): wait our turn.
+        drop(srv.engine().lock());
         set_state(&srv, LinkState::Connecting);
         match connect_and_sync(&srv, &host, port, generation).await {
             Ok(()) | Err(Failure::Logged) => {}
@@ -117,20 +120,23 @@ async fn connect_and_sync(
             listening_port,
             announce_ip: s.replica_announce_ip.clone(),
             cached,
+            idle_timeout: Some(Duration::from_secs(u64::from(s.repl_timeout.max(1)))),
         };
         (Duration::from_secs(u64::from(s.repl_timeout.max(1))), cfg)
     };
     let mut stream = tokio::time::timeout(timeout, TcpStream::connect((host, port)))
         .await
-        .map_err(|_| format!("Timeout connecting to the MASTER {host}:{port}"))?
+        .map_err(|_| "Timeout connecting to the MASTER...".to_string())?
         .map_err(|e| format!("Error condition on socket for SYNC: {e}"))?;
     let _ = stream.set_nodelay(true);
     log!(Notice, "MASTER <-> REPLICA sync started");
     log!(Notice, "Non blocking connect for SYNC fired the event.");
+    set_state(srv, LinkState::Handshake);
     let mut buf = BytesMut::new();
-    let outcome = tokio::time::timeout(timeout, handshake::handshake(&mut stream, &mut buf, &cfg))
+    // Each read may take up to repl-timeout; the master's newlines while
+    // it prepares a snapshot keep the handshake alive.
+    let outcome = handshake::handshake(&mut stream, &mut buf, &cfg)
         .await
-        .map_err(|_| "Timeout during the handshake with the MASTER".to_string())?
         .map_err(|e| e.to_string())?;
     if !current(srv, generation) {
         return Ok(());
@@ -152,7 +158,12 @@ async fn connect_and_sync(
         Outcome::Continue { replid } => {
             log!(Notice, "Successful partial resynchronization with master.");
             if let Some(id) = replid {
-                srv.repl().state.lock().master.continue_as(&id);
+                let mut st = srv.repl().state.lock();
+                if id != st.master.replid() {
+                    log!(Warning, "Master replication ID changed to {id}");
+                    st.master.continue_as(&id);
+                    crate::replication::disconnect_replicas(&mut st);
+                }
             }
             log!(
                 Notice,
@@ -177,6 +188,11 @@ async fn stream_from_master(
     let (handle, _mailbox) = srv
         .clients()
         .register(Info::new(addr, laddr, -1, Kind::Master));
+    // CLIENT KILL of the link closes it at once, as Redis frees its master
+    // client: the master sees it even if we are busy (DEBUG SLEEP) then.
+    if let Ok(dup) = std::os::fd::AsFd::as_fd(&stream).try_clone_to_owned() {
+        handle.shut_on_kill(dup);
+    }
     let mut session = crate::connection::Registered::new(srv, Session::new(handle.clone(), true));
     session.repl.is_master = true;
     // A partial resync continues the stream in the database it had

@@ -1,6 +1,6 @@
 //! The master side: answering PSYNC/SYNC, full syncs, acknowledgements.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -115,10 +115,13 @@ pub async fn full_sync(
     };
     if diskless && delay > 0 {
         let delay = Duration::from_secs(u64::from(delay));
-        wait_for_more_replicas(srv, delay, max_replicas as usize).await;
+        if !wait_for_more_replicas(srv, stream, delay, max_replicas as usize).await {
+            return false;
+        }
     }
-    let (rdb, replid, offset) = {
+    let (rdb, replid, offset, slow) = {
         let eng = srv.engine().lock();
+        let slow = crate::persistence::key_save_delay(srv, eng.total_keys());
         SNAPSHOTS_STARTED.fetch_add(1, Ordering::SeqCst);
         let st = srv.repl().state.lock();
         let replid = st.master.replid().to_string();
@@ -137,7 +140,7 @@ pub async fn full_sync(
         if let Some(r) = st.replicas.iter_mut().find(|r| r.handle.id == id) {
             r.state = ReplicaState::SendBulk;
         }
-        (rdb, replid, offset)
+        (rdb, replid, offset, slow)
     };
     log!(
         Notice,
@@ -147,6 +150,15 @@ pub async fn full_sync(
     let mut head = BytesMut::new();
     if req.psync {
         head.put_slice(format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes());
+    }
+    if !slow.is_zero() {
+        // rdb-key-save-delay (tests): the snapshot takes that long to
+        // produce, as Redis's child would, while the replica waits in its
+        // transfer state.
+        if stream.write_all(&head).await.is_err() || !wait_slow_snapshot(srv, stream, slow).await {
+            return false;
+        }
+        head.clear();
     }
     let eof_mark = (diskless && peer.capa_eof).then(|| replication::random_hex(40));
     peer.hold_stream_until_ack = eof_mark.is_some();
@@ -193,9 +205,18 @@ static SNAPSHOTS_STARTED: AtomicU64 = AtomicU64::new(0);
 /// replicas to feed from one snapshot: it ends after `delay`, as soon as
 /// `max_replicas` (when not 0, `repl-diskless-sync-max-replicas`) are
 /// waiting, or when a snapshot for another replica starts meanwhile.
-async fn wait_for_more_replicas(srv: &Shared, delay: Duration, max_replicas: usize) {
+/// Meanwhile the replica gets a newline a second, which keeps its
+/// handshake from timing out, from Redis's cron: so none while the server
+/// is busy (DEBUG SLEEP). False when the replica's connection failed.
+async fn wait_for_more_replicas(
+    srv: &Shared,
+    stream: &mut TcpStream,
+    delay: Duration,
+    max_replicas: usize,
+) -> bool {
     let deadline = tokio::time::Instant::now() + delay;
     let started = SNAPSHOTS_STARTED.load(Ordering::SeqCst);
+    let mut next_newline = tokio::time::Instant::now() + NEWLINE_PERIOD;
     loop {
         let waiting = {
             let st = srv.repl().state.lock();
@@ -207,15 +228,69 @@ async fn wait_for_more_replicas(srv: &Shared, delay: Duration, max_replicas: usi
         if max_replicas > 0 && waiting >= max_replicas
             || SNAPSHOTS_STARTED.load(Ordering::SeqCst) != started
         {
-            return;
+            return true;
         }
         let now = tokio::time::Instant::now();
         if now >= deadline {
-            return;
+            return true;
         }
-        tokio::time::sleep_until(deadline.min(now + WAITING_CHECK)).await;
+        if now >= next_newline {
+            drop(srv.engine().lock());
+            if stream.write_all(b"\n").await.is_err() {
+                return false;
+            }
+            next_newline = tokio::time::Instant::now() + NEWLINE_PERIOD;
+        }
+        tokio::time::sleep_until(deadline.min(next_newline).min(now + WAITING_CHECK)).await;
     }
 }
+
+/// Replication snapshots being produced slowly (rdb-key-save-delay): while
+/// any is, INFO shows a save in progress, as Redis's replication child is
+/// its one RDB child.
+static SLOW_SNAPSHOTS: AtomicU64 = AtomicU64::new(0);
+/// Whether the slow snapshots set the save-in-progress mark (a BGSAVE
+/// running before them keeps its own).
+static SLOW_SNAPSHOTS_MARKED: AtomicBool = AtomicBool::new(false);
+
+/// Waits out a slow snapshot, sending a newline a second (as Redis's cron
+/// to replicas waiting for their RDB) so the replica does not time out.
+/// False when the replica's connection failed.
+async fn wait_slow_snapshot(srv: &Shared, stream: &mut TcpStream, delay: Duration) -> bool {
+    struct InProgress<'a>(&'a Shared);
+    impl Drop for InProgress<'_> {
+        fn drop(&mut self) {
+            if SLOW_SNAPSHOTS.fetch_sub(1, Ordering::SeqCst) == 1
+                && SLOW_SNAPSHOTS_MARKED.swap(false, Ordering::SeqCst)
+            {
+                self.0.persistence().status.lock().bgsave_started = None;
+            }
+        }
+    }
+    if SLOW_SNAPSHOTS.fetch_add(1, Ordering::SeqCst) == 0 {
+        let mut st = srv.persistence().status.lock();
+        if st.bgsave_started.is_none() {
+            st.bgsave_started = Some(Instant::now());
+            SLOW_SNAPSHOTS_MARKED.store(true, Ordering::SeqCst);
+        }
+    }
+    let _in_progress = InProgress(srv);
+    let deadline = tokio::time::Instant::now() + delay;
+    loop {
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return true;
+        }
+        tokio::time::sleep_until(deadline.min(now + NEWLINE_PERIOD)).await;
+        drop(srv.engine().lock());
+        if stream.write_all(b"\n").await.is_err() {
+            return false;
+        }
+    }
+}
+
+/// How often a replica waiting for its snapshot gets a newline.
+const NEWLINE_PERIOD: Duration = Duration::from_secs(1);
 
 /// `REPLCONF ACK <offset>` from a replica.
 pub fn ack(srv: &Shared, id: u64, offset: i64) {

@@ -68,6 +68,21 @@ pub fn forget_replica(srv: &Shared, id: u64) {
     }
 }
 
+/// Closes the links of all our replicas (Redis's `disconnectSlaves`): our
+/// replication id changed (a new master, a promotion, a master's new id),
+/// and a replica only learns it by reconnecting, usually continuing
+/// partially. Left attached, it would keep counting the stream under
+/// the old id and ask for a history nobody has later.
+pub(crate) fn disconnect_replicas(st: &mut State) {
+    if st.replicas.is_empty() {
+        return;
+    }
+    for r in st.replicas.drain(..) {
+        r.handle.kill();
+    }
+    st.no_replicas_since = Some(Instant::now());
+}
+
 /// Number of replicas whose acknowledged offset reached `offset`.
 pub fn acked(srv: &Shared, offset: i64) -> usize {
     let st = srv.repl().state.lock();
@@ -114,8 +129,9 @@ pub fn cron(srv: &Arc<Shared>) {
     }
     if !has_replicas && !srv.repl().is_replica() && ttl > 0 {
         if let Some(since) = st.no_replicas_since {
-            if since.elapsed().as_secs() >= ttl && st.master.backlog().is_some() {
-                st.master.free_backlog();
+            // Redis frees it once more than `ttl` whole seconds passed.
+            if since.elapsed().as_secs() > ttl && st.master.backlog().is_some() {
+                st.master.expire_backlog();
                 eng.set_recording(false);
                 log!(
                     Notice,
@@ -135,12 +151,18 @@ pub fn become_replica(srv: &Shared, host: String, port: u16) {
         let mut eng = srv.engine().lock();
         eng.replica = true;
         eng.set_recording(false);
+        // Served later, they would pop what our master's stream pushes.
+        srv.blocking().unblock_all(
+            &mut eng,
+            b"-UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)\r\n",
+        );
         let mut st = srv.repl().state.lock();
         if let Some(old) = st.link.take() {
             if let Some(c) = old.client {
                 c.kill();
             }
         }
+        disconnect_replicas(&mut st);
         st.link = Some(Link {
             host: host.clone(),
             port,
@@ -172,6 +194,7 @@ pub fn become_master(srv: &Shared) {
         }
     }
     st.master.shift_replid();
+    disconnect_replicas(&mut st);
     if st.master.backlog().is_some() {
         eng.set_recording(true);
     }

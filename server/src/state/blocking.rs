@@ -98,6 +98,20 @@ impl Blocking {
         }
     }
 
+    /// Ends every parked command with `reply` (an error): the server turned
+    /// replica, and its data now follows its master (Redis's
+    /// `disconnectAllBlockedClients`).
+    pub fn unblock_all(&self, eng: &mut Engine, reply: &[u8]) {
+        let waiters: Vec<Arc<Waiter>> = self.by_key.lock().values().flatten().cloned().collect();
+        for w in waiters {
+            if w.claim() {
+                self.remove(&w, eng);
+                w.client
+                    .send(Mail::Served(bytes::Bytes::copy_from_slice(reply)));
+            }
+        }
+    }
+
     pub fn len(&self) -> usize {
         let map = self.by_key.lock();
         let mut ids: Vec<u64> = map.values().flatten().map(|w| w.client.id).collect();

@@ -113,6 +113,10 @@ pub struct Handle {
     /// Unix second the output buffer was first seen over its soft limit in
     /// the current stretch; 0 when it is under.
     soft_limit_since: AtomicI64,
+    /// A duplicate of the socket, shut down by [`Handle::kill`] itself for
+    /// a connection that must see the close at once even while the server
+    /// is busy (our master's link: Redis frees it synchronously).
+    shut_on_kill: Mutex<Option<std::os::fd::OwnedFd>>,
 }
 
 /// Where an output buffer limit check happens, which Redis logs differently.
@@ -186,8 +190,21 @@ impl Handle {
         }
     }
 
+    /// Makes [`Handle::kill`] shut `socket` (a duplicate of the
+    /// connection's) down right away, not when the connection's task next
+    /// runs.
+    pub fn shut_on_kill(&self, socket: std::os::fd::OwnedFd) {
+        *self.shut_on_kill.lock() = Some(socket);
+    }
+
     /// Asks the connection to close (CLIENT KILL, shutdown).
     pub fn kill(&self) {
+        if let Some(socket) = self.shut_on_kill.lock().take() {
+            use std::os::fd::AsRawFd;
+            // SAFETY: the descriptor is our own duplicate, open until
+            // `socket` drops at the end of this block.
+            unsafe { libc::shutdown(socket.as_raw_fd(), libc::SHUT_RDWR) };
+        }
         self.killed.store(true, Ordering::SeqCst);
         // The connection's loop watches its mailbox anyway: waking it there
         // spares it a second wait source per iteration.
@@ -419,6 +436,7 @@ impl Clients {
             pending: AtomicUsize::new(0),
             replica_limit: self.replica_limit.clone(),
             soft_limit_since: AtomicI64::new(0),
+            shut_on_kill: Mutex::new(None),
         });
         self.map.lock().insert(id, handle.clone());
         (handle, rx)

@@ -85,6 +85,9 @@ pub struct Replica {
 pub enum LinkState {
     Connect,
     Connecting,
+    /// Connected, from PING to the answer to PSYNC (Redis's handshake
+    /// states; ROLE shows `handshake`).
+    Handshake,
     Sync,
     Connected,
 }
