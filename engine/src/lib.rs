@@ -29,7 +29,7 @@ mod value;
 
 pub use command::{CommandDef, Ctx, Handler};
 pub use db::Db;
-pub use engine::{BlockOn, Engine, ExecOptions, Propagated, Stats, Touched};
+pub use engine::{BlockOn, Engine, ExecOptions, Propagated, Replaced, Stats, Touched};
 pub use error::{Error, Result};
 pub use evict::{EvictOutcome, EvictionConfig, Policy};
 pub use notify::Notification;

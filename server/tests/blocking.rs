@@ -91,3 +91,49 @@ fn a_client_that_leaves_while_blocked_is_forgotten() {
     assert_eq!(admin.cmd(&["LPUSH", "gone", "v"]), ":1\r\n");
     assert_eq!(admin.cmd(&["LLEN", "gone"]), ":1\r\n");
 }
+
+/// The `flags` field of CLIENT LIST's line for the client with `id`.
+fn flags_of(admin: &mut Client, id: &str) -> String {
+    let list = admin.cmd(&["CLIENT", "LIST", "ID", id]);
+    let field = list.split(' ').find(|f| f.starts_with("flags="));
+    field.expect("a flags field").to_string()
+}
+
+/// CLIENT LIST flags a client blocked on a key `b`, one in MULTI `x`, and
+/// one whose watched key was touched `d`; and a client's own request is in
+/// its query buffer while it runs (`qbuf=26` for CLIENT INFO).
+fn client_flags(server: &Server) -> Vec<String> {
+    let mut admin = server.client();
+    let mut a = server.client();
+    let id = a.cmd(&["CLIENT", "ID"]);
+    let id = id.trim_start_matches(':').trim_end();
+    let mut seen = vec![flags_of(&mut admin, id)];
+    a.send(&["BLPOP", "flagged", "0"]).unwrap();
+    admin.wait_blocked(1);
+    seen.push(flags_of(&mut admin, id));
+    admin.cmd(&["LPUSH", "flagged", "v"]);
+    a.read_reply().unwrap();
+    seen.push(flags_of(&mut admin, id));
+    a.cmd(&["WATCH", "w"]);
+    a.cmd(&["MULTI"]);
+    seen.push(flags_of(&mut admin, id));
+    admin.cmd(&["SET", "w", "1"]);
+    seen.push(flags_of(&mut admin, id));
+    a.cmd(&["DISCARD"]);
+    let info = a.cmd(&["CLIENT", "INFO"]);
+    let qbuf = info.split(' ').find(|f| f.starts_with("qbuf="));
+    seen.push(qbuf.expect("a qbuf field").to_string());
+    seen
+}
+
+#[test]
+fn client_list_flags_like_redis() {
+    let ours = client_flags(&Server::redust(&[]));
+    assert_eq!(
+        ours,
+        ["flags=N", "flags=b", "flags=N", "flags=x", "flags=xd", "qbuf=26"]
+    );
+    if redis_available() {
+        assert_eq!(ours, client_flags(&Server::redis(&[])));
+    }
+}

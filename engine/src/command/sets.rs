@@ -664,6 +664,16 @@ mod tests {
     }
 
     #[test]
+    fn a_transaction_of_one_write_is_not_wrapped() {
+        let mut t = TestEngine::new();
+        let from = t.eng.propagated_len();
+        t.run("SADD s 1");
+        t.run("SCARD s");
+        t.eng.wrap_propagated(from);
+        assert_eq!(t.propagated(), ["SADD s 1"]);
+    }
+
+    #[test]
     fn spop_keeps_the_ttl() {
         let mut t = TestEngine::new();
         t.run("SADD s a b c d e f");

@@ -363,6 +363,9 @@ pub(crate) fn run(
                 );
                 srv.blocking().park(waiter.clone());
                 eng.track_ready(true);
+                // CLIENT LIST's `b` flag, visible at once to whoever sees
+                // the client counted in blocked_clients.
+                session.handle.info.lock().blocked = true;
                 session.blocked = Some(waiter);
             }
         }
