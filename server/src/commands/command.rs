@@ -168,6 +168,7 @@ fn categories(bits: u32, group: Group) -> Vec<&'static str> {
         Group::Connection => "@connection",
         Group::List => "@list",
         Group::Hash => "@hash",
+        Group::Bitmap => "@bitmap",
         Group::Set => "@set",
         Group::SortedSet => "@sortedset",
         Group::Transactions => "@transaction",
