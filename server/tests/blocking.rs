@@ -137,3 +137,32 @@ fn client_list_flags_like_redis() {
         assert_eq!(ours, client_flags(&Server::redis(&[])));
     }
 }
+
+/// CLIENT UNBLOCK answers a blocked client as a timeout, or with an
+/// UNBLOCKED error; a client not blocked is left alone.
+fn unblocking(server: &Server) -> Vec<String> {
+    let mut admin = server.client();
+    let mut a = server.client();
+    let id = a.cmd(&["CLIENT", "ID"]);
+    let id = id.trim_start_matches(':').trim_end().to_string();
+    let mut seen = vec![admin.cmd(&["CLIENT", "UNBLOCK", &id])];
+    for how in ["TIMEOUT", "ERROR"] {
+        a.send(&["BLPOP", "nothing", "0"]).unwrap();
+        admin.wait_blocked(1);
+        seen.push(admin.cmd(&["CLIENT", "UNBLOCK", &id, how]));
+        seen.push(String::from_utf8_lossy(&a.read_reply().unwrap()).into_owned());
+    }
+    seen.push(admin.cmd(&["CLIENT", "UNBLOCK", &id, "NOW"]));
+    seen.push(admin.cmd(&["CLIENT", "UNBLOCK", "x"]));
+    seen.push(admin.cmd(&["CLIENT", "KILL", "USER", "nobody"]));
+    seen
+}
+
+#[test]
+fn client_unblock_like_redis() {
+    let ours = unblocking(&Server::redust(&[]));
+    assert_eq!(ours[2], "*-1\r\n");
+    if redis_available() {
+        assert_eq!(ours, unblocking(&Server::redis(&[])));
+    }
+}

@@ -9,7 +9,7 @@ use bytes::{Bytes, BytesMut};
 use engine::command::CommandDef;
 use engine::{Engine, Handler};
 use parking_lot::Mutex;
-use resp::Protocol;
+use resp::{Protocol, Writer};
 
 use crate::state::clients::{Handle, Mail};
 use crate::time::unix_ms;
@@ -96,6 +96,31 @@ impl Blocking {
         if map.is_empty() {
             eng.track_ready(false);
         }
+    }
+
+    /// CLIENT UNBLOCK: answers the client `id` blocked here with its
+    /// timeout reply, or an UNBLOCKED error. False if it is not blocked.
+    pub fn unblock(&self, id: u64, error: bool, eng: &mut Engine) -> bool {
+        let found = self
+            .by_key
+            .lock()
+            .values()
+            .flatten()
+            .find(|w| w.client.id == id)
+            .cloned();
+        let Some(w) = found.filter(|w| w.claim()) else {
+            return false;
+        };
+        self.remove(&w, eng);
+        let mut out = BytesMut::new();
+        let mut reply = Writer::new(&mut out, w.proto);
+        if error {
+            reply.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        } else {
+            engine::command::blocking::blocked_timeout_reply(&mut reply);
+        }
+        w.client.send(Mail::Served(out.freeze()));
+        true
     }
 
     pub fn len(&self) -> usize {
