@@ -372,6 +372,9 @@ fn time_out(srv: &Arc<Shared>, w: &Arc<Waiter>, wbuf: &mut BytesMut) {
     }
     srv.blocking().remove(w, &mut eng);
     engine::command::blocking::blocked_timeout_reply(&mut Writer::new(wbuf, w.proto));
+    let timed_out = crate::state::counters::Outcome::TimedOut;
+    srv.counters()
+        .count_command((w.def.name, None), timed_out, std::time::Duration::ZERO);
 }
 
 /// A command CLIENT PAUSE holds back, to run first once the pause is over.

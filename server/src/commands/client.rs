@@ -220,7 +220,8 @@ fn unblock(call: &mut Call) -> Result<()> {
         return Err(Error::Syntax);
     }
     let eng = call.engine.get();
-    let done = u64::try_from(id).is_ok_and(|id| call.srv.blocking().unblock(id, error, eng));
+    let (blocking, counters) = (call.srv.blocking(), call.srv.counters());
+    let done = u64::try_from(id).is_ok_and(|id| blocking.unblock(id, error, eng, counters));
     call.w().integer(i64::from(done));
     Ok(())
 }

@@ -4,6 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use engine::command::CommandDef;
@@ -12,6 +13,7 @@ use parking_lot::Mutex;
 use resp::{Protocol, Writer};
 
 use crate::state::clients::{Handle, Mail};
+use crate::state::counters::{Counters, Outcome};
 use crate::time::unix_ms;
 
 /// A parked command.
@@ -100,7 +102,7 @@ impl Blocking {
 
     /// CLIENT UNBLOCK: answers the client `id` blocked here with its
     /// timeout reply, or an UNBLOCKED error. False if it is not blocked.
-    pub fn unblock(&self, id: u64, error: bool, eng: &mut Engine) -> bool {
+    pub fn unblock(&self, id: u64, error: bool, eng: &mut Engine, counters: &Counters) -> bool {
         let found = self
             .by_key
             .lock()
@@ -119,6 +121,8 @@ impl Blocking {
         } else {
             engine::command::blocking::blocked_timeout_reply(&mut reply);
         }
+        let outcome = Outcome::Done { failed: error };
+        counters.count_command((w.def.name, None), outcome, Duration::ZERO);
         w.client.send(Mail::Served(out.freeze()));
         true
     }
@@ -134,7 +138,7 @@ impl Blocking {
     /// Serves waiters of keys that received data, oldest first, until no
     /// key is ready. Called with the engine lock held, right after the
     /// command that pushed, so the order of writes is Redis's.
-    pub fn serve_ready(&self, eng: &mut Engine) {
+    pub fn serve_ready(&self, eng: &mut Engine, counters: &Counters) {
         loop {
             for db in eng.take_ready_dbs() {
                 self.signal_waited_keys(eng, db);
@@ -144,7 +148,7 @@ impl Blocking {
                 return;
             }
             for (db, key) in ready {
-                self.serve_key(eng, db, key);
+                self.serve_key(eng, db, key, counters);
             }
         }
     }
@@ -166,7 +170,7 @@ impl Blocking {
         }
     }
 
-    fn serve_key(&self, eng: &mut Engine, db: usize, key: Bytes) {
+    fn serve_key(&self, eng: &mut Engine, db: usize, key: Bytes, counters: &Counters) {
         let waiters: Vec<Arc<Waiter>> = match self.by_key.lock().get(&(db, key.clone())) {
             Some(q) => q.iter().cloned().collect(),
             None => return,
@@ -180,6 +184,7 @@ impl Blocking {
             }
             let mut out = BytesMut::new();
             let mut wdb = w.db;
+            let started = Instant::now();
             eng.execute_served(
                 w.def,
                 &mut wdb,
@@ -195,6 +200,12 @@ impl Blocking {
             }
             if w.claim() {
                 self.remove(&w, eng);
+                let failed = out.first() == Some(&b'-');
+                counters.count_command(
+                    (w.def.name, None),
+                    Outcome::Done { failed },
+                    started.elapsed(),
+                );
                 w.client.send(Mail::Served(out.freeze()));
             }
         }
