@@ -69,7 +69,7 @@ pub(super) fn commands() -> Vec<CommandDef<Handler>> {
         ),
         // Keys follow a count: no fixed key range (Redis reports movablekeys).
         doc(
-            cmd("sintercard", -3, READONLY, sintercard),
+            cmd("sintercard", -3, READONLY, sintercard).numkeys(1),
             "7.0.0",
             "Intersect multiple sets and return the cardinality of the result",
         ),
