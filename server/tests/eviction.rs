@@ -7,12 +7,15 @@
 //! used, so the figures do not depend on the server's baseline memory.
 
 mod support;
+#[path = "replication/tempdir.rs"]
+mod tempdir;
 
 use std::collections::HashSet;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use support::{Client, Server};
+use tempdir::TempDir;
 
 const OOM: &str = "-OOM command not allowed when used memory > 'maxmemory'.\r\n";
 /// Each value is 1000 bytes: with its key about 1.1 KB of memory.
@@ -284,7 +287,16 @@ fn allkeys_random_evicts_any_key() {
 #[test]
 fn evictions_reach_replicas_as_dels() {
     let master = start("allkeys-random");
-    let replica = Server::redust(&["--replicaof", "127.0.0.1", &master.port().to_string()]);
+    // The replica stores the synced dataset in its dir: not in the tests'
+    // working directory, where every later server would load it.
+    let dir = TempDir::new("evicting-master");
+    let replica = Server::redust(&[
+        "--replicaof",
+        "127.0.0.1",
+        &master.port().to_string(),
+        "--dir",
+        dir.path().to_str().unwrap(),
+    ]);
     let mut m = master.client();
     let mut r = replica.client();
     eventually("replica link up", || {
