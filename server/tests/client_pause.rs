@@ -3,11 +3,14 @@
 //! everything, a pause ends by itself, and the dataset stands still.
 
 mod support;
+#[path = "replication/tempdir.rs"]
+mod tempdir;
 
 use std::io;
 use std::time::{Duration, Instant};
 
 use support::{redis_available, Client, Server};
+use tempdir::TempDir;
 
 /// How long a held command must stay unanswered to count as held.
 const QUIET: Duration = Duration::from_millis(100);
@@ -240,7 +243,11 @@ fn paused_replica_stops_applying_its_masters_writes() {
     for start in kinds {
         let master = start(&[]);
         let port = master.port().to_string();
-        let replica = start(&["--replicaof", "127.0.0.1", &port]);
+        // The replica stores the synced dataset in its dir: not in the
+        // tests' working directory, where every later server would load it.
+        let dir = TempDir::new("paused-replica");
+        let dir = dir.path().to_str().unwrap().to_string();
+        let replica = start(&["--replicaof", "127.0.0.1", &port, "--dir", &dir]);
         let name = replica.name().to_string();
         let (mut m, mut r) = (master.client(), replica.client());
         let synced = |r: &mut Client, m: &mut Client| {
