@@ -51,6 +51,8 @@ pub use settings::{
     ObufLimit, OomScoreAdj, PropagationErrorBehavior, ProtectedAction, ReplDisklessLoad,
     SanitizeDumpPayload, SavePoint, Settings, Supervised, SyslogFacility, TlsAuthClients,
 };
+/// Redis's `memtoull` (DEBUG QUICKLIST-PACKED-THRESHOLD parses sizes too).
+pub use value::memtoull;
 
 /// The Redis version whose behaviour (and error banner) we reproduce.
 pub const REDIS_VERSION: &str = "7.0.15";

@@ -163,7 +163,7 @@ pub(crate) fn string2ll(s: &str) -> Option<i64> {
 /// Redis's `memtoull`: digits then an optional unit (b, k, kb, m, mb, g,
 /// gb, any case). Like the C code, an empty number is 0 and an overflow
 /// saturates then wraps when multiplied.
-pub(crate) fn memtoull(s: &str) -> Option<u64> {
+pub fn memtoull(s: &str) -> Option<u64> {
     if s.starts_with('-') {
         return None;
     }

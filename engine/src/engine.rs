@@ -1,6 +1,8 @@
 //! The keyspace as a whole: databases, counters, expiry and the record of
 //! executed writes.
 
+use std::collections::HashMap;
+
 use bytes::Bytes;
 use rand::Rng;
 use resp::{Protocol, Writer};
@@ -47,15 +49,30 @@ impl Default for ExecOptions {
 /// Keys changed since the last [`Engine::take_touched`], for WATCH.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Touched {
+    /// Keys written, expired or evicted (Redis's `touchWatchedKey`).
     pub keys: Vec<(usize, Bytes)>,
-    /// Databases flushed or swapped as a whole.
-    pub dbs: Vec<usize>,
+    /// Watched keys a flush, SWAPDB or loaded dataset changed, with what
+    /// Redis's `touchAllWatchedKeysInDb` decides on.
+    pub replaced: Vec<Replaced>,
 }
 
 impl Touched {
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty() && self.dbs.is_empty()
+        self.keys.is_empty() && self.replaced.is_empty()
     }
+}
+
+/// A watched key whose database was emptied (FLUSHDB, FLUSHALL, a dataset
+/// loaded in its place) or swapped with another (SWAPDB).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Replaced {
+    pub db: usize,
+    pub key: Bytes,
+    /// The key was in the database that went away (expired or not).
+    pub existed: bool,
+    /// For SWAPDB, the key in the database that came in its place:
+    /// `Some(expired)` if it is there.
+    pub incoming: Option<bool>,
 }
 
 /// Counters shown by INFO stats.
@@ -81,12 +98,18 @@ pub struct Engine {
     /// A replica leaves expired keys to its master's DELs and only hides
     /// them from readers.
     pub replica: bool,
+    /// Whether the cron's active expiry runs (DEBUG SET-ACTIVE-EXPIRE);
+    /// lazy expiry on access is unaffected.
+    pub active_expire: bool,
     /// True while running a command received from our master: on a replica
     /// it sees keys whose time has passed, as the master still has them.
     for_master: bool,
     /// Whether to record touched keys for WATCH (see [`Engine::take_touched`]).
     track_touched: bool,
     touched: Touched,
+    /// Keys some client WATCHes, with how many watch each: a flush or swap
+    /// reports what became of them (see [`Replaced`]).
+    watched: HashMap<(usize, Bytes), usize>,
     /// Set by a blocking command that found no data; taken by the server.
     pub(crate) blocked: Option<BlockOn>,
     /// Keys that received data blocked clients may be waiting for.
@@ -111,9 +134,6 @@ pub struct Engine {
     /// The event classes recorded: 0 unless events go to some channel.
     notify_classes: u32,
     notifications: Vec<Notification>,
-    /// Active expiry on (`DEBUG SET-ACTIVE-EXPIRE`, Redis's
-    /// `active_expire_enabled`).
-    pub active_expire: bool,
     /// Keys with a TTL written on a writable replica by its own clients
     /// (Redis's `slaveKeysWithExpire`): the master will never DEL them, so
     /// the replica's active expiry deletes them itself.
@@ -130,6 +150,7 @@ impl Engine {
             propagated: Vec::new(),
             record: false,
             replica: false,
+            active_expire: true,
             blocked: None,
             ready: Vec::new(),
             ready_dbs: Vec::new(),
@@ -137,6 +158,7 @@ impl Engine {
             for_master: false,
             track_touched: false,
             touched: Touched::default(),
+            watched: HashMap::new(),
             serving: None,
             limits: crate::types::Limits::default(),
             rdb_compression: true,
@@ -145,7 +167,6 @@ impl Engine {
             notify_flags: 0,
             notify_classes: 0,
             notifications: Vec::new(),
-            active_expire: true,
             replica_keys_with_expire: Default::default(),
         }
     }
@@ -201,7 +222,8 @@ impl Engine {
     }
 
     /// Wraps the writes recorded since position `from` in MULTI ... EXEC,
-    /// so replicas apply a transaction as one unit.
+    /// so replicas apply a transaction as one unit. Like Redis 7.0, a
+    /// transaction that wrote once propagates that write alone.
     pub fn wrap_propagated(&mut self, from: usize) {
         // A command of the transaction that propagated itself as a unit
         // (see `propagate_unit`) must not nest a MULTI in this one.
@@ -211,7 +233,7 @@ impl Engine {
             position += 1;
             position <= from || !is_bracket(p)
         });
-        if self.propagated.len() <= from {
+        if self.propagated.len() <= from + 1 {
             return;
         }
         let db = self.propagated[from].db;
@@ -410,10 +432,64 @@ impl Engine {
         }
     }
 
-    /// Records that a whole database was emptied or replaced.
-    pub fn touch_db(&mut self, db: usize) {
-        if self.track_touched {
-            self.touched.dbs.push(db);
+    /// Counts one more WATCH of `key` in `db`.
+    pub fn watch_key(&mut self, db: usize, key: &Bytes) {
+        *self.watched.entry((db, key.clone())).or_default() += 1;
+    }
+
+    /// Counts one WATCH of `key` in `db` less.
+    pub fn unwatch_key(&mut self, db: usize, key: &Bytes) {
+        let k = (db, key.clone());
+        if let Some(n) = self.watched.get_mut(&k) {
+            *n -= 1;
+            if *n == 0 {
+                self.watched.remove(&k);
+            }
+        }
+    }
+
+    /// Records, before `db` is emptied, which watched keys it holds.
+    pub fn flushing_db(&mut self, db: usize) {
+        if !self.track_touched {
+            return;
+        }
+        for (d, key) in self.watched.keys() {
+            if *d == db && self.dbs[db].contains(key) {
+                self.touched.replaced.push(Replaced {
+                    db,
+                    key: key.clone(),
+                    existed: true,
+                    incoming: None,
+                });
+            }
+        }
+    }
+
+    /// Records, before databases `a` and `b` are swapped, what happens to
+    /// the keys watched in each: clients stay in their database, which
+    /// gets the other one's keys.
+    pub fn swapping_dbs(&mut self, a: usize, b: usize, now_ms: i64) {
+        if !self.track_touched || a == b {
+            return;
+        }
+        for (d, key) in self.watched.keys() {
+            let (from, to) = match *d {
+                d if d == a => (a, b),
+                d if d == b => (b, a),
+                _ => continue,
+            };
+            let existed = self.dbs[from].contains(key);
+            let incoming = self.dbs[to]
+                .contains(key)
+                .then(|| self.dbs[to].is_expired(key, now_ms));
+            if existed || incoming.is_some() {
+                self.touched.replaced.push(Replaced {
+                    db: from,
+                    key: key.clone(),
+                    existed,
+                    incoming,
+                });
+            }
         }
     }
 
@@ -609,7 +685,7 @@ impl Engine {
     pub fn flush_all(&mut self) {
         let keys = self.total_keys() as u64;
         for db in 0..self.dbs.len() {
-            self.touch_db(db);
+            self.flushing_db(db);
         }
         self.dbs.iter_mut().for_each(Db::clear);
         self.dirty += keys.max(1);

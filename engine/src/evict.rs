@@ -84,6 +84,21 @@ pub struct EvictionConfig {
     pub samples: usize,
     pub lfu_log_factor: u32,
     pub lfu_decay_time: u32,
+    /// Whether `maxmemory` is set (with an LRU or LFU policy Redis stops
+    /// sharing small integers, see [`EvictionConfig::shares_integers`]).
+    pub maxmemory_set: bool,
+}
+
+impl EvictionConfig {
+    /// Whether Redis would store small integers as its shared objects:
+    /// not when each key needs its own access clock for eviction.
+    pub fn shares_integers(&self) -> bool {
+        !self.maxmemory_set
+            || !matches!(
+                self.policy,
+                Policy::VolatileLru | Policy::VolatileLfu | Policy::AllkeysLru | Policy::AllkeysLfu
+            )
+    }
 }
 
 impl Default for EvictionConfig {
@@ -93,6 +108,7 @@ impl Default for EvictionConfig {
             samples: 5,
             lfu_log_factor: 10,
             lfu_decay_time: 1,
+            maxmemory_set: false,
         }
     }
 }

@@ -43,7 +43,7 @@ struct ReadmeDoctests;
 
 pub use command::{CommandDef, Ctx, Handler};
 pub use db::Db;
-pub use engine::{BlockOn, Engine, ExecOptions, Propagated, Stats, Touched};
+pub use engine::{BlockOn, Engine, ExecOptions, Propagated, Replaced, Stats, Touched};
 pub use error::{Error, Result};
 pub use evict::{EvictOutcome, EvictionConfig, Policy};
 pub use notify::Notification;

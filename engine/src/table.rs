@@ -188,7 +188,17 @@ impl<V> Table<V> {
             let room = if chunk == 0 { 0 } else { CHUNK };
             self.chunks.push(Vec::with_capacity(room));
         }
-        self.chunks[chunk].push(slot);
+        let target = &mut self.chunks[chunk];
+        if chunk == 0 && target.len() == target.capacity() && target.len() >= 64 {
+            // Past 64 slots the first chunk grows by a quarter, not double:
+            // a doubling of a keyspace's chunk is a jump of up to 112 KiB
+            // that maxmemory could not evict its way back from (Redis's
+            // dict grows by 8 bytes a bucket). Four steps per doubling are
+            // also jemalloc's size classes.
+            let more = (target.len() / 4).min(CHUNK - target.len());
+            target.reserve_exact(more);
+        }
+        target.push(slot);
         self.len += 1;
     }
 
@@ -438,6 +448,24 @@ mod tests {
         let copy = t.clone();
         assert_eq!(copy.iter().count(), t.len());
         assert!(copy.chunks[1..].iter().all(|c| c.capacity() == CHUNK));
+    }
+
+    /// Past 64 slots the first chunk never holds more than a quarter
+    /// spare, so one insertion never allocates a doubling.
+    #[test]
+    fn first_chunk_grows_by_quarters() {
+        let h = hasher();
+        let mut t: Table<()> = Table::default();
+        for i in 0..CHUNK {
+            let key = i.to_string();
+            let before = t.chunks.first().map_or(0, Vec::capacity);
+            t.find_or_insert(h(key.as_bytes()), key.as_bytes(), || (), &h);
+            let after = t.chunks[0].capacity();
+            if before >= 64 {
+                assert!(after <= before + before / 4, "{before} -> {after}");
+            }
+        }
+        assert_eq!(t.chunks[0].capacity(), CHUNK);
     }
 
     #[test]

@@ -372,6 +372,9 @@ fn time_out(srv: &Arc<Shared>, w: &Arc<Waiter>, wbuf: &mut BytesMut) {
     }
     srv.blocking().remove(w, &mut eng);
     engine::command::blocking::blocked_timeout_reply(&mut Writer::new(wbuf, w.proto));
+    let timed_out = crate::state::counters::Outcome::TimedOut;
+    srv.counters()
+        .count_command((w.def.name, None), timed_out, std::time::Duration::ZERO);
 }
 
 /// A command CLIENT PAUSE holds back, to run first once the pause is over.
@@ -405,6 +408,9 @@ fn run_batch(
     let mut engine = EngineLock::new(srv.engine());
     let mut commands = 0;
     session.now = unix_ms();
+    // Like Redis's query buffer, trimmed only once the batch is done: a
+    // CLIENT LIST in it sees its own request counted.
+    session.handle.info.lock().qbuf = rbuf.len();
     let mut args = Vec::new();
     while session.blocked.is_none() && session.wait.is_none() {
         let next = match postponed.take() {
@@ -469,14 +475,19 @@ fn run_batch(
     commands
 }
 
-/// CLIENT REPLY OFF/SKIP: drop what the command wrote.
+/// CLIENT REPLY OFF/SKIP: drop what the command wrote, unless it is push
+/// messages.
 fn apply_reply_mode(session: &mut Session, wbuf: &mut BytesMut, mark: usize) {
+    let silence = !std::mem::take(&mut session.pushing);
     match session.reply_mode {
         ReplyMode::On => {}
-        ReplyMode::Off => wbuf.truncate(mark),
+        ReplyMode::Off if silence => wbuf.truncate(mark),
+        ReplyMode::Off => {}
         ReplyMode::SkipNext => session.reply_mode = ReplyMode::Skip,
         ReplyMode::Skip => {
-            wbuf.truncate(mark);
+            if silence {
+                wbuf.truncate(mark);
+            }
             session.reply_mode = ReplyMode::On;
         }
     }
@@ -490,6 +501,8 @@ fn update_info(session: &Session, rbuf: &BytesMut) {
     info.db = session.db;
     info.qbuf = rbuf.len();
     info.obuf = session.handle.pending();
+    info.blocked = session.blocked.is_some() || session.wait.is_some();
+    info.multi = session.multi.as_ref().map_or(-1, |t| t.len() as i64);
     info.resp = match session.proto {
         resp::Protocol::Resp2 => 2,
         resp::Protocol::Resp3 => 3,

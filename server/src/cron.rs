@@ -24,7 +24,9 @@ pub async fn run(srv: Arc<Shared>) {
         // deletes (replicas would see them), as Redis's activeExpireCycle.
         if !srv.pause().is_on(unix_ms()) {
             let mut eng = srv.engine().lock();
-            eng.active_expire_cycle(unix_ms(), budget);
+            if eng.active_expire {
+                eng.active_expire_cycle(unix_ms(), budget);
+            }
             crate::after::after_background_change(&srv, &mut eng);
         }
         crate::eviction::cron(&srv);

@@ -25,6 +25,7 @@ pub fn eviction_config(s: &Settings) -> EvictionConfig {
         samples: s.maxmemory_samples as usize,
         lfu_log_factor: s.lfu_log_factor,
         lfu_decay_time: s.lfu_decay_time,
+        maxmemory_set: s.maxmemory != 0,
     }
 }
 

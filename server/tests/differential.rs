@@ -222,6 +222,11 @@ fn multi() {
 }
 
 #[test]
+fn debug() {
+    run_script("debug.txt", &["--enable-debug-command", "yes"]);
+}
+
+#[test]
 fn pubsub() {
     run_script("pubsub.txt", &[]);
 }

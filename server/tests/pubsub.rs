@@ -105,3 +105,36 @@ fn own_pushes_come_before_the_reply_like_redis() {
         assert_eq!(ours, own_pushes(&Server::redis(&[])));
     }
 }
+
+/// Subscription confirmations and messages are push messages, which CLIENT
+/// REPLY OFF does not silence (Redis 7's `CLIENT_PUSHING`).
+fn pushes_under_reply_off(server: &Server) -> Vec<Vec<u8>> {
+    let mut sub = server.client();
+    let mut publisher = server.client();
+    let mut seen = Vec::new();
+    sub.call(&["HELLO", "3"]).unwrap();
+    sub.send(&["CLIENT", "REPLY", "OFF"]).unwrap();
+    seen.push(sub.call_raw(&["SUBSCRIBE", "ch"]).unwrap());
+    seen.push(sub.call_raw(&["PSUBSCRIBE", "c*"]).unwrap());
+    assert_eq!(publisher.cmd(&["PUBLISH", "ch", "hi"]), ":2\r\n");
+    seen.push(sub.read_raw().unwrap());
+    seen.push(sub.read_raw().unwrap());
+    seen.push(sub.call_raw(&["UNSUBSCRIBE", "ch"]).unwrap());
+    // An ordinary reply stays silenced: the PING's PONG never comes, the
+    // push after it does.
+    sub.send(&["PING"]).unwrap();
+    seen.push(sub.call_raw(&["PUNSUBSCRIBE", "c*"]).unwrap());
+    seen
+}
+
+#[test]
+fn client_reply_off_keeps_pushes_like_redis() {
+    let ours = pushes_under_reply_off(&Server::redust(&[]));
+    assert_eq!(
+        String::from_utf8_lossy(&ours[0]),
+        ">3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n"
+    );
+    if redis_available() {
+        assert_eq!(ours, pushes_under_reply_off(&Server::redis(&[])));
+    }
+}

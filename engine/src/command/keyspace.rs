@@ -82,9 +82,9 @@ fn flush_mode(ctx: &Ctx) -> Result<()> {
 fn flushdb(ctx: &mut Ctx) -> Result<()> {
     flush_mode(ctx)?;
     let removed = ctx.db().len() as u64;
-    ctx.db().clear();
     let db = *ctx.db;
-    ctx.eng.touch_db(db);
+    ctx.eng.flushing_db(db);
+    ctx.db().clear();
     // Propagated even when the database was already empty, like Redis.
     ctx.dirty(removed.max(1));
     ctx.out.ok();
@@ -101,9 +101,9 @@ fn flushall(ctx: &mut Ctx) -> Result<()> {
 fn swapdb(ctx: &mut Ctx) -> Result<()> {
     let a = db_index(ctx, ctx.arg(1), Error::err("invalid first DB index"))?;
     let b = db_index(ctx, ctx.arg(2), Error::err("invalid second DB index"))?;
+    let now = ctx.now;
+    ctx.eng.swapping_dbs(a, b, now);
     ctx.eng.dbs.swap(a, b);
-    ctx.eng.touch_db(a);
-    ctx.eng.touch_db(b);
     // Clients stay in their database: those waiting on a key the swap
     // brought in must be served, as after a push.
     ctx.eng.signal_db_ready(a);

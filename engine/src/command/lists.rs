@@ -18,7 +18,7 @@ pub(super) fn commands() -> Vec<CommandDef<Handler>> {
     let blocking = WRITE | BLOCKING;
     vec![
         doc(two(cmd("blmove", 6, blocking | DENYOOM | NOSCRIPT, blmove)), "6.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available"),
-        doc(cmd("blmpop", -5, blocking, blmpop), "7.0.0", "Pop elements from a list, or block until one is available"),
+        doc(cmd("blmpop", -5, blocking, blmpop).numkeys(2), "7.0.0", "Pop elements from a list, or block until one is available"),
         doc(cmd("blpop", -3, blocking | NOSCRIPT, blpop).keys(1, -2, 1), "2.0.0", "Remove and get the first element in a list, or block until one is available"),
         doc(cmd("brpop", -3, blocking | NOSCRIPT, brpop).keys(1, -2, 1), "2.0.0", "Remove and get the last element in a list, or block until one is available"),
         doc(two(cmd("brpoplpush", 4, blocking | DENYOOM | NOSCRIPT, brpoplpush)), "2.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available"),
@@ -26,7 +26,7 @@ pub(super) fn commands() -> Vec<CommandDef<Handler>> {
         doc(one(cmd("linsert", 5, WRITE | DENYOOM, linsert)), "2.2.0", "Insert an element before or after another element in a list"),
         doc(one(cmd("llen", 2, READONLY | FAST, llen)), "1.0.0", "Get the length of a list"),
         doc(two(cmd("lmove", 5, WRITE | DENYOOM, lmove)), "6.2.0", "Pop an element from a list, push it to another list and return it"),
-        doc(cmd("lmpop", -4, WRITE, lmpop), "7.0.0", "Pop elements from a list"),
+        doc(cmd("lmpop", -4, WRITE, lmpop).numkeys(1), "7.0.0", "Pop elements from a list"),
         doc(one(cmd("lpop", -2, WRITE | FAST, lpop)), "1.0.0", "Remove and get the first elements in a list"),
         doc(one(cmd("lpos", -3, READONLY, lpos)), "6.0.6", "Return the index of matching elements on a list"),
         doc(one(cmd("lpush", -3, WRITE | DENYOOM | FAST, lpush)), "1.0.0", "Prepend one or multiple elements to a list"),

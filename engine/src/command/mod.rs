@@ -47,6 +47,7 @@ pub enum Group {
     Set,
     SortedSet,
     Hash,
+    Bitmap,
     PubSub,
     Transactions,
     Scripting,
@@ -64,6 +65,7 @@ impl Group {
             Group::Set => "set",
             Group::SortedSet => "sorted-set",
             Group::Hash => "hash",
+            Group::Bitmap => "bitmap",
             Group::PubSub => "pubsub",
             Group::Transactions => "transactions",
             Group::Scripting => "scripting",
@@ -84,6 +86,10 @@ pub struct CommandDef<H: 'static> {
     pub flags: u32,
     /// First key, last key (negative counts from the end) and step.
     pub keys: (i32, i32, i32),
+    /// For commands whose keys follow a count (ZUNION's `numkeys`): the
+    /// count's position; Redis's `keynum` key spec. These keys are only
+    /// read: writes touch the range above.
+    pub numkeys: Option<usize>,
     pub group: Group,
     pub since: &'static str,
     pub summary: &'static str,
@@ -99,6 +105,7 @@ impl<H> CommandDef<H> {
             arity,
             flags,
             keys: (0, 0, 0),
+            numkeys: None,
             group: Group::Generic,
             since: "1.0.0",
             summary: "",
@@ -114,6 +121,7 @@ impl<H> CommandDef<H> {
             arity,
             flags: 0,
             keys: (0, 0, 0),
+            numkeys: None,
             group: Group::Generic,
             since: "1.0.0",
             summary: "",
@@ -124,6 +132,12 @@ impl<H> CommandDef<H> {
 
     pub const fn keys(mut self, first: i32, last: i32, step: i32) -> Self {
         self.keys = (first, last, step);
+        self
+    }
+
+    /// Keys follow a count at position `index`.
+    pub const fn numkeys(mut self, index: usize) -> Self {
+        self.numkeys = Some(index);
         self
     }
 
@@ -153,6 +167,21 @@ impl<H> CommandDef<H> {
         self.subcommands
             .iter()
             .find(|s| s.name.as_bytes().eq_ignore_ascii_case(name))
+    }
+
+    /// Positions of every key in `args` (COMMAND GETKEYS): the range, then
+    /// those counted by `numkeys`. `None` if the count is not a
+    /// non-negative integer or counts more arguments than there are.
+    pub fn all_key_positions(&self, args: &[Bytes]) -> Option<Vec<usize>> {
+        let mut keys: Vec<usize> = self.key_positions(args.len()).collect();
+        if let Some(at) = self.numkeys {
+            let n = usize::try_from(args::int(args.get(at)?).ok()?).ok()?;
+            if at + n >= args.len() {
+                return None;
+            }
+            keys.extend(at + 1..=at + n);
+        }
+        Some(keys)
     }
 
     /// Positions of the key arguments in `args`.

@@ -69,7 +69,7 @@ pub(super) fn commands() -> Vec<CommandDef<Handler>> {
         ),
         // Keys follow a count: no fixed key range (Redis reports movablekeys).
         doc(
-            cmd("sintercard", -3, READONLY, sintercard),
+            cmd("sintercard", -3, READONLY, sintercard).numkeys(1),
             "7.0.0",
             "Intersect multiple sets and return the cardinality of the result",
         ),
@@ -661,6 +661,16 @@ mod tests {
         assert_eq!((prop[0].as_str(), prop[4].as_str()), ("MULTI", "EXEC"));
         assert!(prop[1].starts_with("SREM s ") && prop[2].starts_with("SREM s "));
         assert_eq!(prop[3], "SADD s 100");
+    }
+
+    #[test]
+    fn a_transaction_of_one_write_is_not_wrapped() {
+        let mut t = TestEngine::new();
+        let from = t.eng.propagated_len();
+        t.run("SADD s 1");
+        t.run("SCARD s");
+        t.eng.wrap_propagated(from);
+        assert_eq!(t.propagated(), ["SADD s 1"]);
     }
 
     #[test]

@@ -138,6 +138,14 @@ impl List {
         a.iter().chain(b)
     }
 
+    /// Number of nodes and their listpacks' bytes together (DEBUG OBJECT).
+    pub fn shape(&self) -> (usize, usize) {
+        (
+            self.node_count(),
+            self.nodes().map(Listpack::bytes_len).sum(),
+        )
+    }
+
     fn node_count(&self) -> usize {
         match self {
             List::Packed(_) => 1,

@@ -24,6 +24,7 @@ pub(super) fn commands() -> Vec<CommandDef<ServerHandler>> {
         sub("reply", 3, F, reply, "Instructs the server whether to reply to commands."),
         sub("pause", -3, ADMIN | F, pause, "Suspends commands processing."),
         sub("unpause", 2, ADMIN | F, unpause, "Resumes processing of clients that were paused."),
+        sub("unblock", -3, ADMIN | F, unblock, "Unblocks a client blocked by a blocking command from a different connection."),
         sub("getredir", 2, F, getredir, "Returns the client ID to which the connection's tracking notifications are redirected."),
         sub("help", 2, LOADING | STALE, help, "Returns helpful text about the different subcommands."),
     ];
@@ -173,6 +174,10 @@ fn kill(call: &mut Call) -> Result<()> {
         } else if args::is(opt, "laddr") {
             f.laddr = Some(text);
         } else if args::is(opt, "user") {
+            // Redust has only Redis's default user (no ACL yet).
+            if text != "default" {
+                return Err(Error::err(format!("No such user '{text}'")));
+            }
             f.user = Some(text);
         } else if args::is(opt, "skipme") {
             f.skipme = match text.to_lowercase().as_str() {
@@ -194,6 +199,30 @@ fn kill(call: &mut Call) -> Result<()> {
         }
     }
     call.w().integer(killed);
+    Ok(())
+}
+
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: answers a client blocked on keys as
+/// if its time was up, or with an UNBLOCKED error.
+fn unblock(call: &mut Call) -> Result<()> {
+    let id = args::int(call.arg(2))?;
+    let error = match call.args.get(3) {
+        None => false,
+        Some(a) if args::is(a, "timeout") => false,
+        Some(a) if args::is(a, "error") => true,
+        Some(_) => {
+            return Err(Error::err(
+                "CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ))
+        }
+    };
+    if call.args.len() > 4 {
+        return Err(Error::Syntax);
+    }
+    let eng = call.engine.get();
+    let (blocking, counters) = (call.srv.blocking(), call.srv.counters());
+    let done = u64::try_from(id).is_ok_and(|id| blocking.unblock(id, error, eng, counters));
+    call.w().integer(i64::from(done));
     Ok(())
 }
 

@@ -168,6 +168,7 @@ fn categories(bits: u32, group: Group) -> Vec<&'static str> {
         Group::Connection => "@connection",
         Group::List => "@list",
         Group::Hash => "@hash",
+        Group::Bitmap => "@bitmap",
         Group::Set => "@set",
         Group::SortedSet => "@sortedset",
         Group::Transactions => "@transaction",
@@ -286,8 +287,7 @@ fn getkeys(call: &mut Call) -> Result<()> {
         (true, Some(sub)) => top.subcommand(sub).ok_or_else(invalid)?,
         _ => top,
     };
-    let (key_spec, arity_ok) =
-        super::with_def!(entry, d => (d.keys != (0, 0, 0), d.arity_ok(args.len())));
+    let (key_spec, arity_ok) = super::with_def!(entry, d => (d.keys != (0, 0, 0) || d.numkeys.is_some(), d.arity_ok(args.len())));
     if !key_spec {
         return Err(engine::Error::err("The command has no key arguments"));
     }
@@ -296,7 +296,7 @@ fn getkeys(call: &mut Call) -> Result<()> {
             "Invalid number of arguments specified for command",
         ));
     }
-    let keys = super::with_def!(entry, d => d.key_positions(args.len()).collect::<Vec<_>>());
+    let keys = super::with_def!(entry, d => d.all_key_positions(&args)).unwrap_or_default();
     if keys.is_empty() {
         return Err(engine::Error::err(
             "Invalid arguments specified for command",

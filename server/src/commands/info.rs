@@ -40,6 +40,7 @@ const SECTIONS: &[(&str, bool, Section)] = &[
     ("modules", true, modules),
     ("commandstats", false, commandstats),
     ("errorstats", true, errorstats),
+    ("latencystats", false, latencystats),
     ("cluster", true, cluster),
     ("keyspace", true, keyspace),
 ];
@@ -424,7 +425,54 @@ fn cpu(_cx: &Ctx, t: &mut String) {
 
 fn modules(_cx: &Ctx, _t: &mut String) {}
 
-fn commandstats(_cx: &Ctx, _t: &mut String) {}
+fn commandstats(cx: &Ctx, t: &mut String) {
+    for (name, c) in cx.srv.counters().command_stats() {
+        let per_call = if c.calls == 0 {
+            0.0
+        } else {
+            c.usec as f64 / c.calls as f64
+        };
+        field(
+            t,
+            &format!("cmdstat_{name}"),
+            format!(
+                "calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}",
+                c.calls, c.usec, c.rejected_calls, c.failed_calls
+            ),
+        );
+    }
+}
+
+/// `latency_percentiles_usec_<command>` at the configured percentiles.
+/// Durations are always recorded; with `latency-tracking no` none are
+/// shown.
+fn latencystats(cx: &Ctx, t: &mut String) {
+    let (on, percentiles) = {
+        let cfg = cx.srv.config().read();
+        let s = cfg.settings();
+        (
+            s.latency_tracking,
+            s.latency_tracking_info_percentiles.clone(),
+        )
+    };
+    if !on {
+        return;
+    }
+    for (name, c) in cx.srv.counters().command_stats() {
+        if c.latency.is_empty() {
+            continue;
+        }
+        let values: Vec<String> = percentiles
+            .iter()
+            .map(|&p| format!("p{p}={:.3}", c.latency.value_at(p) as f64 / 1000.0))
+            .collect();
+        field(
+            t,
+            &format!("latency_percentiles_usec_{name}"),
+            values.join(","),
+        );
+    }
+}
 
 fn errorstats(cx: &Ctx, t: &mut String) {
     for (code, count) in cx.srv.counters().errorstats().iter() {

@@ -19,6 +19,7 @@ pub use session::{ReplyMode, Session};
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use crate::state::blocking::Waiter;
 use bytes::{Bytes, BytesMut};
@@ -28,6 +29,7 @@ use parking_lot::{Mutex, MutexGuard};
 use resp::Writer;
 
 use crate::state::clients::CommandName;
+use crate::state::counters::{CommandKey, Outcome};
 use crate::state::pubsub::Own;
 use crate::state::Shared;
 
@@ -297,6 +299,10 @@ fn reject(
     rejected: check::Rejection,
     out: &mut BytesMut,
 ) {
+    if let Some(key) = command_key(args) {
+        srv.counters()
+            .count_command(key, Outcome::Rejected, Duration::ZERO);
+    }
     let mut w = Writer::new(out, session.proto);
     let aborts_exec = Table::get()
         .lookup(&args[0])
@@ -319,8 +325,45 @@ fn reject(
     srv.watchers().unwatch_all(&mut session.watch, engine.get());
 }
 
-/// Runs a resolved command now.
+/// The command (or subcommand) `args` name, known even when a check
+/// refuses it (for its rejected_calls).
+fn command_key(args: &[Bytes]) -> Option<CommandKey> {
+    let top = Table::get().lookup(&args[0])?;
+    if top.is_container() {
+        let sub = top.subcommand(args.get(1)?)?;
+        return Some((sub.name(), Some(top.name())));
+    }
+    Some((top.name(), None))
+}
+
+/// Runs a resolved command now, and counts it for INFO commandstats (a
+/// command that blocks is counted once served).
 pub(crate) fn run(
+    srv: &Arc<Shared>,
+    session: &mut Session,
+    engine: &mut EngineLock,
+    found: Resolved,
+    args: &[Bytes],
+    out: &mut BytesMut,
+    opts: ExecOptions,
+) {
+    let (started, mark) = (Instant::now(), out.len());
+    run_command(srv, session, engine, found, args, out, opts);
+    if session.blocked.is_none() {
+        let failed = out.get(mark) == Some(&b'-');
+        if failed && session.in_exec {
+            // In EXEC's array: `dispatch` sees only EXEC's own errors.
+            srv.count_error(&out[mark + 1..]);
+        }
+        srv.counters().count_command(
+            (found.entry.name(), found.parent.map(Entry::name)),
+            Outcome::Done { failed },
+            started.elapsed(),
+        );
+    }
+}
+
+fn run_command(
     srv: &Arc<Shared>,
     session: &mut Session,
     engine: &mut EngineLock,
@@ -363,6 +406,9 @@ pub(crate) fn run(
                 );
                 srv.blocking().park(waiter.clone());
                 eng.track_ready(true);
+                // CLIENT LIST's `b` flag, visible at once to whoever sees
+                // the client counted in blocked_clients.
+                session.handle.info.lock().blocked = true;
                 session.blocked = Some(waiter);
             }
         }

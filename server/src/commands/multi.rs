@@ -57,6 +57,11 @@ pub struct Transaction {
 }
 
 impl Transaction {
+    /// Number of queued commands (CLIENT LIST's `multi`).
+    pub fn len(&self) -> usize {
+        self.commands.len()
+    }
+
     /// The flags of the queued commands together (EXEC is refused under
     /// OOM if one of them is `denyoom`).
     pub fn flags(&self) -> u32 {

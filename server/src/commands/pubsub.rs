@@ -139,6 +139,7 @@ fn subscribe_in(call: &mut Call, space: Space) -> Result<()> {
         write_event(&mut call.w(), kind, Some(&name), count);
     }
     call.session.handle.info.lock().kind = Kind::PubSub;
+    call.session.pushing = true;
     Ok(())
 }
 
@@ -163,6 +164,7 @@ fn unsubscribe_in(call: &mut Call, space: Space) -> Result<()> {
     if call.session.subs.is_empty() {
         call.session.handle.info.lock().kind = Kind::Normal;
     }
+    call.session.pushing = true;
     Ok(())
 }
 

@@ -186,8 +186,10 @@ fn debug(call: &mut Call) -> Result<()> {
         return Err(Error::err("DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."));
     }
     let sub = String::from_utf8_lossy(call.arg(1)).to_lowercase();
-    match sub.as_str() {
-        "sleep" if call.args.len() == 3 => {
+    let argc = call.args.len();
+    let (db, now) = (call.session.db, crate::time::unix_ms());
+    match (sub.as_str(), argc) {
+        ("sleep", 3) => {
             // Redis sleeps its one thread: the whole server stands still.
             // Holding the engine stops every command, the cron, and the
             // replication work that waits its turn on it.
@@ -195,14 +197,17 @@ fn debug(call: &mut Call) -> Result<()> {
             if let Some(d) = sleep_time(call.arg(2)) {
                 std::thread::sleep(d);
             }
+            // Redis reads the clock for every command; the batch's clock
+            // (see `Session::now`) must not hide the time slept from the
+            // commands after this one.
+            call.session.now = crate::time::unix_ms();
         }
-        "digest" if call.args.len() == 2 => {
+        ("digest", 2) => {
             let digest = call.engine.get().digest();
             call.w().simple(digest.as_bytes());
             return Ok(());
         }
-        "digest-value" => {
-            let db = call.session.db;
+        ("digest-value", _) => {
             let keys = call.args[2..].to_vec();
             let digests: Vec<String> = keys
                 .iter()
@@ -213,16 +218,93 @@ fn debug(call: &mut Call) -> Result<()> {
             digests.iter().for_each(|d| w.simple(d.as_bytes()));
             return Ok(());
         }
-        "reload" => reload(call)?,
+        ("reload", _) => reload(call)?,
         // Exercises the panic policy (crate::crash): a report, then abort.
-        "panic" => panic!(
+        ("panic", _) => panic!(
             "DEBUG PANIC called at Unix time {}",
             crate::time::unix_secs()
         ),
-        "set-active-expire" if call.args.len() == 3 => {
-            call.engine.get().active_expire = args::int(call.arg(2)).unwrap_or(0) != 0;
+        ("object", 3) => {
+            let key = call.arg(2).to_vec();
+            let line = call
+                .engine
+                .get()
+                .debug_object(db, &key)
+                .ok_or(Error::NoSuchKey)?;
+            call.w().simple(line.as_bytes());
+            return Ok(());
         }
-        "quicklist-packed-threshold" | "stringmatch-len" => {}
+        ("htstats-key", 3) => {
+            let key = call.arg(2).to_vec();
+            let text = call.engine.get().debug_htstats_key(db, &key, now)?;
+            call.w().verbatim(b"txt", text.as_bytes());
+            return Ok(());
+        }
+        ("listpack" | "quicklist", 3 | 4) if sub == "quicklist" || argc == 3 => {
+            let key = call.arg(2).to_vec();
+            let eng = call.engine.get();
+            if eng.expire_if_needed(db, &key, now) || eng.db(db).get(&key).is_none() {
+                return Err(Error::NoSuchKey);
+            }
+            let encoding = eng.db(db).get(&key).map_or("", |v| v.encoding());
+            // Redis prints the structure on its standard output.
+            let (wanted, reply) = match sub.as_str() {
+                "listpack" => ("listpack", "Listpack structure printed on stdout"),
+                _ => ("quicklist", "Quicklist structure printed on stdout"),
+            };
+            if encoding != wanted {
+                return Err(Error::err(format!("Not a {wanted} encoded object.")));
+            }
+            call.w().simple(reply.as_bytes());
+            return Ok(());
+        }
+        ("protocol", 3) => return protocol(call),
+        ("set-active-expire", 3) => {
+            call.engine.get().active_expire = atoi(call.arg(2)) != 0;
+        }
+        ("quicklist-packed-threshold", 3) => {
+            // 0 restores the default; Redis refuses 4 GB less 1 MB and more.
+            let size = crate::config::memtoull(&String::from_utf8_lossy(call.arg(2)));
+            if size.is_none_or(|n| n > (1 << 32) - (1 << 20)) {
+                return Err(Error::err(
+                    "argument must be a memory value bigger than 1 and smaller than 4gb",
+                ));
+            }
+        }
+        // Settings of parts Redust does not have (or does not tune): the
+        // answers only.
+        ("set-skip-checksum-validation" | "aof-flush-sleep" | "pause-cron", 3)
+        | ("set-disable-deny-scripts", 3)
+        | ("jmap", _) => {}
+        ("replybuffer", 4) => {
+            let ok = args::is(call.arg(2), "peak-reset-time") || args::is(call.arg(2), "resizing");
+            if !ok {
+                return Err(Error::err(format!(
+                    "unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
+                    String::from_utf8_lossy(call.arg(1))
+                )));
+            }
+            if args::is(call.arg(2), "peak-reset-time")
+                && !args::is(call.arg(3), "never")
+                && !args::is(call.arg(3), "reset")
+            {
+                args::int(call.arg(3))?;
+            }
+        }
+        ("stringmatch-test", 2) => {
+            call.w()
+                .simple(b"Apparently Redis did not crash: test passed");
+            return Ok(());
+        }
+        ("error", 3) => {
+            let text: Vec<u8> = call
+                .arg(2)
+                .iter()
+                .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b })
+                .collect();
+            call.w().error_bytes(&text);
+            return Ok(());
+        }
         _ => {
             return Err(Error::err(format!(
                 "unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
@@ -231,6 +313,88 @@ fn debug(call: &mut Call) -> Result<()> {
         }
     }
     call.w().ok();
+    Ok(())
+}
+
+/// C's `atoi`: optional blanks and sign, then digits; junk is 0.
+fn atoi(arg: &[u8]) -> i64 {
+    let s = String::from_utf8_lossy(arg);
+    let s = s.trim_start();
+    let (neg, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let n = digits
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .fold(0i64, |n, d| {
+            n.wrapping_mul(10).wrapping_add(i64::from(d - b'0'))
+        });
+    if neg {
+        -n
+    } else {
+        n
+    }
+}
+
+/// DEBUG PROTOCOL <type>: one reply of each RESP type, as Redis sends them.
+fn protocol(call: &mut Call) -> Result<()> {
+    let name = String::from_utf8_lossy(call.arg(2)).to_lowercase();
+    let resp3 = call.session.proto == resp::Protocol::Resp3;
+    let mut w = call.w();
+    match name.as_str() {
+        "string" => w.bulk(b"Hello World"),
+        "integer" => w.integer(12345),
+        // Redis's own approximation, not PI.
+        #[allow(clippy::approx_constant)]
+        "double" => w.double(3.141),
+        "bignum" => w.big_number(b"1234567999999999999999999999999999999"),
+        "null" => w.null(),
+        "array" | "set" => {
+            if name == "set" {
+                w.set(3)
+            } else {
+                w.array(3)
+            }
+            (0..3).for_each(|j| w.integer(j));
+        }
+        "map" => {
+            w.map(3);
+            for j in 0..3 {
+                w.integer(j);
+                w.boolean(j == 1);
+            }
+        }
+        "attrib" => {
+            if resp3 {
+                w.raw(b"|1\r\n");
+                w.bulk(b"key-popularity");
+                w.array(2);
+                w.bulk(b"key:123");
+                w.integer(90);
+            }
+            w.bulk(b"Some real reply following the attribute");
+        }
+        "push" => {
+            if !resp3 {
+                return Err(Error::err("RESP2 is not supported by this command"));
+            }
+            w.push(2);
+            w.bulk(b"server-cpu-usage");
+            w.integer(42);
+            w.bulk(b"Some real reply following the push reply");
+        }
+        "true" => w.boolean(true),
+        "false" => w.boolean(false),
+        "verbatim" => w.verbatim(b"txt", b"This is a verbatim\nstring"),
+        _ => {
+            return Err(Error::err(
+                "Wrong protocol type name. Please use one of the following: \
+                 string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false",
+            ))
+        }
+    }
     Ok(())
 }
 

@@ -32,6 +32,10 @@ pub struct Session {
     pub authenticated: bool,
     pub close_after_reply: bool,
     pub reply_mode: ReplyMode,
+    /// The command's output is push messages (subscription confirmations),
+    /// which CLIENT REPLY OFF or SKIP does not silence (Redis's
+    /// `CLIENT_PUSHING`). Reset once the output is handled.
+    pub pushing: bool,
     /// The last command, for CLIENT LIST.
     pub last_cmd: Option<Resolved>,
     /// Commands queued since MULTI.
@@ -56,6 +60,7 @@ pub struct Session {
 
 impl Session {
     pub fn new(handle: Arc<Handle>, authenticated: bool) -> Session {
+        let watch = Watch::new(handle.info.lock().dirty_cas.clone());
         Session {
             handle,
             db: 0,
@@ -63,10 +68,11 @@ impl Session {
             authenticated,
             close_after_reply: false,
             reply_mode: ReplyMode::On,
+            pushing: false,
             last_cmd: None,
             multi: None,
             in_exec: false,
-            watch: Watch::default(),
+            watch,
             blocked: None,
             subs: Subscriptions::default(),
             repl: Peer::default(),

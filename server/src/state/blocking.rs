@@ -4,14 +4,16 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use engine::command::CommandDef;
 use engine::{Engine, Handler};
 use parking_lot::Mutex;
-use resp::Protocol;
+use resp::{Protocol, Writer};
 
 use crate::state::clients::{Handle, Mail};
+use crate::state::counters::{Counters, Outcome};
 use crate::time::unix_ms;
 
 /// A parked command.
@@ -112,6 +114,33 @@ impl Blocking {
         }
     }
 
+    /// CLIENT UNBLOCK: answers the client `id` blocked here with its
+    /// timeout reply, or an UNBLOCKED error. False if it is not blocked.
+    pub fn unblock(&self, id: u64, error: bool, eng: &mut Engine, counters: &Counters) -> bool {
+        let found = self
+            .by_key
+            .lock()
+            .values()
+            .flatten()
+            .find(|w| w.client.id == id)
+            .cloned();
+        let Some(w) = found.filter(|w| w.claim()) else {
+            return false;
+        };
+        self.remove(&w, eng);
+        let mut out = BytesMut::new();
+        let mut reply = Writer::new(&mut out, w.proto);
+        if error {
+            reply.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        } else {
+            engine::command::blocking::blocked_timeout_reply(&mut reply);
+        }
+        let outcome = Outcome::Done { failed: error };
+        counters.count_command((w.def.name, None), outcome, Duration::ZERO);
+        w.client.send(Mail::Served(out.freeze()));
+        true
+    }
+
     pub fn len(&self) -> usize {
         let map = self.by_key.lock();
         let mut ids: Vec<u64> = map.values().flatten().map(|w| w.client.id).collect();
@@ -123,7 +152,7 @@ impl Blocking {
     /// Serves waiters of keys that received data, oldest first, until no
     /// key is ready. Called with the engine lock held, right after the
     /// command that pushed, so the order of writes is Redis's.
-    pub fn serve_ready(&self, eng: &mut Engine) {
+    pub fn serve_ready(&self, eng: &mut Engine, counters: &Counters) {
         loop {
             for db in eng.take_ready_dbs() {
                 self.signal_waited_keys(eng, db);
@@ -133,7 +162,7 @@ impl Blocking {
                 return;
             }
             for (db, key) in ready {
-                self.serve_key(eng, db, key);
+                self.serve_key(eng, db, key, counters);
             }
         }
     }
@@ -155,7 +184,7 @@ impl Blocking {
         }
     }
 
-    fn serve_key(&self, eng: &mut Engine, db: usize, key: Bytes) {
+    fn serve_key(&self, eng: &mut Engine, db: usize, key: Bytes, counters: &Counters) {
         let waiters: Vec<Arc<Waiter>> = match self.by_key.lock().get(&(db, key.clone())) {
             Some(q) => q.iter().cloned().collect(),
             None => return,
@@ -169,6 +198,7 @@ impl Blocking {
             }
             let mut out = BytesMut::new();
             let mut wdb = w.db;
+            let started = Instant::now();
             eng.execute_served(
                 w.def,
                 &mut wdb,
@@ -184,6 +214,12 @@ impl Blocking {
             }
             if w.claim() {
                 self.remove(&w, eng);
+                let failed = out.first() == Some(&b'-');
+                counters.count_command(
+                    (w.def.name, None),
+                    Outcome::Done { failed },
+                    started.elapsed(),
+                );
                 w.client.send(Mail::Served(out.freeze()));
             }
         }

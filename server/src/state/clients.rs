@@ -65,7 +65,14 @@ pub struct Info {
     /// Output pending after the last write (or when one stalled), and as
     /// the cron last saw it; [`Handle::pending`] is the live figure.
     pub obuf: usize,
+    /// Commands queued in MULTI, -1 outside one.
     pub multi: i64,
+    /// Blocked in a command (a blocking pop, WAIT): CLIENT LIST's `b`.
+    pub blocked: bool,
+    /// A watched key was touched: EXEC will fail (CLIENT LIST's `d`).
+    /// The session's WATCH state holds the same flag (see
+    /// [`crate::state::watch::Watch::new`]).
+    pub dirty_cas: Arc<AtomicBool>,
     pub kind: Kind,
     pub no_evict: bool,
     pub user: String,
@@ -86,6 +93,8 @@ impl Info {
             qbuf: 0,
             obuf: 0,
             multi: -1,
+            blocked: false,
+            dirty_cas: Arc::default(),
             kind,
             no_evict: false,
             user: "default".into(),
@@ -280,17 +289,27 @@ impl Handle {
 
     fn describe_with(&self, current_cmd: Option<&str>, omem: u64) -> String {
         let i = self.info.lock();
-        let flags = match i.kind {
-            Kind::Replica => "S",
-            Kind::Master => "M",
-            Kind::PubSub => "P",
-            Kind::Normal => "N",
-        };
-        let flags = if i.no_evict {
-            format!("{flags}e").replace("Ne", "e")
-        } else {
-            flags.to_string()
-        };
+        // Redis's letters, in its order; N when none applies.
+        let mut flags = String::new();
+        match i.kind {
+            Kind::Replica => flags.push('S'),
+            Kind::Master => flags.push('M'),
+            Kind::PubSub => flags.push('P'),
+            Kind::Normal => {}
+        }
+        for (on, letter) in [
+            (i.multi >= 0, 'x'),
+            (i.blocked, 'b'),
+            (i.dirty_cas.load(Ordering::SeqCst), 'd'),
+            (i.no_evict, 'e'),
+        ] {
+            if on {
+                flags.push(letter);
+            }
+        }
+        if flags.is_empty() {
+            flags.push('N');
+        }
         let now = Instant::now();
         format!(
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={}",

@@ -17,37 +17,37 @@ pub(super) fn commands() -> Vec<CommandDef<Handler>> {
     let stored = |d: CommandDef<Handler>| d.keys(1, 1, 1);
     vec![
         doc(
-            cmd("zdiff", -3, READONLY, zdiff),
+            cmd("zdiff", -3, READONLY, zdiff).numkeys(1),
             "6.2.0",
             "Subtract multiple sorted sets",
         ),
         doc(
-            stored(cmd("zdiffstore", -4, WRITE | DENYOOM, zdiffstore)),
+            stored(cmd("zdiffstore", -4, WRITE | DENYOOM, zdiffstore)).numkeys(2),
             "6.2.0",
             "Subtract multiple sorted sets and store the resulting sorted set in a new key",
         ),
         doc(
-            cmd("zinter", -3, READONLY, zinter),
+            cmd("zinter", -3, READONLY, zinter).numkeys(1),
             "6.2.0",
             "Intersect multiple sorted sets",
         ),
         doc(
-            cmd("zintercard", -3, READONLY, zintercard),
+            cmd("zintercard", -3, READONLY, zintercard).numkeys(1),
             "7.0.0",
             "Intersect multiple sorted sets and return the cardinality of the result",
         ),
         doc(
-            stored(cmd("zinterstore", -4, WRITE | DENYOOM, zinterstore)),
+            stored(cmd("zinterstore", -4, WRITE | DENYOOM, zinterstore)).numkeys(2),
             "2.0.0",
             "Intersect multiple sorted sets and store the resulting sorted set in a new key",
         ),
         doc(
-            cmd("zunion", -3, READONLY, zunion),
+            cmd("zunion", -3, READONLY, zunion).numkeys(1),
             "6.2.0",
             "Add multiple sorted sets",
         ),
         doc(
-            stored(cmd("zunionstore", -4, WRITE | DENYOOM, zunionstore)),
+            stored(cmd("zunionstore", -4, WRITE | DENYOOM, zunionstore)).numkeys(2),
             "2.0.0",
             "Add multiple sorted sets and store the resulting sorted set in a new key",
         ),

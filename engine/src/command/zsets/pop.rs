@@ -15,10 +15,10 @@ pub(super) fn commands() -> Vec<CommandDef<Handler>> {
     let doc = |d: CommandDef<Handler>, since, summary| d.doc(Group::SortedSet, since, summary);
     let blocking = WRITE | BLOCKING;
     vec![
-        doc(cmd("bzmpop", -5, blocking, bzmpop), "7.0.0", "Remove and return members with scores in a sorted set or block until one is available"),
+        doc(cmd("bzmpop", -5, blocking, bzmpop).numkeys(2), "7.0.0", "Remove and return members with scores in a sorted set or block until one is available"),
         doc(cmd("bzpopmax", -3, blocking | NOSCRIPT | FAST, bzpopmax).keys(1, -2, 1), "5.0.0", "Remove and return the member with the highest score from one or more sorted sets, or block until one is available"),
         doc(cmd("bzpopmin", -3, blocking | NOSCRIPT | FAST, bzpopmin).keys(1, -2, 1), "5.0.0", "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available"),
-        doc(cmd("zmpop", -4, WRITE, zmpop), "7.0.0", "Remove and return members with scores in a sorted set"),
+        doc(cmd("zmpop", -4, WRITE, zmpop).numkeys(1), "7.0.0", "Remove and return members with scores in a sorted set"),
         doc(cmd("zpopmax", -2, WRITE | FAST, zpopmax).keys(1, 1, 1), "5.0.0", "Remove and return members with the highest scores in a sorted set"),
         doc(cmd("zpopmin", -2, WRITE | FAST, zpopmin).keys(1, 1, 1), "5.0.0", "Remove and return members with the lowest scores in a sorted set"),
     ]
