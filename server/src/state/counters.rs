@@ -18,8 +18,9 @@ pub struct Counters {
     pub total_error_replies: AtomicU64,
     /// Error replies by code, for INFO errorstats.
     errorstats: Mutex<BTreeMap<String, u64>>,
-    /// Per command, for INFO commandstats and latencystats.
-    commands: Mutex<HashMap<CommandKey, CommandStat>>,
+    /// Per command, for INFO commandstats and latencystats. Updated after
+    /// every command: a fast hasher, as the keys are short static names.
+    commands: Mutex<HashMap<CommandKey, CommandStat, foldhash::fast::FixedState>>,
 }
 
 /// A command's name and, for a subcommand, its container's.
