@@ -269,8 +269,9 @@ fn random_args(row: &Row, rng: &mut Rng) -> Vec<Vec<u8>> {
         min
     };
     let mut args: Vec<Vec<u8>> = words.iter().map(|w| w.arg()).collect();
-    let pools: [&[&str]; 6] = [
+    let pools: [&[&str]; 7] = [
         fuzz::EDGE_INTS,
+        fuzz::ERANGE_FLOATS,
         fuzz::EXTREME_INTS,
         fuzz::EDGE_FLOATS,
         fuzz::SCORE_BOUNDS,
