@@ -14,6 +14,9 @@
 //! - [`redis_available`] / [`tool_available`]: the SKIP notice that lets a
 //!   machine without redis-tools pass.
 //! - [`TempDir`] and [`Capture`]: scratch directories and child output.
+//! - [`fuzz`]: the differential fuzzer's seeded command generator and the
+//!   runner comparing Redust with redis-server, shared by the CI test and
+//!   `cargo xtask fuzz`.
 //!
 //! It does not own what a test suite checks: the differential script
 //! format, datasets, replication topologies and CLI runs stay with the
@@ -22,6 +25,7 @@
 
 mod client;
 mod fs;
+pub mod fuzz;
 mod port;
 pub mod reply;
 mod server;

@@ -24,11 +24,19 @@ tasks:
                               (default all)
            [--redust PATH]    server to measure instead of building redust-server
            [--redis PATH]     baseline server (default /usr/bin/redis-server)
-           [--write-docs]     put the results into docs/benchmarks.md";
+           [--write-docs]     put the results into docs/benchmarks.md
+  fuzz     send seeded random commands to redust-server (release) and
+           redis-server side by side; report differences and crashes
+           [--seconds N]      how long to run (default 60)
+           [--seed S]         first seed (default: the time); seeds S, S+1...
+           [--steps N]        commands per seed (default 2000)
+           [--redust PATH]    server to test instead of building redust-server
+           [--redis PATH]     reference server (default /usr/bin/redis-server)";
 
 pub enum Task {
     Ci,
     Bench(BenchOptions),
+    Fuzz(FuzzOptions),
     Help,
 }
 
@@ -46,6 +54,17 @@ pub struct BenchOptions {
     pub write_docs: bool,
 }
 
+#[derive(Debug, Clone, PartialEq)]
+pub struct FuzzOptions {
+    pub seconds: u64,
+    /// `None`: seeded from the clock.
+    pub seed: Option<u64>,
+    /// `None`: the fuzzer's default.
+    pub steps: Option<usize>,
+    pub redust: Option<PathBuf>,
+    pub redis: PathBuf,
+}
+
 pub const DEFAULT_TESTS: [&str; 5] = ["set", "get", "incr", "mset", "lpush"];
 
 pub fn parse(args: &[String]) -> Result<Task> {
@@ -53,6 +72,7 @@ pub fn parse(args: &[String]) -> Result<Task> {
         Some("ci") if args.len() == 1 => Ok(Task::Ci),
         Some("ci") => bail!("ci takes no arguments"),
         Some("bench") => parse_bench(&args[1..]).map(Task::Bench),
+        Some("fuzz") => parse_fuzz(&args[1..]).map(Task::Fuzz),
         None | Some("help" | "-h" | "--help") => Ok(Task::Help),
         Some(other) => bail!("unknown task {other:?}\n\n{USAGE}"),
     }
@@ -95,6 +115,35 @@ fn parse_bench(args: &[String]) -> Result<BenchOptions> {
         redis,
         write_docs,
     })
+}
+
+fn parse_fuzz(args: &[String]) -> Result<FuzzOptions> {
+    let mut options = FuzzOptions {
+        seconds: 60,
+        seed: None,
+        steps: None,
+        redust: None,
+        redis: PathBuf::from("/usr/bin/redis-server"),
+    };
+    let mut iter = args.iter();
+    while let Some(flag) = iter.next() {
+        let mut value = || iter.next().with_context(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--seconds" => options.seconds = positive(flag, value()?)? as u64,
+            "--seed" => {
+                let v = value()?;
+                options.seed = Some(
+                    v.parse()
+                        .with_context(|| format!("--seed expects a number, got {v:?}"))?,
+                );
+            }
+            "--steps" => options.steps = Some(positive(flag, value()?)?),
+            "--redust" => options.redust = Some(PathBuf::from(value()?)),
+            "--redis" => options.redis = PathBuf::from(value()?),
+            _ => bail!("unknown fuzz option {flag:?}\n\n{USAGE}"),
+        }
+    }
+    Ok(options)
 }
 
 /// A comma-separated, lower-cased, non-empty list of names.
@@ -168,6 +217,28 @@ mod tests {
         assert_eq!(options.redust, Some(PathBuf::from("/a")));
         assert_eq!(options.redis, PathBuf::from("/b"));
         assert!(options.write_docs);
+    }
+
+    #[test]
+    fn parses_fuzz_options() {
+        let parse_fuzz = |args: &[&str]| -> Result<FuzzOptions> {
+            let mut all = vec!["fuzz".to_owned()];
+            all.extend(args.iter().map(|a| a.to_string()));
+            match parse(&all)? {
+                Task::Fuzz(options) => Ok(options),
+                _ => panic!("not a fuzz task"),
+            }
+        };
+        let defaults = parse_fuzz(&[]).unwrap();
+        assert_eq!((defaults.seconds, defaults.seed), (60, None));
+        let options = parse_fuzz(&["--seconds", "900", "--seed", "42", "--steps", "10"]).unwrap();
+        assert_eq!(
+            (options.seconds, options.seed, options.steps),
+            (900, Some(42), Some(10))
+        );
+        assert!(parse_fuzz(&["--seed", "x"]).is_err());
+        assert!(parse_fuzz(&["--seconds", "0"]).is_err());
+        assert!(parse_fuzz(&["--nope"]).is_err());
     }
 
     #[test]

@@ -77,7 +77,7 @@ pub fn run(root: &Path, options: &BenchOptions, raw_args: &[String]) -> Result<(
 
 /// Builds redust-server and copies it aside: others rebuilding the
 /// workspace during a long run must not swap the binary between scenarios.
-fn build_redust(root: &Path, log_dir: &Path) -> Result<PathBuf> {
+pub(crate) fn build_redust(root: &Path, log_dir: &Path) -> Result<PathBuf> {
     cargo::run(root, &["build", "--release", "-p", "server"])?;
     let built = target_dir(root).join("release/redust-server");
     let copy = log_dir.join("redust-server");
@@ -85,6 +85,6 @@ fn build_redust(root: &Path, log_dir: &Path) -> Result<PathBuf> {
     Ok(copy)
 }
 
-fn target_dir(root: &Path) -> PathBuf {
+pub(crate) fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |dir| root.join(dir))
 }

@@ -10,6 +10,7 @@ mod dataset;
 mod datatypes;
 mod docs;
 mod eviction;
+mod fuzz;
 mod memory;
 mod pin;
 mod rdb;
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
     let result = args::parse(&raw).and_then(|task| match task {
         Task::Ci => ci::run(&root),
         Task::Bench(options) => bench::run(&root, &options, &raw),
+        Task::Fuzz(options) => fuzz::run(&root, &options),
         Task::Help => {
             println!("{}", args::USAGE);
             Ok(())

@@ -12,12 +12,12 @@ pub(super) fn commands() -> Vec<CommandDef<Handler>> {
     let doc = |d: CommandDef<Handler>, since, summary| d.doc(Group::Generic, since, summary);
     vec![
         doc(
-            cmd("del", -2, WRITE, del).keys(1, -1, 1),
+            cmd("del", -2, WRITE | TOUCHES_ITSELF, del).keys(1, -1, 1),
             "1.0.0",
             "Delete a key",
         ),
         doc(
-            cmd("unlink", -2, WRITE | FAST, del).keys(1, -1, 1),
+            cmd("unlink", -2, WRITE | FAST | TOUCHES_ITSELF, del).keys(1, -1, 1),
             "4.0.0",
             "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.",
         ),
@@ -62,7 +62,7 @@ pub(super) fn commands() -> Vec<CommandDef<Handler>> {
             "Move a key to another database",
         ),
         doc(
-            cmd("copy", -3, WRITE | DENYOOM, copy).keys(1, 2, 1),
+            cmd("copy", -3, WRITE | DENYOOM | TOUCHES_ITSELF, copy).keys(1, 2, 1),
             "6.2.0",
             "Copy a key",
         ),
@@ -77,7 +77,9 @@ fn del(ctx: &mut Ctx) -> Result<()> {
         // An expired key is deleted (and counted) as such first. A replica
         // hides expired keys but must still drop them on its master's DEL.
         ctx.eng.expire_if_needed(db, key, now);
+        // Only the keys deleted are changed for WATCH, as in Redis.
         if ctx.delete(key) {
+            ctx.touch(key);
             removed += 1;
         }
     }
@@ -257,6 +259,9 @@ fn copy(ctx: &mut Ctx) -> Result<()> {
     }
     let expire = ctx.db().expire_at(src_key);
     put(ctx, dst, dst_key, value, expire);
+    // The source is only read: WATCHers of it are not disturbed.
+    ctx.eng
+        .touch_key(dst, &bytes::Bytes::copy_from_slice(dst_key));
     ctx.eng.notify(notify::GENERIC, "copy_to", dst, dst_key);
     ctx.dirty(1);
     ctx.out.integer(1);

@@ -44,7 +44,11 @@ fn echo(ctx: &mut Ctx) -> Result<()> {
 
 /// A database index argument, or `err` when it is not an integer.
 fn db_index(ctx: &Ctx, arg: &[u8], err: Error) -> Result<usize> {
-    let n = args::int(arg).map_err(|_| err)?;
+    // Redis reads an `int`: beyond 32 bits is the caller's error too.
+    let n = args::int(arg)
+        .ok()
+        .filter(|n| i32::try_from(*n).is_ok())
+        .ok_or(err)?;
     usize::try_from(n)
         .ok()
         .filter(|&n| n < ctx.eng.databases())

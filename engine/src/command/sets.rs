@@ -74,7 +74,12 @@ pub(super) fn commands() -> Vec<CommandDef<Handler>> {
             "Intersect multiple sets and return the cardinality of the result",
         ),
         doc(
-            all("sinterstore", -3, WRITE | DENYOOM, sinterstore),
+            all(
+                "sinterstore",
+                -3,
+                WRITE | DENYOOM | TOUCHES_ITSELF,
+                sinterstore,
+            ),
             "1.0.0",
             "Intersect multiple sets and store the resulting set in a key",
         ),
@@ -84,7 +89,12 @@ pub(super) fn commands() -> Vec<CommandDef<Handler>> {
             "Add multiple sets",
         ),
         doc(
-            all("sunionstore", -3, WRITE | DENYOOM, sunionstore),
+            all(
+                "sunionstore",
+                -3,
+                WRITE | DENYOOM | TOUCHES_ITSELF,
+                sunionstore,
+            ),
             "1.0.0",
             "Add multiple sets and store the resulting set in a key",
         ),
@@ -94,7 +104,12 @@ pub(super) fn commands() -> Vec<CommandDef<Handler>> {
             "Subtract multiple sets",
         ),
         doc(
-            all("sdiffstore", -3, WRITE | DENYOOM, sdiffstore),
+            all(
+                "sdiffstore",
+                -3,
+                WRITE | DENYOOM | TOUCHES_ITSELF,
+                sdiffstore,
+            ),
             "1.0.0",
             "Subtract multiple sets and store the resulting set in a key",
         ),
@@ -462,12 +477,16 @@ fn inter(ctx: &mut Ctx, keys: &[Bytes], mode: Inter<'_>) -> Result<()> {
 /// and TTL) notifying `event`, or deletes `dst` when it is empty; replies
 /// with its size.
 fn store(ctx: &mut Ctx, dst: &[u8], result: Set, event: &'static str) {
+    // Only `dst` changes for WATCH (the rows say TOUCHES_ITSELF): the
+    // source sets are read.
     let len = result.len();
     if len > 0 {
         ctx.set_key(dst, Value::Set(result), false);
         ctx.notify(notify::SET, event, dst);
+        ctx.touch(dst);
         ctx.dirty(1);
     } else if ctx.delete(dst) {
+        ctx.touch(dst);
         ctx.dirty(1);
     }
     ctx.out.integer(len as i64);

@@ -196,7 +196,16 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> Result<()> {
         o.by = None;
     }
     // Redis 7.0 turns a small sorted set into a skiplist here, for good.
+    // Converting parses the listpack's scores with strtod, which leaves
+    // errno at ERANGE after a subnormal score; nothing clears it, so every
+    // numeric weight checked afterwards counts as "can't be converted".
+    let mut stale_erange = false;
     if let Some(Value::ZSet(z)) = ctx.db().get_mut(key) {
+        if z.encoding() == "listpack" {
+            z.range(0..z.len(), false, |_, score| {
+                stale_erange |= score != 0.0 && score.abs() < f64::MIN_POSITIVE;
+            });
+        }
         z.convert();
     }
     let mut items = load(ctx, key, &o);
@@ -205,7 +214,7 @@ fn sort_generic(ctx: &mut Ctx, readonly: bool) -> Result<()> {
         (0, items.len())
     } else {
         let (start, end) = window(o.offset, o.count, items.len());
-        if !weigh(ctx, &o, &mut items) {
+        if !weigh(ctx, &o, &mut items, stale_erange) {
             return Err(Error::err(
                 "One or more scores can't be converted into double",
             ));
@@ -278,7 +287,7 @@ fn load(ctx: &mut Ctx, key: &[u8], o: &Options) -> Vec<Item> {
 }
 
 /// Fills in the weights; false when one is not a number (numeric sort).
-fn weigh(ctx: &mut Ctx, o: &Options, items: &mut [Item]) -> bool {
+fn weigh(ctx: &mut Ctx, o: &Options, items: &mut [Item], stale_erange: bool) -> bool {
     if o.alpha && o.by.is_none() {
         return true;
     }
@@ -295,8 +304,8 @@ fn weigh(ctx: &mut Ctx, o: &Options, items: &mut [Item]) -> bool {
             item.by = Some(weight);
         } else {
             match sort_weight(&weight) {
-                Some(score) => item.score = score,
-                None => all_numbers = false,
+                Some(score) if !stale_erange => item.score = score,
+                _ => all_numbers = false,
             }
         }
     }

@@ -115,10 +115,13 @@ fn limits(ctx: &Ctx) -> Limits {
 /// its expiry go), notifying `event`, and replies its size; an empty result
 /// deletes `dst`.
 fn store(ctx: &mut Ctx, dst: &[u8], zset: ZSet, event: &'static str) {
+    // Marked for WATCH here, not by key position: ZRANGESTORE's source is
+    // only read.
     let existed = ctx.exists(dst);
     if zset.is_empty() {
         if existed {
             ctx.delete(dst);
+            ctx.touch(dst);
             ctx.dirty(1);
         }
         ctx.out.integer(0);
@@ -126,6 +129,7 @@ fn store(ctx: &mut Ctx, dst: &[u8], zset: ZSet, event: &'static str) {
     }
     let len = zset.len();
     ctx.set_key(dst, Value::ZSet(zset), false);
+    ctx.touch(dst);
     if !existed {
         ctx.signal_ready(dst);
     }

@@ -188,7 +188,8 @@ fn wait(call: &mut Call) -> Result<()> {
     call.session.wait = Some(WaitFor {
         offset,
         replicas: replicas.max(0) as usize,
-        deadline: (timeout > 0).then(|| unix_ms() + timeout),
+        // A huge timeout waits for ever rather than overflowing.
+        deadline: (timeout > 0).then(|| unix_ms().saturating_add(timeout)),
     });
     Ok(())
 }

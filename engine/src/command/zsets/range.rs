@@ -19,7 +19,7 @@ pub(super) fn commands() -> Vec<CommandDef<Handler>> {
         doc(one(cmd("zrange", -4, READONLY, zrange)), "1.2.0", "Return a range of members in a sorted set"),
         doc(one(cmd("zrangebylex", -4, READONLY, zrangebylex)), "2.8.9", "Return a range of members in a sorted set, by lexicographical range"),
         doc(one(cmd("zrangebyscore", -4, READONLY, zrangebyscore)), "1.0.5", "Return a range of members in a sorted set, by score"),
-        doc(cmd("zrangestore", -5, WRITE | DENYOOM, zrangestore).keys(1, 2, 1), "6.2.0", "Store a range of members from sorted set into another key"),
+        doc(cmd("zrangestore", -5, WRITE | DENYOOM | TOUCHES_ITSELF, zrangestore).keys(1, 2, 1), "6.2.0", "Store a range of members from sorted set into another key"),
         doc(one(cmd("zremrangebylex", 4, WRITE, zremrangebylex)), "2.8.9", "Remove all members in a sorted set between the given lexicographical range"),
         doc(one(cmd("zremrangebyrank", 4, WRITE, zremrangebyrank)), "2.0.0", "Remove all members in a sorted set within the given indexes"),
         doc(one(cmd("zremrangebyscore", 4, WRITE, zremrangebyscore)), "1.2.0", "Remove all members in a sorted set within the given scores"),
