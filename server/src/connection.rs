@@ -408,6 +408,7 @@ fn run_batch(
     let mut engine = EngineLock::new(srv.engine());
     let mut commands = 0;
     session.now = unix_ms();
+    session.tick = std::time::Instant::now();
     // Like Redis's query buffer, trimmed only once the batch is done: a
     // CLIENT LIST in it sees its own request counted.
     session.handle.info.lock().qbuf = rbuf.len();

@@ -347,8 +347,10 @@ pub(crate) fn run(
     out: &mut BytesMut,
     opts: ExecOptions,
 ) {
-    let (started, mark) = (Instant::now(), out.len());
+    let (started, mark) = (session.tick, out.len());
     run_command(srv, session, engine, found, args, out, opts);
+    let ended = Instant::now();
+    session.tick = ended;
     if session.blocked.is_none() {
         let failed = out.get(mark) == Some(&b'-');
         if failed && session.in_exec {
@@ -358,7 +360,7 @@ pub(crate) fn run(
         srv.counters().count_command(
             (found.entry.name(), found.parent.map(Entry::name)),
             Outcome::Done { failed },
-            started.elapsed(),
+            ended - started,
         );
     }
 }

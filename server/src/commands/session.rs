@@ -56,6 +56,10 @@ pub struct Session {
     /// Unix ms when the current batch started: the time commands see
     /// (one clock read per batch instead of per command).
     pub now: i64,
+    /// When the last command ended (or the batch started): the next
+    /// command's duration for INFO commandstats runs from here, so each
+    /// command costs one clock read.
+    pub tick: std::time::Instant,
 }
 
 impl Session {
@@ -78,6 +82,7 @@ impl Session {
             repl: Peer::default(),
             wait: None,
             now: crate::time::unix_ms(),
+            tick: std::time::Instant::now(),
         }
     }
 

@@ -294,6 +294,7 @@ fn apply(srv: &Arc<Shared>, session: &mut Session, input: &mut Input, acks: &mut
     let mut engine = EngineLock::new(srv.engine());
     let mut scratch = BytesMut::new();
     session.now = unix_ms();
+    session.tick = std::time::Instant::now();
     // Bytes of the commands applied so far in this call, fed to our
     // backlog and replicas in one go at the end.
     let mut applied = 0usize;

@@ -43,8 +43,10 @@ pub struct CommandStat {
 /// power of two. Redis records whole microseconds times 1000, as here.
 #[derive(Debug, Default, Clone)]
 pub struct Histogram {
-    /// Lowest value of each bucket -> count.
-    counts: BTreeMap<u64, u64>,
+    /// Count per bucket, by [`Histogram::index`]; grown to the highest
+    /// bucket used (recording is an index and an add: it runs after every
+    /// command).
+    counts: Vec<u64>,
     total: u64,
 }
 
@@ -55,9 +57,31 @@ impl Histogram {
         1 << magnitude.saturating_sub(7)
     }
 
+    /// Bucket number of `v`: values below 256 each have one, then each
+    /// power of two has 128.
+    fn index(v: u64) -> usize {
+        if v < 256 {
+            return v as usize;
+        }
+        let magnitude = 63 - v.leading_zeros() as usize;
+        256 + (magnitude - 8) * 128 + ((v >> (magnitude - 7)) & 127) as usize
+    }
+
+    /// The lowest value of bucket `i`.
+    fn low(i: usize) -> u64 {
+        if i < 256 {
+            return i as u64;
+        }
+        let (magnitude, sub) = ((i - 256) / 128 + 8, (i - 256) % 128);
+        (128 + sub as u64) << (magnitude - 7)
+    }
+
     pub fn record(&mut self, nanos: u64) {
-        let low = nanos & !(Histogram::unit(nanos) - 1);
-        *self.counts.entry(low).or_default() += 1;
+        let i = Histogram::index(nanos);
+        if i >= self.counts.len() {
+            self.counts.resize(i + 1, 0);
+        }
+        self.counts[i] += 1;
         self.total += 1;
     }
 
@@ -71,9 +95,10 @@ impl Histogram {
         let wanted = ((percentile.min(100.0) / 100.0 * self.total as f64) + 0.5) as u64;
         let wanted = wanted.max(1);
         let mut seen = 0;
-        for (&low, &n) in &self.counts {
+        for (i, &n) in self.counts.iter().enumerate() {
             seen += n;
             if seen >= wanted {
+                let low = Histogram::low(i);
                 return low + Histogram::unit(low) - 1;
             }
         }
@@ -189,5 +214,25 @@ mod tests {
         assert_eq!(h.value_at(100.0), 8031);
         h.record(158_000);
         assert_eq!(h.value_at(99.9), 158_719);
+    }
+
+    #[test]
+    fn bucket_numbers_round_trip() {
+        for v in [
+            0,
+            1,
+            255,
+            256,
+            257,
+            511,
+            512,
+            8000,
+            158_000,
+            1 << 40,
+            u64::MAX / 3,
+        ] {
+            let low = Histogram::low(Histogram::index(v));
+            assert!(low <= v && v < low + Histogram::unit(low), "{v}");
+        }
     }
 }
