@@ -20,7 +20,9 @@ pub struct Counters {
     errorstats: Mutex<BTreeMap<String, u64>>,
     /// Per command, for INFO commandstats and latencystats. Updated after
     /// every command: a fast hasher, as the keys are short static names.
-    commands: Mutex<HashMap<CommandKey, CommandStat, foldhash::fast::FixedState>>,
+    /// Keyed by the addresses of the (static) names, so a lookup hashes and
+    /// compares two words, not strings.
+    commands: Mutex<HashMap<(usize, usize), (CommandKey, CommandStat), foldhash::fast::FixedState>>,
 }
 
 /// A command's name and, for a subcommand, its container's.
@@ -146,8 +148,14 @@ impl Counters {
     /// Counts a run of `cmd` that took `took` (Redis's `call()` and
     /// `updateStatsOnUnblock`), or its refusal (`rejectCommand`).
     pub fn count_command(&self, cmd: CommandKey, outcome: Outcome, took: Duration) {
+        let addr = (
+            cmd.0.as_ptr() as usize,
+            cmd.1.map_or(0, |p| p.as_ptr() as usize),
+        );
         let mut map = self.commands.lock();
-        let stat = map.entry(cmd).or_default();
+        let (_, stat) = map
+            .entry(addr)
+            .or_insert_with(|| (cmd, CommandStat::default()));
         match outcome {
             Outcome::Rejected => stat.rejected_calls += 1,
             Outcome::TimedOut => stat.calls += 1,
@@ -166,8 +174,8 @@ impl Counters {
     pub fn command_stats(&self) -> BTreeMap<String, CommandStat> {
         self.commands
             .lock()
-            .iter()
-            .map(|(&(name, parent), stat)| {
+            .values()
+            .map(|&((name, parent), ref stat)| {
                 let name = match parent {
                     Some(p) => format!("{p}|{name}"),
                     None => name.to_string(),
