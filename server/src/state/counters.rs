@@ -22,8 +22,11 @@ pub struct Counters {
     /// every command: a fast hasher, as the keys are short static names.
     /// Keyed by the addresses of the (static) names, so a lookup hashes and
     /// compares two words, not strings.
-    commands: Mutex<HashMap<(usize, usize), (CommandKey, CommandStat), foldhash::fast::FixedState>>,
+    commands: Mutex<CommandStats>,
 }
+
+/// Statistics by the addresses of a command's (name, container's name).
+type CommandStats = HashMap<(usize, usize), (CommandKey, CommandStat), foldhash::fast::FixedState>;
 
 /// A command's name and, for a subcommand, its container's.
 pub type CommandKey = (&'static str, Option<&'static str>);
