@@ -473,6 +473,7 @@ fn run_batch(
     if engine.is_locked() {
         crate::after::propagate(srv, engine.get());
     }
+    crate::commands::settle_stats(srv, session);
     commands
 }
 

@@ -347,22 +347,29 @@ pub(crate) fn run(
     out: &mut BytesMut,
     opts: ExecOptions,
 ) {
-    let (started, mark) = (session.tick, out.len());
+    let mark = out.len();
     run_command(srv, session, engine, found, args, out, opts);
-    let ended = Instant::now();
-    session.tick = ended;
     if session.blocked.is_none() {
         let failed = out.get(mark) == Some(&b'-');
         if failed && session.in_exec {
             // In EXEC's array: `dispatch` sees only EXEC's own errors.
             srv.count_error(&out[mark + 1..]);
         }
-        srv.counters().count_command(
-            (found.entry.name(), found.parent.map(Entry::name)),
-            Outcome::Done { failed },
-            ended - started,
-        );
+        let key = (found.entry.name(), found.parent.map(Entry::name));
+        session.ran.push((key, failed));
     }
+}
+
+/// Counts the commands of the batch that just ended for INFO commandstats
+/// and latencystats, each with an equal share of the batch's time.
+pub fn settle_stats(srv: &Shared, session: &mut Session) {
+    let now = Instant::now();
+    if !session.ran.is_empty() {
+        let each = (now - session.tick) / session.ran.len() as u32;
+        srv.counters().count_batch(&session.ran, each);
+        session.ran.clear();
+    }
+    session.tick = now;
 }
 
 fn run_command(

@@ -56,10 +56,13 @@ pub struct Session {
     /// Unix ms when the current batch started: the time commands see
     /// (one clock read per batch instead of per command).
     pub now: i64,
-    /// When the last command ended (or the batch started): the next
-    /// command's duration for INFO commandstats runs from here, so each
-    /// command costs one clock read.
+    /// When the current batch started: INFO commandstats gives each command
+    /// of a batch an equal share of the batch's time (one clock read per
+    /// batch, not two per command; a batch of one is timed exactly).
     pub tick: std::time::Instant,
+    /// Commands run in the current batch and whether they failed, counted
+    /// when the batch ends ([`super::settle_stats`]).
+    pub ran: Vec<(crate::state::counters::CommandKey, bool)>,
 }
 
 impl Session {
@@ -83,6 +86,7 @@ impl Session {
             wait: None,
             now: crate::time::unix_ms(),
             tick: std::time::Instant::now(),
+            ran: Vec::new(),
         }
     }
 

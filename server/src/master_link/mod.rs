@@ -345,4 +345,5 @@ fn apply(srv: &Arc<Shared>, session: &mut Session, input: &mut Input, acks: &mut
         let raw = &mut *input.raw;
         crate::replication::feed_raw(srv, raw.split_to(applied.min(raw.len())).freeze());
     }
+    crate::commands::settle_stats(srv, session);
 }

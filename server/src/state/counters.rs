@@ -148,17 +148,36 @@ impl Counters {
         self.errorstats.lock().clone()
     }
 
-    /// Counts a run of `cmd` that took `took` (Redis's `call()` and
-    /// `updateStatsOnUnblock`), or its refusal (`rejectCommand`).
-    pub fn count_command(&self, cmd: CommandKey, outcome: Outcome, took: Duration) {
+    /// Counts commands that ran (and whether each failed), `each` taking
+    /// `each`: one lock for a whole batch.
+    pub fn count_batch(&self, ran: &[(CommandKey, bool)], each: Duration) {
+        let mut map = self.commands.lock();
+        for &(cmd, failed) in ran {
+            let stat = Counters::stat(&mut map, cmd);
+            let usec = each.as_micros() as u64;
+            stat.calls += 1;
+            stat.usec += usec;
+            stat.failed_calls += u64::from(failed);
+            stat.latency.record(usec * 1000);
+        }
+    }
+
+    fn stat(map: &mut CommandStats, cmd: CommandKey) -> &mut CommandStat {
         let addr = (
             cmd.0.as_ptr() as usize,
             cmd.1.map_or(0, |p| p.as_ptr() as usize),
         );
-        let mut map = self.commands.lock();
-        let (_, stat) = map
+        &mut map
             .entry(addr)
-            .or_insert_with(|| (cmd, CommandStat::default()));
+            .or_insert_with(|| (cmd, CommandStat::default()))
+            .1
+    }
+
+    /// Counts a run of `cmd` that took `took` (Redis's `call()` and
+    /// `updateStatsOnUnblock`), or its refusal (`rejectCommand`).
+    pub fn count_command(&self, cmd: CommandKey, outcome: Outcome, took: Duration) {
+        let mut map = self.commands.lock();
+        let stat = Counters::stat(&mut map, cmd);
         match outcome {
             Outcome::Rejected => stat.rejected_calls += 1,
             Outcome::TimedOut => stat.calls += 1,
