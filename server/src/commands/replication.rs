@@ -87,6 +87,12 @@ fn psync(call: &mut Call) -> Result<()> {
     }
     let replid = String::from_utf8_lossy(call.arg(1)).into_owned();
     let offset = args::int(call.arg(2)).unwrap_or(-1);
+    answer_psync(call, Some((&replid, offset)));
+    Ok(())
+}
+
+/// PSYNC's or SYNC's answer: a partial resync now, or a full sync queued.
+fn answer_psync(call: &mut Call, request: Option<(&str, i64)>) {
     let eng = call.engine.get();
     let session = &mut *call.session;
     replication::psync(
@@ -95,9 +101,8 @@ fn psync(call: &mut Call) -> Result<()> {
         &session.handle,
         eng,
         call.out,
-        Some((&replid, offset)),
+        request,
     );
-    Ok(())
 }
 
 fn sync(call: &mut Call) -> Result<()> {
@@ -107,16 +112,7 @@ fn sync(call: &mut Call) -> Result<()> {
     if call.session.repl.is_replica {
         return Ok(());
     }
-    let eng = call.engine.get();
-    let session = &mut *call.session;
-    replication::psync(
-        call.srv,
-        &mut session.repl,
-        &session.handle,
-        eng,
-        call.out,
-        None,
-    );
+    answer_psync(call, None);
     Ok(())
 }
 

@@ -90,17 +90,23 @@ fn shutdown(call: &mut Call) -> Result<()> {
     Ok(())
 }
 
-fn save(call: &mut Call) -> Result<()> {
-    if call
+/// SAVE and BGSAVE while a BGSAVE runs.
+fn refuse_during_bgsave(call: &Call) -> Result<()> {
+    let running = call
         .srv
         .persistence()
         .status
         .lock()
         .bgsave_started
-        .is_some()
-    {
+        .is_some();
+    if running {
         return Err(Error::err("Background save already in progress"));
     }
+    Ok(())
+}
+
+fn save(call: &mut Call) -> Result<()> {
+    refuse_during_bgsave(call)?;
     // Redis answers a failed SAVE with a bare "ERR"; the log has the cause.
     crate::persistence::save(call.srv, call.engine.get())
         .map_err(|_| Error::Other("ERR".into()))?;
@@ -116,16 +122,7 @@ fn bgsave(call: &mut Call) -> Result<()> {
         2 if args::is(call.arg(1), "schedule") => {}
         _ => return Err(Error::Syntax),
     }
-    if call
-        .srv
-        .persistence()
-        .status
-        .lock()
-        .bgsave_started
-        .is_some()
-    {
-        return Err(Error::err("Background save already in progress"));
-    }
+    refuse_during_bgsave(call)?;
     if call.session.in_exec {
         // A snapshot now would hold half the transaction: like Redis, the
         // cron starts it once EXEC is over.
