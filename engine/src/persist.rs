@@ -82,12 +82,29 @@ impl Engine {
 
     /// Loads an RDB stream into the (normally empty) databases. Keys whose
     /// time passed are dropped unless `keep_expired` (a replica keeps them
-    /// for its master's DELs). Databases beyond ours are an error.
+    /// for its master's DELs). Databases beyond ours, and a key already
+    /// present, are errors (as Redis: a duplicate means a broken file).
     pub fn load_rdb<R: Read>(
         &mut self,
         input: R,
         now_ms: i64,
         keep_expired: bool,
+    ) -> rdb::Result<LoadStats> {
+        self.load(input, now_ms, keep_expired, false)
+    }
+
+    /// [`Engine::load_rdb`] where a key already present is replaced by the
+    /// file's (Redis's `RDBFLAGS_ALLOW_DUP`, for DEBUG RELOAD MERGE).
+    pub fn load_rdb_merging<R: Read>(&mut self, input: R, now_ms: i64) -> rdb::Result<LoadStats> {
+        self.load(input, now_ms, false, true)
+    }
+
+    fn load<R: Read>(
+        &mut self,
+        input: R,
+        now_ms: i64,
+        keep_expired: bool,
+        merge: bool,
     ) -> rdb::Result<LoadStats> {
         let mut reader = rdb::Reader::new(input)?;
         reader.set_keep_packed(true);
@@ -109,7 +126,7 @@ impl Engine {
                 Event::Entry(e) => {
                     let meta = e.meta();
                     let value = value_of(e.object, &self.limits);
-                    self.load_key(e.db, &e.key, &meta, value);
+                    self.load_key(e.db, &e.key, &meta, value, merge)?;
                     stats.keys_loaded += 1;
                 }
                 Event::Packed(e) => {
@@ -119,7 +136,7 @@ impl Engine {
                             reason: c.why,
                         }
                     })?;
-                    self.load_key(e.db, &e.key, &e.meta, value);
+                    self.load_key(e.db, &e.key, &e.meta, value, merge)?;
                     stats.keys_loaded += 1;
                 }
                 Event::End { .. } => break,
@@ -130,15 +147,28 @@ impl Engine {
     }
 
     /// Stores a key read from an RDB file, with its expiry and access hints.
-    fn load_key(&mut self, db: u32, key: &[u8], meta: &KeyMeta, value: Value) {
-        let db = &mut self.dbs[db as usize];
-        db.set(key, value, false);
+    fn load_key(
+        &mut self,
+        index: u32,
+        key: &[u8],
+        meta: &KeyMeta,
+        value: Value,
+        merge: bool,
+    ) -> rdb::Result<()> {
+        let db = &mut self.dbs[index as usize];
+        if db.set(key, value, false).is_some() && !merge {
+            return Err(rdb::Error::DuplicateKey {
+                db: index,
+                key: key.to_vec(),
+            });
+        }
         if let Some(access) = db.clock().restored(meta.lru_idle, meta.lfu_freq) {
             db.set_access(key, access);
         }
         if let Some(at) = meta.expire_ms {
             db.set_expire(key, at);
         }
+        Ok(())
     }
 
     /// An engine holding no keys but shaped like this one: as many
@@ -305,6 +335,21 @@ mod tests {
         engine
             .save_rdb(Vec::new(), &WriteOptions::default(), &AuxFields::default())
             .unwrap()
+    }
+
+    #[test]
+    fn a_duplicate_key_is_refused_unless_merging() {
+        let mut source = Engine::new(16);
+        source.db_mut(3).set(b"k", Value::string(b"new"), false);
+        let rdb = rdb_of(&source);
+        let mut target = Engine::new(16);
+        target.db_mut(3).set(b"k", Value::string(b"old"), false);
+        match target.load_rdb(&rdb[..], 0, false) {
+            Err(rdb::Error::DuplicateKey { db: 3, key }) => assert_eq!(key, b"k"),
+            other => panic!("expected a duplicate key error, got {other:?}"),
+        }
+        target.load_rdb_merging(&rdb[..], 0).unwrap();
+        assert_eq!(target.db_mut(3).get(b"k"), Some(&Value::string(b"new")));
     }
 
     #[test]

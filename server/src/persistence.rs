@@ -325,21 +325,23 @@ pub fn writes_refused(srv: &Shared) -> bool {
 }
 
 /// DEBUG RELOAD after its save: empties the keyspace (when `flush`) and
-/// loads `dir/dbfilename`. As in Redis, neither counts as a change since
-/// the last save.
-pub fn reload(srv: &Shared, eng: &mut Engine, flush: bool) -> Result<(), String> {
+/// loads `dir/dbfilename`, replacing keys already present when `merge` (a
+/// duplicate is an error otherwise). As in Redis, neither counts as a
+/// change since the last save.
+pub fn reload(srv: &Shared, eng: &mut Engine, flush: bool, merge: bool) -> Result<(), String> {
     let dirty = eng.dirty();
     if flush {
         eng.flush_all();
     }
     let file = std::fs::File::open(dump_path(srv)).map_err(|e| e.to_string())?;
-    let stats = eng
-        .load_rdb(
-            std::io::BufReader::with_capacity(1 << 16, file),
-            crate::time::unix_ms(),
-            false,
-        )
-        .map_err(|e| e.to_string())?;
+    let input = std::io::BufReader::with_capacity(1 << 16, file);
+    let now = crate::time::unix_ms();
+    let stats = if merge {
+        eng.load_rdb_merging(input, now)
+    } else {
+        eng.load_rdb(input, now, false)
+    }
+    .map_err(|e| e.to_string())?;
     let mut st = srv.persistence().status.lock();
     st.loaded_keys = stats.keys_loaded;
     st.expired_on_load = stats.keys_expired;

@@ -295,3 +295,26 @@ fn random_picks_of_any_count_leave_memory_bounded() {
     let rss = info_field(&c.cmd(&["INFO", "memory"]), "used_memory_rss");
     assert!(rss < 256 << 20, "RSS {rss}");
 }
+
+/// A file holding a key twice is broken: Redis panics loading it unless
+/// DEBUG RELOAD MERGE asked for replacing; Redust refuses it with an error
+/// and keeps running.
+#[test]
+fn a_duplicate_key_in_the_rdb_is_refused_unless_merging() {
+    let server = Server::redust(&["--enable-debug-command", "yes"]);
+    let mut c = server.client();
+    assert_eq!(c.cmd(&["SET", "k", "saved"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["SAVE"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["SET", "k", "live"]), "+OK\r\n");
+    let refused = c.cmd(&["DEBUG", "RELOAD", "NOFLUSH", "NOSAVE"]);
+    assert!(
+        refused.starts_with("-ERR Error trying to load the RDB dump: Duplicated key 'k'"),
+        "{refused}"
+    );
+    assert_eq!(c.cmd(&["PING"]), "+PONG\r\n");
+    assert_eq!(
+        c.cmd(&["DEBUG", "RELOAD", "NOFLUSH", "NOSAVE", "MERGE"]),
+        "+OK\r\n"
+    );
+    assert_eq!(c.cmd(&["GET", "k"]), "$5\r\nsaved\r\n");
+}

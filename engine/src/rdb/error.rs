@@ -30,6 +30,13 @@ pub enum Error {
     /// that module can load. `name` is the module type's 9-character name.
     #[error("the RDB contains data of module type '{name}', which cannot be loaded")]
     Module { name: String },
+    /// The same key twice in one database (Redis refuses such a file, unless
+    /// merging on DEBUG RELOAD MERGE).
+    #[error(
+        "Duplicated key '{}' found in DB {db} of the RDB file",
+        String::from_utf8_lossy(key)
+    )]
+    DuplicateKey { db: u32, key: Vec<u8> },
     /// The CRC64 at the end of the file does not match its contents.
     #[error("wrong RDB checksum: stored {stored:016x}, computed {computed:016x}")]
     Checksum { stored: u64, computed: u64 },

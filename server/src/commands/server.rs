@@ -414,7 +414,7 @@ fn reload(call: &mut Call) -> Result<()> {
     if !has("nosave") {
         crate::persistence::save(call.srv, eng).map_err(|_| Error::Other("ERR".into()))?;
     }
-    crate::persistence::reload(call.srv, eng, !has("noflush"))
+    crate::persistence::reload(call.srv, eng, !has("noflush"), has("merge"))
         .map_err(|e| Error::err(format!("Error trying to load the RDB dump: {e}")))?;
     log!(Notice, "DB reloaded by DEBUG RELOAD");
     Ok(())
