@@ -82,95 +82,12 @@ pub(crate) fn invocation(args: &[String]) -> Invocation {
     Invocation::Run(plan)
 }
 
-/// Split a line into arguments like Redis's `sdssplitargs`: blanks separate
-/// words, "double quotes" understand `\n \r \t \b \a \xHH` and `\<any>`,
-/// 'single quotes' only `\'`. A closing quote must be followed by a blank or
-/// the end. Returns `None` on unbalanced quotes.
+/// Split a line into arguments like Redis's `sdssplitargs`: the one
+/// implementation Redust has, [`resp::split_args`] (inline requests use it
+/// too). Returns `None` on unbalanced quotes.
 pub(crate) fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let mut args = Vec::new();
-    let mut i = 0;
-    let at = |i: usize| line.get(i).copied().unwrap_or(0);
-    loop {
-        while at(i) != 0 && is_c_space(at(i)) {
-            i += 1;
-        }
-        if at(i) == 0 {
-            return Some(args);
-        }
-        let mut cur = Vec::new();
-        let (mut in_dq, mut in_sq) = (false, false);
-        loop {
-            let c = at(i);
-            if in_dq {
-                if c == b'\\'
-                    && at(i + 1) == b'x'
-                    && at(i + 2).is_ascii_hexdigit()
-                    && at(i + 3).is_ascii_hexdigit()
-                {
-                    cur.push(hex(at(i + 2)) * 16 + hex(at(i + 3)));
-                    i += 3;
-                } else if c == b'\\' && at(i + 1) != 0 {
-                    i += 1;
-                    cur.push(match at(i) {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => 0x08,
-                        b'a' => 0x07,
-                        other => other,
-                    });
-                } else if c == b'"' {
-                    if at(i + 1) != 0 && !is_c_space(at(i + 1)) {
-                        return None;
-                    }
-                    i += 1;
-                    break;
-                } else if c == 0 {
-                    return None;
-                } else {
-                    cur.push(c);
-                }
-            } else if in_sq {
-                if c == b'\\' && at(i + 1) == b'\'' {
-                    i += 1;
-                    cur.push(b'\'');
-                } else if c == b'\'' {
-                    if at(i + 1) != 0 && !is_c_space(at(i + 1)) {
-                        return None;
-                    }
-                    i += 1;
-                    break;
-                } else if c == 0 {
-                    return None;
-                } else {
-                    cur.push(c);
-                }
-            } else {
-                match c {
-                    b' ' | b'\n' | b'\r' | b'\t' | 0 => {
-                        if c != 0 {
-                            i += 1;
-                        }
-                        break;
-                    }
-                    b'"' => in_dq = true,
-                    b'\'' => in_sq = true,
-                    _ => cur.push(c),
-                }
-            }
-            i += 1;
-        }
-        args.push(cur);
-    }
-}
-
-/// C's `isspace` in the "C" locale.
-fn is_c_space(c: u8) -> bool {
-    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
-}
-
-fn hex(c: u8) -> u8 {
-    (c as char).to_digit(16).unwrap_or(0) as u8
+    let line = bytes::Bytes::copy_from_slice(line);
+    resp::split_args(&line).map(|args| args.into_iter().map(|a| a.to_vec()).collect())
 }
 
 /// Quote a value the way Redis's `sdscatrepr` does, so that `split_args`

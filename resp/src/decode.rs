@@ -17,6 +17,7 @@ use bytes::BytesMut;
 
 use crate::Frame;
 
+pub use inline::split_args;
 pub use number::parse_i64;
 pub use request::RequestDecoder;
 

@@ -27,6 +27,6 @@ mod frame;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
-pub use decode::{decode, parse_i64, DecodeError, Limits, RequestDecoder};
+pub use decode::{decode, parse_i64, split_args, DecodeError, Limits, RequestDecoder};
 pub use encode::{format_double, Writer};
 pub use frame::{Frame, Protocol};

@@ -9,7 +9,7 @@ use memchr::memchr;
 /// space. Arguments without quotes share `line`'s memory.
 ///
 /// Redis parses the line as a C string, so a NUL byte ends it.
-pub(super) fn split_args(line: &Bytes) -> Option<Vec<Bytes>> {
+pub fn split_args(line: &Bytes) -> Option<Vec<Bytes>> {
     let s = &line[..memchr(0, line).unwrap_or(line.len())];
     let mut args = Vec::new();
     let mut p = 0;
