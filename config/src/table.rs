@@ -167,13 +167,13 @@ pub(crate) static TABLE: &[Directive] = &[
     uint("socket-mark-id", field!(socket_mark_id), (0, UINT_MAX), 0, Integer).flags(IMMUTABLE),
     // C unsigned long (bounds compared as signed, like Redis).
     int("active-defrag-max-scan-fields", field!(active_defrag_max_scan_fields), (1, LONG_MAX), 1000, Integer),
-    int("slowlog-max-len", field!(slowlog_max_len), (0, LONG_MAX), 128, Integer),
+    int("slowlog-max-len", field!(slowlog_max_len), (0, LONG_MAX), 128, Integer).apply(Apply::Introspection).in_effect(),
     int("acllog-max-len", field!(acllog_max_len), (0, LONG_MAX), 128, Integer),
     // C long long.
     int("busy-reply-threshold", field!(busy_reply_threshold), (0, LONG_MAX), 5000, Integer).alias("lua-time-limit"),
     int("cluster-node-timeout", field!(cluster_node_timeout), (0, LONG_MAX), 15000, Integer),
-    int("slowlog-log-slower-than", field!(slowlog_log_slower_than), (-1, LONG_MAX), 10000, Integer),
-    int("latency-monitor-threshold", field!(latency_monitor_threshold), (0, LONG_MAX), 0, Integer),
+    int("slowlog-log-slower-than", field!(slowlog_log_slower_than), (-1, LONG_MAX), 10000, Integer).apply(Apply::Introspection).in_effect(),
+    int("latency-monitor-threshold", field!(latency_monitor_threshold), (0, LONG_MAX), 0, Integer).apply(Apply::Introspection).in_effect(),
     int("proto-max-bulk-len", field!(proto_max_bulk_len), (MB, LONG_MAX), 512 * MB, Memory).in_effect(),
     int("stream-node-max-entries", field!(stream_node_max_entries), (0, LONG_MAX), 100, Integer),
     int("repl-backlog-size", field!(repl_backlog_size), (1, LONG_MAX), MB, Memory).apply(Apply::ReplBacklogSize).in_effect(),

@@ -359,6 +359,9 @@ fn cleanup(srv: &Arc<Shared>, session: &mut Session) {
     if session.repl.is_replica {
         crate::replication::forget_replica(srv, session.id());
     }
+    if session.monitoring {
+        srv.monitors().remove(session.id());
+    }
     srv.clients().unregister(session.id());
 }
 

@@ -46,6 +46,9 @@ const SECTIONS: &[(&str, bool, Section)] = &[
 ];
 
 fn info(call: &mut Call) -> Result<()> {
+    // Commandstats count the commands before this one in its batch, as in
+    // Redis.
+    super::settle_stats(call.srv, call.session);
     let wanted: Vec<String> = call.args[1..]
         .iter()
         .map(|a| String::from_utf8_lossy(a).to_lowercase())

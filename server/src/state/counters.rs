@@ -81,8 +81,9 @@ impl Histogram {
         (128 + sub as u64) << (magnitude - 7)
     }
 
+    /// Records a duration, clamped as Redis clamps it (1 ns to 1 s).
     pub fn record(&mut self, nanos: u64) {
-        let i = Histogram::index(nanos);
+        let i = Histogram::index(nanos.clamp(1, 1_000_000_000));
         if i >= self.counts.len() {
             self.counts.resize(i + 1, 0);
         }
@@ -92,6 +93,22 @@ impl Histogram {
 
     pub fn is_empty(&self) -> bool {
         self.total == 0
+    }
+
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// The highest value sharing `v`'s bucket.
+    pub fn highest_equivalent(v: u64) -> u64 {
+        let low = Histogram::low(Histogram::index(v));
+        low + Histogram::unit(low) - 1
+    }
+
+    /// How many recorded values are at or below `v`'s bucket.
+    pub fn count_at_most(&self, v: u64) -> u64 {
+        let last = Histogram::index(v);
+        self.counts.iter().take(last + 1).sum()
     }
 
     /// HdrHistogram's `hdr_value_at_percentile`: the highest value
@@ -148,13 +165,13 @@ impl Counters {
         self.errorstats.lock().clone()
     }
 
-    /// Counts commands that ran (and whether each failed), `each` taking
-    /// `each`: one lock for a whole batch.
-    pub fn count_batch(&self, ran: &[(CommandKey, bool)], each: Duration) {
+    /// Counts commands that ran, whether each failed and how long it
+    /// took: one lock for a whole batch.
+    pub fn count_batch(&self, ran: &[(CommandKey, bool, Duration)]) {
         let mut map = self.commands.lock();
-        for &(cmd, failed) in ran {
+        for &(cmd, failed, took) in ran {
             let stat = Counters::stat(&mut map, cmd);
-            let usec = each.as_micros() as u64;
+            let usec = took.as_micros() as u64;
             stat.calls += 1;
             stat.usec += usec;
             stat.failed_calls += u64::from(failed);
@@ -239,7 +256,7 @@ mod tests {
         assert_eq!(h.value_at(50.0), 8031);
         h.record(200);
         h.record(0);
-        assert_eq!(h.value_at(0.0), 0);
+        assert_eq!(h.value_at(0.0), 1);
         assert_eq!(h.value_at(50.0), 200);
         assert_eq!(h.value_at(100.0), 8031);
         h.record(158_000);
