@@ -378,6 +378,7 @@ fn time_out(srv: &Arc<Shared>, w: &Arc<Waiter>, wbuf: &mut BytesMut) {
     let timed_out = crate::state::counters::Outcome::TimedOut;
     srv.counters()
         .count_command((w.def.name, None), timed_out, std::time::Duration::ZERO);
+    srv.slowlog().push_if_slow(&w.client, &w.args, 0);
 }
 
 /// A command CLIENT PAUSE holds back, to run first once the pause is over.

@@ -48,12 +48,8 @@ pub(super) fn record(
     };
     srv.latency().add_if_needed(event, micros / 1000);
     if session.blocked.is_none() && flags & SKIP_SLOWLOG == 0 && srv.slowlog().is_slow(micros) {
-        let (peer, name) = {
-            let info = session.handle.info.lock();
-            (info.addr.to_string(), info.name.clone())
-        };
         srv.slowlog()
-            .push(&redacted(found, args), micros, peer, name);
+            .push_if_slow(&session.handle, &redacted(found, args), micros);
     }
     // Administrative commands are too dangerous to show, as in Redis.
     if flags & (SKIP_MONITOR | ADMIN) == 0 && srv.monitors().any() {

@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use bytes::Bytes;
 use parking_lot::Mutex;
 
+use super::clients::Handle;
+
 /// At most this many arguments are kept; the last one kept says how many
 /// were left out (Redis's `SLOWLOG_ENTRY_MAX_ARGC`).
 const MAX_ARGS: usize = 32;
@@ -83,6 +85,18 @@ impl SlowLog {
         let max = self.max_len.load(Ordering::Relaxed);
         log.entries
             .truncate(usize::try_from(max).unwrap_or(usize::MAX));
+    }
+
+    /// Logs a command `client` ran if it took long enough (a blocked
+    /// command, once served or timed out).
+    pub fn push_if_slow(&self, client: &Handle, args: &[Bytes], micros: u64) {
+        if self.is_slow(micros) {
+            let (peer, name) = {
+                let info = client.info.lock();
+                (info.addr.to_string(), info.name.clone())
+            };
+            self.push(args, micros, peer, name);
+        }
     }
 
     /// The newest `count` entries.
