@@ -56,8 +56,8 @@ pub enum Apply {
     /// without certificates: [`crate::Config::set_with`] refuses it and
     /// keeps the old values.
     Tls,
-    /// `slowlog-*`, `latency-monitor-threshold`: the thresholds the
-    /// command path reads.
+    /// `slowlog-*`, `latency-monitor-threshold`, `latency-tracking`: what
+    /// the command path records after each command.
     Introspection,
 }
 

@@ -77,7 +77,7 @@ pub(crate) static TABLE: &[Directive] = &[
     boolean("disable-thp", field!(disable_thp), true).flags(IMMUTABLE),
     boolean("cluster-allow-replica-migration", field!(cluster_allow_replica_migration), true),
     boolean("replica-announced", field!(replica_announced), true),
-    boolean("latency-tracking", field!(latency_tracking), true),
+    boolean("latency-tracking", field!(latency_tracking), true).apply(Apply::Introspection).in_effect(),
     boolean("aof-disable-auto-gc", field!(aof_disable_auto_gc), false),
     boolean("replica-ignore-disk-write-errors", field!(replica_ignore_disk_write_errors), false),
     // Strings.

@@ -1,13 +1,12 @@
 //! Server-wide counters INFO stats shows that are not the engine's.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use parking_lot::Mutex;
 
 /// Counters shown by INFO stats that are not the engine's.
-#[derive(Default)]
 pub struct Counters {
     pub connections_received: AtomicU64,
     pub commands_processed: AtomicU64,
@@ -16,6 +15,8 @@ pub struct Counters {
     pub rejected_connections: AtomicU64,
     pub unexpected_error_replies: AtomicU64,
     pub total_error_replies: AtomicU64,
+    /// `latency-tracking`: whether commands' latency histograms are fed.
+    latency_tracking: AtomicBool,
     /// Error replies by code, for INFO errorstats.
     errorstats: Mutex<BTreeMap<String, u64>>,
     /// Per command, for INFO commandstats and latencystats. Updated after
@@ -140,7 +141,29 @@ pub enum Outcome {
     Rejected,
 }
 
+impl Default for Counters {
+    fn default() -> Self {
+        Counters {
+            connections_received: AtomicU64::default(),
+            commands_processed: AtomicU64::default(),
+            net_input_bytes: AtomicU64::default(),
+            net_output_bytes: AtomicU64::default(),
+            rejected_connections: AtomicU64::default(),
+            unexpected_error_replies: AtomicU64::default(),
+            total_error_replies: AtomicU64::default(),
+            latency_tracking: AtomicBool::new(true),
+            errorstats: Mutex::default(),
+            commands: Mutex::default(),
+        }
+    }
+}
+
 impl Counters {
+    /// Applies `latency-tracking`.
+    pub fn set_latency_tracking(&self, on: bool) {
+        self.latency_tracking.store(on, Ordering::Relaxed);
+    }
+
     pub fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
     }
@@ -168,6 +191,7 @@ impl Counters {
     /// Counts commands that ran, whether each failed and how long it
     /// took: one lock for a whole batch.
     pub fn count_batch(&self, ran: &[(CommandKey, bool, Duration)]) {
+        let tracking = self.latency_tracking.load(Ordering::Relaxed);
         let mut map = self.commands.lock();
         for &(cmd, failed, took) in ran {
             let stat = Counters::stat(&mut map, cmd);
@@ -175,7 +199,9 @@ impl Counters {
             stat.calls += 1;
             stat.usec += usec;
             stat.failed_calls += u64::from(failed);
-            stat.latency.record(usec * 1000);
+            if tracking {
+                stat.latency.record(usec * 1000);
+            }
         }
     }
 
@@ -193,6 +219,7 @@ impl Counters {
     /// Counts a run of `cmd` that took `took` (Redis's `call()` and
     /// `updateStatsOnUnblock`), or its refusal (`rejectCommand`).
     pub fn count_command(&self, cmd: CommandKey, outcome: Outcome, took: Duration) {
+        let tracking = self.latency_tracking.load(Ordering::Relaxed);
         let mut map = self.commands.lock();
         let stat = Counters::stat(&mut map, cmd);
         match outcome {
@@ -203,7 +230,9 @@ impl Counters {
                 stat.calls += 1;
                 stat.usec += usec;
                 stat.failed_calls += u64::from(failed);
-                stat.latency.record(usec * 1000);
+                if tracking {
+                    stat.latency.record(usec * 1000);
+                }
             }
         }
     }

@@ -86,11 +86,13 @@ impl Shared {
         let slowlog = SlowLog::default();
         let latency = Latency::default();
         configure_introspection(&slowlog, &latency, s);
+        let counters = Counters::default();
+        counters.set_latency_tracking(s.latency_tracking);
         Arc::new(Shared {
             engine: Mutex::new(engine),
             config: RwLock::new(config),
             clients: Clients::default(),
-            counters: Counters::default(),
+            counters,
             run_id: replication::random_hex(40),
             started: Instant::now(),
             started_unix: unix_secs(),
@@ -128,6 +130,7 @@ impl Shared {
     /// Applies the slow log's and the latency monitor's settings.
     pub fn configure_introspection(&self, s: &Settings) {
         configure_introspection(&self.slowlog, &self.latency, s);
+        self.counters.set_latency_tracking(s.latency_tracking);
     }
 
     pub fn engine(&self) -> &Mutex<Engine> {
