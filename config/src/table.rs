@@ -141,7 +141,7 @@ pub(crate) static TABLE: &[Directive] = &[
     int("maxmemory-eviction-tenacity", field!(maxmemory_eviction_tenacity), (0, 100), 10, Integer).apply(Apply::Maxmemory).in_effect(),
     int("timeout", field!(timeout), (0, INT_MAX), 0, Integer).in_effect(),
     int("replica-announce-port", field!(replica_announce_port), (0, 65535), 0, Integer).alias("slave-announce-port").in_effect(),
-    int("tcp-backlog", field!(tcp_backlog), (0, INT_MAX), 511, Integer).flags(IMMUTABLE),
+    int("tcp-backlog", field!(tcp_backlog), (0, INT_MAX), 511, Integer).flags(IMMUTABLE).in_effect(),
     int("cluster-port", field!(cluster_port), (0, 65535), 0, Integer).flags(IMMUTABLE),
     int("cluster-announce-bus-port", field!(cluster_announce_bus_port), (0, 65535), 0, Integer),
     int("cluster-announce-port", field!(cluster_announce_port), (0, 65535), 0, Integer),
