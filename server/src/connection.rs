@@ -178,7 +178,11 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
             if !write_out(&mut stream, &wbuf, &handle, mail_bytes, stalled).await {
                 break;
             }
-            Counters::add(&srv.counters().net_output_bytes, wbuf.len() as u64);
+            let counter = match session.repl.is_replica {
+                true => &srv.counters().net_repl_output_bytes,
+                false => &srv.counters().net_output_bytes,
+            };
+            Counters::add(counter, wbuf.len() as u64);
             wbuf.clear();
         }
         update_info(&session, &rbuf);

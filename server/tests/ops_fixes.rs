@@ -76,3 +76,39 @@ fn ping_answers_misconf_after_a_failed_background_save() {
     assert!(c.cmd(&["PING"]).starts_with("-MISCONF "), "PING refused");
     assert_eq!(c.cmd(&["GET", "k"]), "$1\r\nv\r\n");
 }
+
+fn info_field(c: &mut testkit::Client, section: &str, name: &str) -> String {
+    let info = c.cmd(&["INFO", section]);
+    let prefix = format!("{name}:");
+    info.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn replication_bytes_are_counted_apart() {
+    let master = Server::redust(&[]);
+    let replica = Server::redust(&["--replicaof", "127.0.0.1", &master.port().to_string()]);
+    let (mut m, mut r) = (master.client(), replica.client());
+    eventually("the link up", || {
+        match info_field(&mut r, "replication", "master_link_status").as_str() {
+            "up" => Ok(()),
+            other => Err(other.to_string()),
+        }
+    });
+    m.cmd(&["SET", "k", "v"]);
+    eventually("the write on the replica", || {
+        match r.cmd(&["GET", "k"]).as_str() {
+            "$1\r\nv\r\n" => Ok(()),
+            other => Err(other.to_string()),
+        }
+    });
+    let number =
+        |c: &mut testkit::Client, name| -> u64 { info_field(c, "stats", name).parse().unwrap() };
+    // The RDB transfer and the SET at least.
+    assert!(number(&mut r, "total_net_repl_input_bytes") > 20);
+    assert!(number(&mut m, "total_net_repl_output_bytes") > 20);
+    assert_eq!(number(&mut m, "total_net_repl_input_bytes"), 0);
+}

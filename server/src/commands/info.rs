@@ -304,8 +304,16 @@ fn stats(cx: &Ctx, t: &mut String) {
         "total_net_output_bytes",
         Counters::get(&c.net_output_bytes),
     );
-    field(t, "total_net_repl_input_bytes", 0);
-    field(t, "total_net_repl_output_bytes", 0);
+    field(
+        t,
+        "total_net_repl_input_bytes",
+        Counters::get(&c.net_repl_input_bytes),
+    );
+    field(
+        t,
+        "total_net_repl_output_bytes",
+        Counters::get(&c.net_repl_output_bytes),
+    );
     field(
         t,
         "instantaneous_input_kbps",

@@ -12,6 +12,10 @@ pub struct Counters {
     pub commands_processed: AtomicU64,
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
+    /// Bytes from our master / to our replicas, which the two above leave
+    /// out (INFO total_net_repl_*_bytes).
+    pub net_repl_input_bytes: AtomicU64,
+    pub net_repl_output_bytes: AtomicU64,
     pub rejected_connections: AtomicU64,
     pub unexpected_error_replies: AtomicU64,
     pub total_error_replies: AtomicU64,
@@ -148,6 +152,8 @@ impl Default for Counters {
             commands_processed: AtomicU64::default(),
             net_input_bytes: AtomicU64::default(),
             net_output_bytes: AtomicU64::default(),
+            net_repl_input_bytes: AtomicU64::default(),
+            net_repl_output_bytes: AtomicU64::default(),
             rejected_connections: AtomicU64::default(),
             unexpected_error_replies: AtomicU64::default(),
             total_error_replies: AtomicU64::default(),
@@ -261,6 +267,8 @@ impl Counters {
             &self.commands_processed,
             &self.net_input_bytes,
             &self.net_output_bytes,
+            &self.net_repl_input_bytes,
+            &self.net_repl_output_bytes,
             &self.rejected_connections,
             &self.unexpected_error_replies,
             &self.total_error_replies,
