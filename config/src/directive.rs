@@ -56,6 +56,9 @@ pub enum Apply {
     /// without certificates: [`crate::Config::set_with`] refuses it and
     /// keeps the old values.
     Tls,
+    /// `slowlog-*`, `latency-monitor-threshold`, `latency-tracking`: what
+    /// the command path records after each command.
+    Introspection,
 }
 
 /// Extra validation of a parsed value; the error is Redis's text.

@@ -17,7 +17,8 @@ use crate::state::Shared;
 /// transactions watching keys it touched, and publishes its keyspace
 /// events. `own` collects the events the calling client itself receives.
 pub fn after_command(srv: &Shared, eng: &mut Engine, own: Option<&mut Own>) {
-    srv.blocking().serve_ready(eng, srv.counters());
+    srv.blocking()
+        .serve_ready(eng, srv.counters(), srv.slowlog());
     srv.watchers().invalidate(eng);
     srv.publish_keyspace_events(eng, own);
 }

@@ -69,6 +69,7 @@ pub fn config_changed(srv: &Arc<Shared>, eng: &mut engine::Engine, changes: &Cha
                 .resize_backlog(s.repl_backlog_size as usize),
             Apply::Maxmemory => crate::eviction::configure(srv.maxmemory(), &cfg, eng),
             Apply::EncodingLimits => eng.limits = engine_limits(s),
+            Apply::Introspection => srv.configure_introspection(s),
             // Never reported: without TLS the config refuses the change.
             Apply::Tls => {}
         }

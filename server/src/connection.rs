@@ -178,7 +178,11 @@ pub async fn serve(srv: Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
             if !write_out(&mut stream, &wbuf, &handle, mail_bytes, stalled).await {
                 break;
             }
-            Counters::add(&srv.counters().net_output_bytes, wbuf.len() as u64);
+            let counter = match session.repl.is_replica {
+                true => &srv.counters().net_repl_output_bytes,
+                false => &srv.counters().net_output_bytes,
+            };
+            Counters::add(counter, wbuf.len() as u64);
             wbuf.clear();
         }
         update_info(&session, &rbuf);
@@ -359,6 +363,9 @@ fn cleanup(srv: &Arc<Shared>, session: &mut Session) {
     if session.repl.is_replica {
         crate::replication::forget_replica(srv, session.id());
     }
+    if session.monitoring {
+        srv.monitors().remove(session.id());
+    }
     srv.clients().unregister(session.id());
 }
 
@@ -375,6 +382,7 @@ fn time_out(srv: &Arc<Shared>, w: &Arc<Waiter>, wbuf: &mut BytesMut) {
     let timed_out = crate::state::counters::Outcome::TimedOut;
     srv.counters()
         .count_command((w.def.name, None), timed_out, std::time::Duration::ZERO);
+    srv.slowlog().push_if_slow(&w.client, &w.args, 0);
 }
 
 /// A command CLIENT PAUSE holds back, to run first once the pause is over.

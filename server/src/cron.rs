@@ -25,7 +25,10 @@ pub async fn run(srv: Arc<Shared>) {
         if !srv.pause().is_on(unix_ms()) {
             let mut eng = srv.engine().lock();
             if eng.active_expire {
+                let started = std::time::Instant::now();
                 eng.active_expire_cycle(unix_ms(), budget);
+                srv.latency()
+                    .add_if_needed("expire-cycle", started.elapsed().as_millis() as u64);
             }
             crate::after::after_background_change(&srv, &mut eng);
         }

@@ -99,7 +99,11 @@ pub fn perform_evictions(srv: &Shared, eng: &mut Engine) -> EvictOutcome {
         return EvictOutcome::Ok;
     }
     let budget = limits.budget();
-    eng.evict(counted - maxmemory, unix_ms(), budget)
+    let started = std::time::Instant::now();
+    let outcome = eng.evict(counted - maxmemory, unix_ms(), budget);
+    srv.latency()
+        .add_if_needed("eviction-cycle", started.elapsed().as_millis() as u64);
+    outcome
 }
 
 /// Keeps evicting from the cron while memory is over the limit (Redis's

@@ -11,9 +11,10 @@ use crate::log::log;
 use crate::state::counters::Counters;
 use crate::state::Shared;
 
-/// Binds every address of the `bind` directive. A `-` prefix marks an
-/// address that may be unavailable (e.g. `-::1` without IPv6), as in Redis.
-pub async fn bind(addrs: &[String], port: u16) -> anyhow::Result<Vec<TcpListener>> {
+/// Binds every address of the `bind` directive, listening with
+/// `tcp-backlog` pending connections. A `-` prefix marks an address that
+/// may be unavailable (e.g. `-::1` without IPv6), as in Redis.
+pub async fn bind(addrs: &[String], port: u16, backlog: u32) -> anyhow::Result<Vec<TcpListener>> {
     let mut listeners = Vec::new();
     for spec in addrs {
         let (optional, host) = match spec.strip_prefix('-') {
@@ -26,7 +27,7 @@ pub async fn bind(addrs: &[String], port: u16) -> anyhow::Result<Vec<TcpListener
         } else {
             format!("{host}:{port}")
         };
-        match TcpListener::bind(&addr).await {
+        match listen(&addr, backlog).await {
             Ok(l) => listeners.push(l),
             Err(e) if optional => {
                 log!(Verbose, "Skipping optional bind address {addr}: {e}");
@@ -44,6 +45,23 @@ pub async fn bind(addrs: &[String], port: u16) -> anyhow::Result<Vec<TcpListener
         anyhow::bail!("Failed listening on port {port} (TCP), aborting.");
     }
     Ok(listeners)
+}
+
+/// A listening socket on `addr` (reusing the address, as Redis does).
+async fn listen(addr: &str, backlog: u32) -> std::io::Result<TcpListener> {
+    let mut last = None;
+    for a in tokio::net::lookup_host(addr).await? {
+        let socket = match a {
+            SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+            SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+        };
+        socket.set_reuseaddr(true)?;
+        match socket.bind(a).and_then(|()| socket.listen(backlog)) {
+            Ok(l) => return Ok(l),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no address to bind")))
 }
 
 /// Accepts connections until shutdown, spawning one task per client.

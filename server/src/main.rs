@@ -47,7 +47,8 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(config::ConfigError::Version) => {
             println!(
-                "Redust server v={REDUST_VERSION} (Redis {REDIS_VERSION} compatible) bits=64 malloc=libc"
+                "Redust server v={REDUST_VERSION} (Redis {REDIS_VERSION} compatible) bits=64 malloc={}",
+                memstats::allocator_name()
             );
             return ExitCode::SUCCESS;
         }
@@ -128,11 +129,13 @@ fn main() -> ExitCode {
 }
 
 async fn run(config: config::Config) -> anyhow::Result<()> {
-    let (port, bind) = {
+    let (port, bind, backlog, pidfile) = {
         let s = config.settings();
-        (s.port, s.bind.clone())
+        (s.port, s.bind.clone(), s.tcp_backlog, s.pidfile.clone())
     };
-    let listeners = listener::bind(&bind, port).await?;
+    let listeners = listener::bind(&bind, port, backlog).await?;
+    // Removed when `run` returns, on every way to a clean exit.
+    let _pidfile = pidfile.map(PidFile::create);
     let engine = apply::new_engine(config.settings());
     let srv = state::Shared::new(config, engine, port);
     let reported = srv.clone();
@@ -186,6 +189,25 @@ async fn run(config: config::Config) -> anyhow::Result<()> {
         log!(Warning, "Redust is now ready to exit, bye bye...");
         srv.request_shutdown();
         return Ok(());
+    }
+}
+
+/// The `pidfile`, written at start and removed at exit, as Redis does.
+struct PidFile(String);
+
+impl PidFile {
+    fn create(path: String) -> PidFile {
+        // Like Redis, a pidfile that cannot be written is only logged.
+        if let Err(e) = std::fs::write(&path, format!("{}\n", std::process::id())) {
+            log!(Warning, "Failed to write PID file: {e}");
+        }
+        PidFile(path)
+    }
+}
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 

@@ -260,3 +260,13 @@ fn sort() {
 fn zsets() {
     run_script("zsets.txt", &[]);
 }
+
+#[test]
+fn slowlog() {
+    run_script("slowlog.txt", &[]);
+}
+
+#[test]
+fn latency() {
+    run_script("latency.txt", &[]);
+}

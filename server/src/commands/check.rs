@@ -74,7 +74,10 @@ pub fn check(
         }
     }
     let repl = srv.repl();
-    if (write || bits & DENYOOM != 0) && crate::persistence::writes_refused(srv) {
+    // PING too, so that a health check sees the failure (Redis compares
+    // the command's function with `pingCommand`: no flag says it).
+    let ping = found.parent.is_none() && found.entry.name() == "ping";
+    if (write || ping || bits & DENYOOM != 0) && crate::persistence::writes_refused(srv) {
         return Err(Rejection::state(MISCONF));
     }
     if write && !repl.is_replica() && repl.too_few_replicas() {

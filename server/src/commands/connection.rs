@@ -218,6 +218,10 @@ fn reset(call: &mut Call) -> Result<()> {
         let mut info = s.handle.info.lock();
         info.name.clear();
         info.no_evict = false;
+        info.monitor = false;
+    }
+    if std::mem::take(&mut s.monitoring) {
+        call.srv.monitors().remove(s.handle.id);
     }
     s.multi = None;
     call.srv.pubsub().unsubscribe_all(&mut s.subs, s.handle.id);

@@ -46,6 +46,9 @@ const SECTIONS: &[(&str, bool, Section)] = &[
 ];
 
 fn info(call: &mut Call) -> Result<()> {
+    // Commandstats count the commands before this one in its batch, as in
+    // Redis.
+    super::settle_stats(call.srv, call.session);
     let wanted: Vec<String> = call.args[1..]
         .iter()
         .map(|a| String::from_utf8_lossy(a).to_lowercase())
@@ -301,8 +304,16 @@ fn stats(cx: &Ctx, t: &mut String) {
         "total_net_output_bytes",
         Counters::get(&c.net_output_bytes),
     );
-    field(t, "total_net_repl_input_bytes", 0);
-    field(t, "total_net_repl_output_bytes", 0);
+    field(
+        t,
+        "total_net_repl_input_bytes",
+        Counters::get(&c.net_repl_input_bytes),
+    );
+    field(
+        t,
+        "total_net_repl_output_bytes",
+        Counters::get(&c.net_repl_output_bytes),
+    );
     field(
         t,
         "instantaneous_input_kbps",

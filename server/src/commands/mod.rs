@@ -7,12 +7,15 @@ mod command;
 mod config;
 mod connection;
 mod info;
+mod introspection;
+mod latency;
 mod memory;
 mod multi;
 mod pubsub;
 mod replication;
 mod server;
 mod session;
+mod slowlog;
 
 pub use check::held_by_pause;
 pub use session::{ReplyMode, Session};
@@ -175,6 +178,7 @@ fn server_table() -> &'static [CommandDef<ServerHandler>] {
         all.extend(multi::commands());
         all.extend(pubsub::commands());
         all.extend(replication::commands());
+        all.extend(introspection::commands());
         all
     })
 }
@@ -318,6 +322,7 @@ fn reject(
     if rejected.lookup {
         reason = reason.strip_prefix(b"ERR ").unwrap_or(reason);
     }
+    introspection::feed_monitors(srv, session, args);
     let mut e = b"EXECABORT Transaction discarded because of: ".to_vec();
     e.extend_from_slice(reason);
     w.error_bytes(&e);
@@ -336,8 +341,9 @@ fn command_key(args: &[Bytes]) -> Option<CommandKey> {
     Some((top.name(), None))
 }
 
-/// Runs a resolved command now, and counts it for INFO commandstats (a
-/// command that blocks is counted once served).
+/// Runs a resolved command now, times it, and records it for INFO
+/// commandstats, the slow log, the latency monitor and MONITOR (a command
+/// that blocks is counted once served).
 pub(crate) fn run(
     srv: &Arc<Shared>,
     session: &mut Session,
@@ -348,7 +354,15 @@ pub(crate) fn run(
     opts: ExecOptions,
 ) {
     let mark = out.len();
+    // One clock read per command: the previous one (or the batch's start)
+    // is this command's start. Taken before running, so EXEC's time
+    // includes its commands'.
+    let start = session.tick;
     run_command(srv, session, engine, found, args, out, opts);
+    let now = Instant::now();
+    let took = now - start;
+    session.tick = now;
+    introspection::record(srv, session, found, args, took);
     if session.blocked.is_none() {
         let failed = out.get(mark) == Some(&b'-');
         if failed && session.in_exec {
@@ -356,20 +370,17 @@ pub(crate) fn run(
             srv.count_error(&out[mark + 1..]);
         }
         let key = (found.entry.name(), found.parent.map(Entry::name));
-        session.ran.push((key, failed));
+        session.ran.push((key, failed, took));
     }
 }
 
 /// Counts the commands of the batch that just ended for INFO commandstats
-/// and latencystats, each with an equal share of the batch's time.
+/// and latencystats (one lock per batch).
 pub fn settle_stats(srv: &Shared, session: &mut Session) {
-    let now = Instant::now();
     if !session.ran.is_empty() {
-        let each = (now - session.tick) / session.ran.len() as u32;
-        srv.counters().count_batch(&session.ran, each);
+        srv.counters().count_batch(&session.ran);
         session.ran.clear();
     }
-    session.tick = now;
 }
 
 fn run_command(
@@ -500,6 +511,16 @@ pub fn info_for_crash_report(srv: &Shared) -> String {
         eng: eng.as_deref(),
     };
     info::render(&cx, &[])
+}
+
+/// Redis's `addReplySubcommandSyntaxError`: a subcommand given arguments
+/// its handler does not take.
+pub(crate) fn subcommand_syntax(call: &Call) -> Error {
+    Error::err(format!(
+        "unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+        String::from_utf8_lossy(c_str(call.arg(1), 128)),
+        String::from_utf8_lossy(call.arg(0)).to_uppercase()
+    ))
 }
 
 /// Writes a `<CMD> HELP` reply in Redis's layout: an intro line, the given

@@ -46,6 +46,8 @@ pub struct Session {
     pub watch: Watch,
     /// The command this client is blocked in (BLPOP and friends).
     pub blocked: Option<Arc<Waiter>>,
+    /// In MONITOR mode: sent every command the server runs.
+    pub monitoring: bool,
     /// Channels and patterns subscribed to.
     pub subs: Subscriptions,
     /// What this connection is for replication: a normal client, one of
@@ -56,13 +58,16 @@ pub struct Session {
     /// Unix ms when the current batch started: the time commands see
     /// (one clock read per batch instead of per command).
     pub now: i64,
-    /// When the current batch started: INFO commandstats gives each command
-    /// of a batch an equal share of the batch's time (one clock read per
-    /// batch, not two per command; a batch of one is timed exactly).
+    /// When the last command ended (or the batch started): the next
+    /// command's start, so timing a command takes one clock read.
     pub tick: std::time::Instant,
-    /// Commands run in the current batch and whether they failed, counted
-    /// when the batch ends ([`super::settle_stats`]).
-    pub ran: Vec<(crate::state::counters::CommandKey, bool)>,
+    /// Commands run in the current batch, whether they failed and how long
+    /// they took, counted when the batch ends ([`super::settle_stats`]).
+    pub ran: Vec<(
+        crate::state::counters::CommandKey,
+        bool,
+        std::time::Duration,
+    )>,
 }
 
 impl Session {
@@ -81,6 +86,7 @@ impl Session {
             in_exec: false,
             watch,
             blocked: None,
+            monitoring: false,
             subs: Subscriptions::default(),
             repl: Peer::default(),
             wait: None,

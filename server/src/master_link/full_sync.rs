@@ -175,6 +175,10 @@ impl Transfer<'_> {
             .next(self.stream, self.buf, self.timeout)
             .await
             .map_err(|e| Some(log_line(e)))?;
+        if let Some(c) = &chunk {
+            let counter = &self.srv.counters().net_repl_input_bytes;
+            crate::state::counters::Counters::add(counter, c.len() as u64);
+        }
         if let Some(l) = self.srv.repl().state.lock().link.as_mut() {
             l.sync_read = self.payload.received();
             l.last_io = Instant::now();

@@ -242,6 +242,8 @@ async fn stream_from_master(
                 Err(_) => break Err("MASTER timeout: no data nor PING received...".to_string()),
                 Ok(Ok(0)) | Ok(Err(_)) => break Err("Connection with master lost.".to_string()),
                 Ok(Ok(n)) => {
+                    let counter = &srv.counters().net_repl_input_bytes;
+                    crate::state::counters::Counters::add(counter, n as u64);
                     raw.extend_from_slice(&buf[buf.len() - n..]);
                     if let Some(l) = srv.repl().state.lock().link.as_mut() {
                         l.last_io = Instant::now();

@@ -179,6 +179,11 @@ pub async fn full_sync(
     if sent.is_err() {
         return false;
     }
+    {
+        let sent = head.len() + rdb.len() + eof_mark.as_ref().map_or(0, String::len);
+        let counter = &srv.counters().net_repl_output_bytes;
+        crate::state::counters::Counters::add(counter, sent as u64);
+    }
     let mut st = srv.repl().state.lock();
     if let Some(r) = st.replicas.iter_mut().find(|r| r.handle.id == id) {
         r.state = ReplicaState::Online;

@@ -14,6 +14,7 @@ use resp::{Protocol, Writer};
 
 use crate::state::clients::{Handle, Mail};
 use crate::state::counters::{Counters, Outcome};
+use crate::state::slowlog::SlowLog;
 use crate::time::unix_ms;
 
 /// A parked command.
@@ -152,7 +153,7 @@ impl Blocking {
     /// Serves waiters of keys that received data, oldest first, until no
     /// key is ready. Called with the engine lock held, right after the
     /// command that pushed, so the order of writes is Redis's.
-    pub fn serve_ready(&self, eng: &mut Engine, counters: &Counters) {
+    pub fn serve_ready(&self, eng: &mut Engine, counters: &Counters, slowlog: &SlowLog) {
         loop {
             for db in eng.take_ready_dbs() {
                 self.signal_waited_keys(eng, db);
@@ -162,7 +163,7 @@ impl Blocking {
                 return;
             }
             for (db, key) in ready {
-                self.serve_key(eng, db, key, counters);
+                self.serve_key(eng, db, key, counters, slowlog);
             }
         }
     }
@@ -184,7 +185,14 @@ impl Blocking {
         }
     }
 
-    fn serve_key(&self, eng: &mut Engine, db: usize, key: Bytes, counters: &Counters) {
+    fn serve_key(
+        &self,
+        eng: &mut Engine,
+        db: usize,
+        key: Bytes,
+        counters: &Counters,
+        slowlog: &SlowLog,
+    ) {
         let waiters: Vec<Arc<Waiter>> = match self.by_key.lock().get(&(db, key.clone())) {
             Some(q) => q.iter().cloned().collect(),
             None => return,
@@ -215,11 +223,10 @@ impl Blocking {
             if w.claim() {
                 self.remove(&w, eng);
                 let failed = out.first() == Some(&b'-');
-                counters.count_command(
-                    (w.def.name, None),
-                    Outcome::Done { failed },
-                    started.elapsed(),
-                );
+                let took = started.elapsed();
+                counters.count_command((w.def.name, None), Outcome::Done { failed }, took);
+                // Logged once served, with the arguments it blocked with.
+                slowlog.push_if_slow(&w.client, &w.args, took.as_micros() as u64);
                 w.client.send(Mail::Served(out.freeze()));
             }
         }

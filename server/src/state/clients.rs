@@ -75,6 +75,8 @@ pub struct Info {
     pub dirty_cas: Arc<AtomicBool>,
     pub kind: Kind,
     pub no_evict: bool,
+    /// In MONITOR mode: CLIENT LIST's `O`.
+    pub monitor: bool,
     pub user: String,
 }
 
@@ -97,6 +99,7 @@ impl Info {
             dirty_cas: Arc::default(),
             kind,
             no_evict: false,
+            monitor: false,
             user: "default".into(),
         }
     }
@@ -295,6 +298,7 @@ impl Handle {
             Kind::Replica => flags.push('S'),
             Kind::Master => flags.push('M'),
             Kind::PubSub => flags.push('P'),
+            Kind::Normal if i.monitor => flags.push('O'),
             Kind::Normal => {}
         }
         for (on, letter) in [

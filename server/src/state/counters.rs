@@ -1,21 +1,26 @@
 //! Server-wide counters INFO stats shows that are not the engine's.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use parking_lot::Mutex;
 
 /// Counters shown by INFO stats that are not the engine's.
-#[derive(Default)]
 pub struct Counters {
     pub connections_received: AtomicU64,
     pub commands_processed: AtomicU64,
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
+    /// Bytes from our master / to our replicas, which the two above leave
+    /// out (INFO total_net_repl_*_bytes).
+    pub net_repl_input_bytes: AtomicU64,
+    pub net_repl_output_bytes: AtomicU64,
     pub rejected_connections: AtomicU64,
     pub unexpected_error_replies: AtomicU64,
     pub total_error_replies: AtomicU64,
+    /// `latency-tracking`: whether commands' latency histograms are fed.
+    latency_tracking: AtomicBool,
     /// Error replies by code, for INFO errorstats.
     errorstats: Mutex<BTreeMap<String, u64>>,
     /// Per command, for INFO commandstats and latencystats. Updated after
@@ -81,8 +86,9 @@ impl Histogram {
         (128 + sub as u64) << (magnitude - 7)
     }
 
+    /// Records a duration, clamped as Redis clamps it (1 ns to 1 s).
     pub fn record(&mut self, nanos: u64) {
-        let i = Histogram::index(nanos);
+        let i = Histogram::index(nanos.clamp(1, 1_000_000_000));
         if i >= self.counts.len() {
             self.counts.resize(i + 1, 0);
         }
@@ -92,6 +98,22 @@ impl Histogram {
 
     pub fn is_empty(&self) -> bool {
         self.total == 0
+    }
+
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// The highest value sharing `v`'s bucket.
+    pub fn highest_equivalent(v: u64) -> u64 {
+        let low = Histogram::low(Histogram::index(v));
+        low + Histogram::unit(low) - 1
+    }
+
+    /// How many recorded values are at or below `v`'s bucket.
+    pub fn count_at_most(&self, v: u64) -> u64 {
+        let last = Histogram::index(v);
+        self.counts.iter().take(last + 1).sum()
     }
 
     /// HdrHistogram's `hdr_value_at_percentile`: the highest value
@@ -123,7 +145,31 @@ pub enum Outcome {
     Rejected,
 }
 
+impl Default for Counters {
+    fn default() -> Self {
+        Counters {
+            connections_received: AtomicU64::default(),
+            commands_processed: AtomicU64::default(),
+            net_input_bytes: AtomicU64::default(),
+            net_output_bytes: AtomicU64::default(),
+            net_repl_input_bytes: AtomicU64::default(),
+            net_repl_output_bytes: AtomicU64::default(),
+            rejected_connections: AtomicU64::default(),
+            unexpected_error_replies: AtomicU64::default(),
+            total_error_replies: AtomicU64::default(),
+            latency_tracking: AtomicBool::new(true),
+            errorstats: Mutex::default(),
+            commands: Mutex::default(),
+        }
+    }
+}
+
 impl Counters {
+    /// Applies `latency-tracking`.
+    pub fn set_latency_tracking(&self, on: bool) {
+        self.latency_tracking.store(on, Ordering::Relaxed);
+    }
+
     pub fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
     }
@@ -148,17 +194,20 @@ impl Counters {
         self.errorstats.lock().clone()
     }
 
-    /// Counts commands that ran (and whether each failed), `each` taking
-    /// `each`: one lock for a whole batch.
-    pub fn count_batch(&self, ran: &[(CommandKey, bool)], each: Duration) {
+    /// Counts commands that ran, whether each failed and how long it
+    /// took: one lock for a whole batch.
+    pub fn count_batch(&self, ran: &[(CommandKey, bool, Duration)]) {
+        let tracking = self.latency_tracking.load(Ordering::Relaxed);
         let mut map = self.commands.lock();
-        for &(cmd, failed) in ran {
+        for &(cmd, failed, took) in ran {
             let stat = Counters::stat(&mut map, cmd);
-            let usec = each.as_micros() as u64;
+            let usec = took.as_micros() as u64;
             stat.calls += 1;
             stat.usec += usec;
             stat.failed_calls += u64::from(failed);
-            stat.latency.record(usec * 1000);
+            if tracking {
+                stat.latency.record(usec * 1000);
+            }
         }
     }
 
@@ -176,6 +225,7 @@ impl Counters {
     /// Counts a run of `cmd` that took `took` (Redis's `call()` and
     /// `updateStatsOnUnblock`), or its refusal (`rejectCommand`).
     pub fn count_command(&self, cmd: CommandKey, outcome: Outcome, took: Duration) {
+        let tracking = self.latency_tracking.load(Ordering::Relaxed);
         let mut map = self.commands.lock();
         let stat = Counters::stat(&mut map, cmd);
         match outcome {
@@ -186,7 +236,9 @@ impl Counters {
                 stat.calls += 1;
                 stat.usec += usec;
                 stat.failed_calls += u64::from(failed);
-                stat.latency.record(usec * 1000);
+                if tracking {
+                    stat.latency.record(usec * 1000);
+                }
             }
         }
     }
@@ -215,6 +267,8 @@ impl Counters {
             &self.commands_processed,
             &self.net_input_bytes,
             &self.net_output_bytes,
+            &self.net_repl_input_bytes,
+            &self.net_repl_output_bytes,
             &self.rejected_connections,
             &self.unexpected_error_replies,
             &self.total_error_replies,
@@ -239,7 +293,7 @@ mod tests {
         assert_eq!(h.value_at(50.0), 8031);
         h.record(200);
         h.record(0);
-        assert_eq!(h.value_at(0.0), 0);
+        assert_eq!(h.value_at(0.0), 1);
         assert_eq!(h.value_at(50.0), 200);
         assert_eq!(h.value_at(100.0), 8031);
         h.record(158_000);

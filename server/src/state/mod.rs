@@ -9,11 +9,14 @@
 pub mod blocking;
 pub mod clients;
 pub mod counters;
+pub mod latency;
 pub mod memory;
+pub mod monitor;
 pub mod pause;
 pub mod persistence;
 pub mod pubsub;
 pub mod repl;
+pub mod slowlog;
 pub mod watch;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,11 +33,14 @@ use crate::time::unix_secs;
 use blocking::Blocking;
 use clients::Clients;
 use counters::Counters;
+use latency::Latency;
 use memory::Limits;
+use monitor::Monitors;
 use pause::Pause;
 use persistence::Persistence;
 use pubsub::{Own, Registry};
 use repl::Repl;
+use slowlog::SlowLog;
 use watch::Watchers;
 
 /// Everything shared; one per process, behind an `Arc`.
@@ -65,6 +71,9 @@ pub struct Shared {
     /// maxmemory settings read before every command.
     maxmemory: Limits,
     pause: Pause,
+    slowlog: SlowLog,
+    latency: Latency,
+    monitors: Monitors,
 }
 
 impl Shared {
@@ -74,11 +83,16 @@ impl Shared {
         let s = config.settings();
         repl.set_min_replicas(s.min_replicas_to_write, s.min_replicas_max_lag);
         let (shutdown, _) = tokio::sync::watch::channel(false);
+        let slowlog = SlowLog::default();
+        let latency = Latency::default();
+        configure_introspection(&slowlog, &latency, s);
+        let counters = Counters::default();
+        counters.set_latency_tracking(s.latency_tracking);
         Arc::new(Shared {
             engine: Mutex::new(engine),
             config: RwLock::new(config),
             clients: Clients::default(),
-            counters: Counters::default(),
+            counters,
             run_id: replication::random_hex(40),
             started: Instant::now(),
             started_unix: unix_secs(),
@@ -95,7 +109,28 @@ impl Shared {
             memory_startup: memstats::snapshot().used_memory(),
             maxmemory: Limits::default(),
             pause: Pause::default(),
+            slowlog,
+            latency,
+            monitors: Monitors::default(),
         })
+    }
+
+    pub fn slowlog(&self) -> &SlowLog {
+        &self.slowlog
+    }
+
+    pub fn latency(&self) -> &Latency {
+        &self.latency
+    }
+
+    pub fn monitors(&self) -> &Monitors {
+        &self.monitors
+    }
+
+    /// Applies the slow log's and the latency monitor's settings.
+    pub fn configure_introspection(&self, s: &Settings) {
+        configure_introspection(&self.slowlog, &self.latency, s);
+        self.counters.set_latency_tracking(s.latency_tracking);
     }
 
     pub fn engine(&self) -> &Mutex<Engine> {
@@ -220,4 +255,9 @@ impl Shared {
             client.kill();
         }
     }
+}
+
+fn configure_introspection(slowlog: &SlowLog, latency: &Latency, s: &Settings) {
+    slowlog.configure(s.slowlog_log_slower_than, s.slowlog_max_len);
+    latency.configure(s.latency_monitor_threshold);
 }
