@@ -6,6 +6,7 @@
 //! commands with the same type and a different handler signature.
 
 pub mod args;
+mod bitops;
 pub mod blocking;
 mod counters;
 mod dump;
@@ -419,6 +420,7 @@ pub fn table() -> &'static [CommandDef<Handler>] {
         let mut all = Vec::new();
         all.extend(keyspace::commands());
         all.extend(strings::commands());
+        all.extend(bitops::commands());
         all.extend(counters::commands());
         all.extend(lcs::commands());
         all.extend(keys::commands());
