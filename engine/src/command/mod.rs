@@ -13,6 +13,7 @@ mod dump;
 mod elements;
 mod expire;
 pub mod flags;
+mod geo;
 mod hashes;
 mod keys;
 mod keyspace;
@@ -49,6 +50,7 @@ pub enum Group {
     SortedSet,
     Hash,
     Bitmap,
+    Geo,
     PubSub,
     Transactions,
     Scripting,
@@ -67,6 +69,7 @@ impl Group {
             Group::SortedSet => "sorted-set",
             Group::Hash => "hash",
             Group::Bitmap => "bitmap",
+            Group::Geo => "geo",
             Group::PubSub => "pubsub",
             Group::Transactions => "transactions",
             Group::Scripting => "scripting",
@@ -428,6 +431,7 @@ pub fn table() -> &'static [CommandDef<Handler>] {
         all.extend(sets::commands());
         all.extend(lists::commands());
         all.extend(zsets::commands());
+        all.extend(geo::commands());
         all.extend(expire::commands());
         all.extend(scan::commands());
         all.extend(object::commands());
