@@ -265,3 +265,8 @@ fn zsets() {
 fn bitops() {
     run_script("bitops.txt", &[]);
 }
+
+#[test]
+fn geo() {
+    run_script("geo.txt", &[]);
+}
