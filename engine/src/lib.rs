@@ -23,6 +23,7 @@ mod engine;
 mod error;
 pub mod evict;
 pub mod fuzzing;
+pub mod geo;
 pub mod glob;
 pub mod memory;
 pub mod notify;

@@ -270,3 +270,13 @@ fn slowlog() {
 fn latency() {
     run_script("latency.txt", &[]);
 }
+
+#[test]
+fn bitops() {
+    run_script("bitops.txt", &[]);
+}
+
+#[test]
+fn geo() {
+    run_script("geo.txt", &[]);
+}

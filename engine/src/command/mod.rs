@@ -6,12 +6,14 @@
 //! commands with the same type and a different handler signature.
 
 pub mod args;
+mod bitops;
 pub mod blocking;
 mod counters;
 mod dump;
 mod elements;
 mod expire;
 pub mod flags;
+mod geo;
 mod hashes;
 mod keys;
 mod keyspace;
@@ -48,6 +50,7 @@ pub enum Group {
     SortedSet,
     Hash,
     Bitmap,
+    Geo,
     PubSub,
     Transactions,
     Scripting,
@@ -66,6 +69,7 @@ impl Group {
             Group::SortedSet => "sorted-set",
             Group::Hash => "hash",
             Group::Bitmap => "bitmap",
+            Group::Geo => "geo",
             Group::PubSub => "pubsub",
             Group::Transactions => "transactions",
             Group::Scripting => "scripting",
@@ -419,6 +423,7 @@ pub fn table() -> &'static [CommandDef<Handler>] {
         let mut all = Vec::new();
         all.extend(keyspace::commands());
         all.extend(strings::commands());
+        all.extend(bitops::commands());
         all.extend(counters::commands());
         all.extend(lcs::commands());
         all.extend(keys::commands());
@@ -426,6 +431,7 @@ pub fn table() -> &'static [CommandDef<Handler>] {
         all.extend(sets::commands());
         all.extend(lists::commands());
         all.extend(zsets::commands());
+        all.extend(geo::commands());
         all.extend(expire::commands());
         all.extend(scan::commands());
         all.extend(object::commands());

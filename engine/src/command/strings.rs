@@ -1,6 +1,7 @@
 //! String commands that read and write whole values or byte ranges:
 //! GET SET SETNX SETEX PSETEX GETSET GETDEL GETEX MGET MSET MSETNX APPEND
-//! STRLEN GETRANGE SUBSTR SETRANGE. Counters live in `counters`, LCS in `lcs`.
+//! STRLEN GETRANGE SUBSTR SETRANGE. Counters live in `counters`, LCS in `lcs`,
+//! bit commands in `bitops`.
 
 use bytes::Bytes;
 
@@ -97,16 +98,6 @@ pub(super) fn commands() -> Vec<CommandDef<Handler>> {
             cmd("setrange", 4, WRITE | DENYOOM, setrange),
             "2.2.0",
             "Overwrite part of a string at key starting at the specified offset",
-        ),
-        cmd("setbit", 4, WRITE | DENYOOM, setbit).keys(1, 1, 1).doc(
-            Group::Bitmap,
-            "2.2.0",
-            "Sets or clears the bit at offset in the string value stored at key",
-        ),
-        cmd("getbit", 3, READONLY | FAST, getbit).keys(1, 1, 1).doc(
-            Group::Bitmap,
-            "2.2.0",
-            "Returns the bit value at offset in the string value stored at key",
         ),
     ]
 }
@@ -576,115 +567,9 @@ fn setrange(ctx: &mut Ctx) -> Result<()> {
     Ok(())
 }
 
-/// A bit offset argument: at most a string of `MAX_STRING` bytes.
-fn bit_offset(arg: &[u8]) -> Result<u64> {
-    args::int(arg)
-        .ok()
-        .and_then(|n| u64::try_from(n).ok())
-        .filter(|n| n >> 3 < MAX_STRING)
-        .ok_or_else(|| Error::err("bit offset is not an integer or out of range"))
-}
-
-/// SETBIT key offset 0|1: returns the bit's old value. Like Redis, a key
-/// is written (and propagated) only if it was created, grew, or the bit
-/// changed; any string it touches becomes `raw`.
-fn setbit(ctx: &mut Ctx) -> Result<()> {
-    let key = ctx.arg(1);
-    let offset = bit_offset(ctx.arg(2))?;
-    let bad_bit = || Error::err("bit is not an integer or out of range");
-    let on = match args::int(ctx.arg(3)).map_err(|_| bad_bit())? {
-        b @ (0 | 1) => b as u8,
-        _ => return Err(bad_bit()),
-    };
-    let (byte, bit) = ((offset >> 3) as usize, 7 - (offset & 7) as u8);
-    let (old, changed) = match ctx.lookup_write(key) {
-        None => {
-            let mut bytes = vec![0; byte + 1];
-            bytes[byte] = on << bit;
-            ctx.set_key(key, Value::Raw(Box::new(bytes)), false);
-            (0, true)
-        }
-        Some(v) => {
-            let bytes = v.make_raw().ok_or(Error::WrongType)?;
-            let grew = bytes.len() <= byte;
-            if grew {
-                bytes.resize(byte + 1, 0);
-            }
-            let old = (bytes[byte] >> bit) & 1;
-            bytes[byte] = (bytes[byte] & !(1 << bit)) | (on << bit);
-            (old, grew || old != on)
-        }
-    };
-    if changed {
-        ctx.dirty(1);
-        ctx.notify(notify::STRING, "setbit", key);
-    }
-    ctx.out.integer(i64::from(old));
-    Ok(())
-}
-
-/// GETBIT key offset: 0 past the end or for a missing key.
-fn getbit(ctx: &mut Ctx) -> Result<()> {
-    let offset = bit_offset(ctx.arg(2))?;
-    let mut buf = itoa::Buffer::new();
-    let (value, out) = ctx.read(ctx.arg(1));
-    let bit = match value {
-        None => 0,
-        Some(v) => {
-            let bytes = v.as_bytes(&mut buf).ok_or(Error::WrongType)?;
-            let byte = bytes.get((offset >> 3) as usize).copied().unwrap_or(0);
-            (byte >> (7 - (offset & 7))) & 1
-        }
-    };
-    out.integer(i64::from(bit));
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use crate::command::test_support::*;
-
-    #[test]
-    fn setbit_and_getbit_like_redis() {
-        let mut t = TestEngine::new();
-        assert_eq!(t.run("SETBIT k 1 1"), int(0));
-        assert_eq!(t.run("GET k"), bulk("@"));
-        assert_eq!(t.run("SETBIT k 1 1"), int(1));
-        assert_eq!(t.run("SETBIT k 1 0"), int(1));
-        assert_eq!(t.run("SETBIT k 23 1"), int(0));
-        assert_eq!(t.run("GET k"), bulk("\0\0\x01"));
-        assert_eq!(t.run("GETBIT k 23"), int(1));
-        assert_eq!(t.run("GETBIT k 22"), int(0));
-        assert_eq!(t.run("GETBIT k 100"), int(0));
-        assert_eq!(t.run("GETBIT nokey 0"), int(0));
-        // An unchanged bit is no write: nothing propagated.
-        t.propagated();
-        assert_eq!(t.run("SETBIT k 22 0"), int(0));
-        assert_eq!(t.propagated(), Vec::<String>::new());
-        // Integers are read as their text, and made raw by SETBIT.
-        t.run("SET n 1");
-        assert_eq!(t.run("GETBIT n 7"), int(1));
-        assert_eq!(t.run("SETBIT n 6 1"), int(0));
-        assert_eq!(t.run("GET n"), bulk("3"));
-        assert_eq!(t.run("OBJECT ENCODING n"), bulk("raw"));
-        t.run("LPUSH l a");
-        assert_eq!(
-            t.run("SETBIT l 0 1"),
-            err("WRONGTYPE Operation against a key holding the wrong kind of value")
-        );
-        assert_eq!(
-            t.run("GETBIT l 0"),
-            err("WRONGTYPE Operation against a key holding the wrong kind of value")
-        );
-        let offset = err("ERR bit offset is not an integer or out of range");
-        assert_eq!(t.run("SETBIT k -1 1"), offset);
-        assert_eq!(t.run("SETBIT k 4294967296 1"), offset);
-        assert_eq!(t.run("GETBIT k x"), offset);
-        let bit = err("ERR bit is not an integer or out of range");
-        assert_eq!(t.run("SETBIT k 0 2"), bit);
-        assert_eq!(t.run("SETBIT k 0 -1"), bit);
-        assert_eq!(t.run("SETBIT k 0 x"), bit);
-    }
 
     #[test]
     fn set_family_replies_and_propagation() {

@@ -6,6 +6,7 @@ mod algebra;
 mod pop;
 mod range;
 
+use bytes::Bytes;
 use resp::{Protocol, Writer};
 
 use super::elements::{
@@ -114,7 +115,7 @@ fn limits(ctx: &Ctx) -> Limits {
 /// Stores `zset` under `dst` as the STORE commands do (any old value and
 /// its expiry go), notifying `event`, and replies its size; an empty result
 /// deletes `dst`.
-fn store(ctx: &mut Ctx, dst: &[u8], zset: ZSet, event: &'static str) {
+pub(super) fn store(ctx: &mut Ctx, dst: &[u8], zset: ZSet, event: &'static str) {
     // Marked for WATCH here, not by key position: ZRANGESTORE's source is
     // only read.
     let existed = ctx.exists(dst);
@@ -182,11 +183,11 @@ fn score_arg(arg: &[u8]) -> Result<f64> {
 // ---- ZADD, ZINCRBY, ZREM ----
 
 fn zadd(ctx: &mut Ctx) -> Result<()> {
-    zadd_generic(ctx, false)
+    zadd_generic(ctx, ctx.args, false)
 }
 
 fn zincrby(ctx: &mut Ctx) -> Result<()> {
-    zadd_generic(ctx, true)
+    zadd_generic(ctx, ctx.args, true)
 }
 
 /// The options of ZADD (ZINCRBY is ZADD with INCR).
@@ -202,9 +203,9 @@ struct ZaddOpts {
 
 /// ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...],
 /// like Redis's `zaddGenericCommand` (option words are read up front, then
-/// every score, before the key is touched).
-fn zadd_generic(ctx: &mut Ctx, incr: bool) -> Result<()> {
-    let argv = ctx.args;
+/// every score, before the key is touched). `argv` is the command as
+/// received, or as GEOADD rewrites it.
+pub(super) fn zadd_generic(ctx: &mut Ctx, argv: &[Bytes], incr: bool) -> Result<()> {
     let mut o = ZaddOpts {
         incr,
         ..ZaddOpts::default()
@@ -246,7 +247,7 @@ fn zadd_generic(ctx: &mut Ctx, incr: bool) -> Result<()> {
         .chunks(2)
         .map(|pair| score_arg(&pair[0]))
         .collect::<Result<Vec<f64>>>()?;
-    let key = ctx.arg(1);
+    let key = &argv[1][..];
     let limits = limits(ctx);
     if write_zset(ctx, key)?.is_none() {
         if o.xx {
