@@ -260,3 +260,8 @@ fn sort() {
 fn zsets() {
     run_script("zsets.txt", &[]);
 }
+
+#[test]
+fn hyperloglog() {
+    run_script("hyperloglog.txt", &[]);
+}

@@ -13,6 +13,7 @@ mod elements;
 mod expire;
 pub mod flags;
 mod hashes;
+mod hyperloglog;
 mod keys;
 mod keyspace;
 mod lcs;
@@ -48,6 +49,7 @@ pub enum Group {
     SortedSet,
     Hash,
     Bitmap,
+    HyperLogLog,
     PubSub,
     Transactions,
     Scripting,
@@ -66,6 +68,7 @@ impl Group {
             Group::SortedSet => "sorted-set",
             Group::Hash => "hash",
             Group::Bitmap => "bitmap",
+            Group::HyperLogLog => "hyperloglog",
             Group::PubSub => "pubsub",
             Group::Transactions => "transactions",
             Group::Scripting => "scripting",
@@ -431,6 +434,7 @@ pub fn table() -> &'static [CommandDef<Handler>] {
         all.extend(object::commands());
         all.extend(dump::commands());
         all.extend(sort::commands());
+        all.extend(hyperloglog::commands());
         all
     })
 }

@@ -169,6 +169,7 @@ fn categories(bits: u32, group: Group) -> Vec<&'static str> {
         Group::List => "@list",
         Group::Hash => "@hash",
         Group::Bitmap => "@bitmap",
+        Group::HyperLogLog => "@hyperloglog",
         Group::Set => "@set",
         Group::SortedSet => "@sortedset",
         Group::Transactions => "@transaction",
