@@ -188,7 +188,7 @@ pub(crate) static TABLE: &[Directive] = &[
     uint("hash-max-listpack-value", field!(hash_max_listpack_value), (0, LONG_MAX), 64, Memory).alias("hash-max-ziplist-value").apply(Apply::EncodingLimits).in_effect(),
     uint("stream-node-max-bytes", field!(stream_node_max_bytes), (0, LONG_MAX), 4096, Memory),
     uint("zset-max-listpack-value", field!(zset_max_listpack_value), (0, LONG_MAX), 64, Memory).alias("zset-max-ziplist-value").apply(Apply::EncodingLimits).in_effect(),
-    uint("hll-sparse-max-bytes", field!(hll_sparse_max_bytes), (0, LONG_MAX), 3000, Memory),
+    uint("hll-sparse-max-bytes", field!(hll_sparse_max_bytes), (0, LONG_MAX), 3000, Memory).apply(Apply::EncodingLimits).in_effect(),
     uint("tracking-table-max-keys", field!(tracking_table_max_keys), (0, LONG_MAX), 1_000_000, Integer),
     uint("client-query-buffer-limit", field!(client_query_buffer_limit), (MB, LONG_MAX), 1024 * MB, Memory).in_effect(),
     // C ssize_t, time_t, off_t.

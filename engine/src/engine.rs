@@ -393,7 +393,8 @@ impl Engine {
         let rewritten = ctx.take_rewrite();
         self.for_master = false;
         let changed = self.dirty != dirty_before;
-        if changed && def.flags & flags::WRITE != 0 {
+        // MAY_REPLICATE: a read that changed data (PFCOUNT's cached count).
+        if changed && def.flags & (flags::WRITE | flags::MAY_REPLICATE) != 0 {
             if self.replica && !opts.from_master {
                 self.remember_replica_keys_with_expire(def, start_db, args);
             }

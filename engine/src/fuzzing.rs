@@ -110,6 +110,7 @@ fn tiny_limits() -> crate::types::Limits {
         zset_max_listpack_value: 4,
         list_max_listpack_size: 2,
         list_compress_depth: 0,
+        hll_sparse_max_bytes: 3000,
     }
 }
 

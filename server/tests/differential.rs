@@ -280,3 +280,8 @@ fn bitops() {
 fn geo() {
     run_script("geo.txt", &[]);
 }
+
+#[test]
+fn hyperloglog() {
+    run_script("hyperloglog.txt", &[]);
+}

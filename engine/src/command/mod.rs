@@ -15,6 +15,7 @@ mod expire;
 pub mod flags;
 mod geo;
 mod hashes;
+mod hyperloglog;
 mod keys;
 mod keyspace;
 mod lcs;
@@ -51,6 +52,7 @@ pub enum Group {
     Hash,
     Bitmap,
     Geo,
+    HyperLogLog,
     PubSub,
     Transactions,
     Scripting,
@@ -70,6 +72,7 @@ impl Group {
             Group::Hash => "hash",
             Group::Bitmap => "bitmap",
             Group::Geo => "geo",
+            Group::HyperLogLog => "hyperloglog",
             Group::PubSub => "pubsub",
             Group::Transactions => "transactions",
             Group::Scripting => "scripting",
@@ -437,6 +440,7 @@ pub fn table() -> &'static [CommandDef<Handler>] {
         all.extend(object::commands());
         all.extend(dump::commands());
         all.extend(sort::commands());
+        all.extend(hyperloglog::commands());
         all
     })
 }

@@ -6,6 +6,7 @@
 //! are byte-identical to Redis's, so RDB files carry them as they are.
 
 pub mod hash;
+pub mod hll;
 pub mod intset;
 pub mod list;
 pub mod listpack;
@@ -34,6 +35,8 @@ pub struct Limits {
     /// Positive: entries per quicklist node; -1..-5: node size 4..64 KiB.
     pub list_max_listpack_size: i64,
     pub list_compress_depth: usize,
+    /// Largest sparse HyperLogLog, in bytes, before it turns dense.
+    pub hll_sparse_max_bytes: usize,
 }
 
 impl Default for Limits {
@@ -46,6 +49,7 @@ impl Default for Limits {
             zset_max_listpack_value: 64,
             list_max_listpack_size: -2,
             list_compress_depth: 0,
+            hll_sparse_max_bytes: 3000,
         }
     }
 }

@@ -170,6 +170,7 @@ fn categories(bits: u32, group: Group) -> Vec<&'static str> {
         Group::Hash => "@hash",
         Group::Bitmap => "@bitmap",
         Group::Geo => "@geo",
+        Group::HyperLogLog => "@hyperloglog",
         Group::Set => "@set",
         Group::SortedSet => "@sortedset",
         Group::Transactions => "@transaction",
