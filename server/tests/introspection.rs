@@ -282,3 +282,47 @@ fn latency_events_like_redis() {
         assert_eq!(ours, theirs);
     }
 }
+
+/// CLIENT UNBLOCK ERROR: the blocked client's UNBLOCKED reply is counted in
+/// errorstats (and as its command's failed call).
+fn unblock_error_scenario(server: &Server) -> (Vec<String>, String) {
+    let mut c = server.client();
+    let mut blocked = server.client();
+    let id = blocked
+        .call(&["CLIENT", "ID"])
+        .unwrap()
+        .expect_int()
+        .to_string();
+    c.cmd(&["CONFIG", "RESETSTAT"]);
+    blocked.send(&["BLPOP", "list", "0"]).unwrap();
+    c.wait_blocked(1);
+    assert_eq!(c.cmd(&["CLIENT", "UNBLOCK", &id, "ERROR"]), ":1\r\n");
+    assert!(blocked.read_reply().unwrap().error().is_some());
+    let info = reply_text(&mut c, &["INFO", "all"]);
+    let errors = info
+        .lines()
+        .filter(|l| l.starts_with("errorstat_") || l.starts_with("total_error_replies"))
+        .map(String::from)
+        .collect();
+    let blpop = info
+        .lines()
+        .find(|l| l.starts_with("cmdstat_blpop"))
+        .unwrap_or_default();
+    (errors, blpop.to_string())
+}
+
+#[test]
+fn unblock_error_is_counted_like_redis() {
+    let (ours, blpop) = unblock_error_scenario(&Server::redust(&[]));
+    assert!(
+        ours.contains(&"errorstat_UNBLOCKED:count=1".to_string()),
+        "{ours:?}"
+    );
+    assert!(
+        blpop.ends_with(",rejected_calls=0,failed_calls=1"),
+        "{blpop}"
+    );
+    if redis_available() {
+        assert_eq!(ours, unblock_error_scenario(&Server::redis(&[])).0);
+    }
+}

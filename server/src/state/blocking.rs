@@ -136,6 +136,10 @@ impl Blocking {
         } else {
             engine::command::blocking::blocked_timeout_reply(&mut reply);
         }
+        if error {
+            // Counted in errorstats like any error reply.
+            counters.count_error(&out[1..]);
+        }
         let outcome = Outcome::Done { failed: error };
         counters.count_command((w.def.name, None), outcome, Duration::ZERO);
         w.client.send(Mail::Served(out.freeze()));
@@ -223,6 +227,9 @@ impl Blocking {
             if w.claim() {
                 self.remove(&w, eng);
                 let failed = out.first() == Some(&b'-');
+                if failed {
+                    counters.count_error(&out[1..]);
+                }
                 let took = started.elapsed();
                 counters.count_command((w.def.name, None), Outcome::Done { failed }, took);
                 // Logged once served, with the arguments it blocked with.
