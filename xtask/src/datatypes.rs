@@ -52,6 +52,10 @@ impl Scenario for DataTypes {
             Some(error) => skip("ZRANGE", error),
             None => loads.push(Load::Command(zrange.map(String::from).to_vec())),
         }
+        match crate::bitgeo::loads(&pair)? {
+            Ok(more) => loads.extend(more),
+            Err(error) => skip("Bitmaps and geo", error),
+        }
         let mut rows = benchmark::measure(ctx, &pair, &loads, requests)?;
 
         // A transaction is 4 commands: run a quarter as many, so a row costs

@@ -4,6 +4,7 @@
 mod args;
 mod bench;
 mod benchmark;
+mod bitgeo;
 mod cargo;
 mod ci;
 mod dataset;

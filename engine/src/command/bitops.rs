@@ -331,9 +331,7 @@ fn bitpos(ctx: &mut Ctx) -> Result<()> {
         first_bit(&[masked(p[end], last_mask)], bit)
     };
     // With an explicit end the bits past it are not zeros to be found.
-    if end_given && !bit && pos == (bytes * 8) as i64 {
-        out.integer(-1);
-    } else if pos == -1 {
+    if pos == -1 || (end_given && !bit && pos == (bytes * 8) as i64) {
         out.integer(-1);
     } else {
         out.integer(pos + (start * 8) as i64);

@@ -154,7 +154,7 @@ fn geoadd(ctx: &mut Ctx) -> Result<()> {
         }
         first += 1;
     }
-    if (argv.len() - first) % 3 != 0 || (nx && xx) {
+    if !(argv.len() - first).is_multiple_of(3) || (nx && xx) {
         return Err(Error::Syntax);
     }
     let mut zadd = Vec::with_capacity(first + (argv.len() - first) / 3 * 2);
@@ -237,7 +237,7 @@ fn geopos(ctx: &mut Ctx) -> Result<()> {
 /// Which command of the search family runs (Redis's `georadiusGeneric`
 /// flags).
 #[derive(Clone, Copy, PartialEq)]
-enum Search {
+enum Variant {
     /// GEORADIUS[_RO]: centre and radius as fixed arguments.
     Coords { store: bool },
     /// GEORADIUSBYMEMBER[_RO].
@@ -249,27 +249,27 @@ enum Search {
 }
 
 fn georadius(ctx: &mut Ctx) -> Result<()> {
-    search(ctx, Search::Coords { store: true })
+    search(ctx, Variant::Coords { store: true })
 }
 
 fn georadius_ro(ctx: &mut Ctx) -> Result<()> {
-    search(ctx, Search::Coords { store: false })
+    search(ctx, Variant::Coords { store: false })
 }
 
 fn georadiusbymember(ctx: &mut Ctx) -> Result<()> {
-    search(ctx, Search::Member { store: true })
+    search(ctx, Variant::Member { store: true })
 }
 
 fn georadiusbymember_ro(ctx: &mut Ctx) -> Result<()> {
-    search(ctx, Search::Member { store: false })
+    search(ctx, Variant::Member { store: false })
 }
 
 fn geosearch(ctx: &mut Ctx) -> Result<()> {
-    search(ctx, Search::Search)
+    search(ctx, Variant::Search)
 }
 
 fn geosearchstore(ctx: &mut Ctx) -> Result<()> {
-    search(ctx, Search::SearchStore)
+    search(ctx, Variant::SearchStore)
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -331,14 +331,14 @@ fn box_args(width: &[u8], height: &[u8], unit_arg: &[u8]) -> Result<(f64, ShapeK
 fn parse_options(
     argv: &[Bytes],
     base: usize,
-    kind: Search,
+    kind: Variant,
     zset: Option<&ZSet>,
     mut o: Options,
 ) -> Result<Options> {
-    let geosearch = matches!(kind, Search::Search | Search::SearchStore);
+    let geosearch = matches!(kind, Variant::Search | Variant::SearchStore);
     let may_store = matches!(
         kind,
-        Search::Coords { store: true } | Search::Member { store: true }
+        Variant::Coords { store: true } | Variant::Member { store: true }
     );
     let mut i = base;
     while i < argv.len() {
@@ -368,7 +368,7 @@ fn parse_options(
                 o.storedist = true;
                 i += 1;
             }
-            b"storedist" if kind == Search::SearchStore => o.storedist = true,
+            b"storedist" if kind == Variant::SearchStore => o.storedist = true,
             b"frommember" if left >= 1 && geosearch && !o.from_lonlat => {
                 if let Some(zset) = zset {
                     let at = position(zset, &argv[i + 1])
@@ -449,9 +449,9 @@ fn find(zset: &ZSet, shape: &Shape, limit: usize) -> Vec<Found> {
 }
 
 /// The GEO search family, like Redis's `georadiusGeneric`.
-fn search(ctx: &mut Ctx, kind: Search) -> Result<()> {
+fn search(ctx: &mut Ctx, kind: Variant) -> Result<()> {
     let argv = ctx.args;
-    let src = if kind == Search::SearchStore { 2 } else { 1 };
+    let src = if kind == Variant::SearchStore { 2 } else { 1 };
     let mut o = Options {
         withdist: false,
         withhash: false,
@@ -459,7 +459,7 @@ fn search(ctx: &mut Ctx, kind: Search) -> Result<()> {
         any: false,
         sort: Sort::None,
         count: 0,
-        store: (kind == Search::SearchStore).then(|| argv[1].clone()),
+        store: (kind == Variant::SearchStore).then(|| argv[1].clone()),
         storedist: false,
         center: None,
         from_member: false,
@@ -469,12 +469,12 @@ fn search(ctx: &mut Ctx, kind: Search) -> Result<()> {
     let (value, _) = ctx.read(&argv[src]);
     let zset = as_zset(value)?;
     let base = match kind {
-        Search::Coords { .. } => {
+        Variant::Coords { .. } => {
             o.center = Some(lon_lat(&argv[2], &argv[3])?);
             o.by = Some(radius_args(&argv[4], &argv[5])?);
             6
         }
-        Search::Member { .. } => {
+        Variant::Member { .. } => {
             // Without a key the member and radius are not even parsed.
             if let Some(zset) = zset {
                 let at = position(zset, &argv[2])
@@ -484,13 +484,13 @@ fn search(ctx: &mut Ctx, kind: Search) -> Result<()> {
             }
             5
         }
-        Search::Search => 2,
-        Search::SearchStore => 3,
+        Variant::Search => 2,
+        Variant::SearchStore => 3,
     };
     let o = parse_options(argv, base, kind, zset, o)?;
-    let geosearch = matches!(kind, Search::Search | Search::SearchStore);
+    let geosearch = matches!(kind, Variant::Search | Variant::SearchStore);
     if o.store.is_some() && (o.withdist || o.withhash || o.withcoord) {
-        let which = if kind == Search::SearchStore {
+        let which = if kind == Variant::SearchStore {
             "GEOSEARCHSTORE"
         } else {
             "STORE option in GEORADIUS"
