@@ -11,6 +11,7 @@ mod datatypes;
 mod docs;
 mod eviction;
 mod fuzz;
+mod hyperloglog;
 mod memory;
 mod pin;
 mod rdb;
