@@ -275,6 +275,24 @@ mod tests {
     }
 
     #[test]
+    fn notifies_pfadd_for_adds_and_merges() {
+        let mut t = TestEngine::new();
+        t.eng
+            .set_notify_flags(crate::notify::parse_flags(b"KEAn").unwrap());
+        t.run("PFADD h a");
+        t.run("PFADD h a");
+        t.run("PFCOUNT h");
+        t.run("PFMERGE m h");
+        let events: Vec<String> = t
+            .eng
+            .take_notifications()
+            .iter()
+            .map(|n| format!("{}:{}", n.event, String::from_utf8_lossy(&n.key)))
+            .collect();
+        assert_eq!(events, ["new:h", "pfadd:h", "new:m", "pfadd:m"]);
+    }
+
+    #[test]
     fn union_merge_and_encodings() {
         let mut t = TestEngine::new();
         t.run("PFADD a 1 2 3 4");
