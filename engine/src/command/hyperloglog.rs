@@ -23,10 +23,12 @@ pub(super) fn commands() -> Vec<CommandDef<Handler>> {
                 "2.8.9",
                 "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).",
             ),
-        cmd("pfmerge", -2, WRITE | DENYOOM, pfmerge)
+        // Only the destination changes: sources stay unflagged for WATCH.
+        cmd("pfmerge", -2, WRITE | DENYOOM | TOUCHES_ITSELF, pfmerge)
             .keys(1, -1, 1)
             .doc(G, "2.8.9", "Merge N different HyperLogLogs into a single one."),
-        cmd("pfdebug", 3, WRITE | DENYOOM | ADMIN, pfdebug)
+        // A re-encoding propagates but does not flag WATCHers, as in Redis.
+        cmd("pfdebug", 3, WRITE | DENYOOM | ADMIN | TOUCHES_ITSELF, pfdebug)
             .keys(2, 2, 1)
             .doc(G, "2.8.9", "Internal commands for debugging HyperLogLog values"),
         cmd("pfselftest", 1, ADMIN, pfselftest).doc(
@@ -167,6 +169,7 @@ fn pfmerge(ctx: &mut Ctx) -> Result<()> {
         }
     }
     hll::invalidate_cache(hll);
+    ctx.touch(dest);
     ctx.dirty(1);
     // A merge is a mass add, so Redis names it `pfadd`.
     ctx.notify(notify::STRING, "pfadd", dest);
