@@ -33,7 +33,10 @@ fn get(client: &mut Client, key: &str) -> Vec<u8> {
 }
 
 fn encoding(client: &mut Client, key: &str) -> String {
-    client.cmd(&["PFDEBUG", "ENCODING", key])
+    let reply = client.call(&["PFDEBUG", "ENCODING", key]).unwrap();
+    reply
+        .text()
+        .unwrap_or_else(|| panic!("PFDEBUG ENCODING {key}: {reply:?}"))
 }
 
 /// Keys and what they hold: a small sparse HLL, one near the sparse limit,
@@ -119,8 +122,8 @@ fn same_adds_same_bytes_and_counts() {
             "third",
             (50_000..60_000).map(|i| format!("element:{i}")),
         );
-        let merged = client.cmd(&["PFMERGE", "merged", "sparse", "sparse:big", "dense"]);
-        assert_eq!(merged, "OK");
+        let merged = client.call(&["PFMERGE", "merged", "sparse", "sparse:big", "dense"]);
+        assert_eq!(merged.unwrap().text().as_deref(), Some("OK"));
     }
     for key in ["sparse", "sparse:big", "dense", "100k", "third", "merged"] {
         assert_eq!(

@@ -9,7 +9,7 @@ use crate::benchmark::{self, Load, Row, CLIENTS, PIPELINES};
 use crate::report::Section;
 use crate::scenario::{self, Context, Pair, Scenario};
 use crate::servers::Probe as _;
-use crate::transactions;
+use crate::{hyperloglog, transactions};
 
 pub struct DataTypes;
 
@@ -56,6 +56,10 @@ impl Scenario for DataTypes {
             Ok(more) => loads.extend(more),
             Err(error) => skip("Bitmaps and geo", error),
         }
+        match hyperloglog::seed(&pair)? {
+            Some(error) => skip("PFADD/PFCOUNT", error),
+            None => loads.extend(hyperloglog::loads()),
+        }
         let mut rows = benchmark::measure(ctx, &pair, &loads, requests)?;
 
         // A transaction is 4 commands: run a quarter as many, so a row costs
@@ -69,7 +73,9 @@ impl Scenario for DataTypes {
         notes.push(format!(
             "redis-benchmark, {CLIENTS} clients, {requests} requests per run, -r {KEYSPACE} \
              (random members out of {KEYSPACE}); LPOP pops what LPUSH pushed in the same round. \
-             ZRANGE reads 10 members of a {ZRANGE_MEMBERS}-member sorted set."
+             ZRANGE reads 10 members of a {ZRANGE_MEMBERS}-member sorted set. \
+             PFADD adds random elements out of {KEYSPACE} to one HLL; PFCOUNT counts one \
+             dense HLL (its cached count) and the union of three (computed on every call)."
         ));
         notes.push(format!(
             "{}: xtask's own client (redis-benchmark cannot send transactions), \

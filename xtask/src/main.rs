@@ -12,6 +12,7 @@ mod datatypes;
 mod docs;
 mod eviction;
 mod fuzz;
+mod hyperloglog;
 mod memory;
 mod pin;
 mod rdb;

@@ -23,10 +23,12 @@ pub(super) fn commands() -> Vec<CommandDef<Handler>> {
                 "2.8.9",
                 "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).",
             ),
-        cmd("pfmerge", -2, WRITE | DENYOOM, pfmerge)
+        // Only the destination changes: sources stay unflagged for WATCH.
+        cmd("pfmerge", -2, WRITE | DENYOOM | TOUCHES_ITSELF, pfmerge)
             .keys(1, -1, 1)
             .doc(G, "2.8.9", "Merge N different HyperLogLogs into a single one."),
-        cmd("pfdebug", 3, WRITE | DENYOOM | ADMIN, pfdebug)
+        // A re-encoding propagates but does not flag WATCHers, as in Redis.
+        cmd("pfdebug", 3, WRITE | DENYOOM | ADMIN | TOUCHES_ITSELF, pfdebug)
             .keys(2, 2, 1)
             .doc(G, "2.8.9", "Internal commands for debugging HyperLogLog values"),
         cmd("pfselftest", 1, ADMIN, pfselftest).doc(
@@ -167,6 +169,7 @@ fn pfmerge(ctx: &mut Ctx) -> Result<()> {
         }
     }
     hll::invalidate_cache(hll);
+    ctx.touch(dest);
     ctx.dirty(1);
     // A merge is a mass add, so Redis names it `pfadd`.
     ctx.notify(notify::STRING, "pfadd", dest);
@@ -272,6 +275,24 @@ mod tests {
         let bytes = get(&mut t, "h");
         assert_eq!(&bytes[..5], b"HYLL\x01");
         assert_eq!(hll::cached_count(&bytes), Some(3));
+    }
+
+    #[test]
+    fn notifies_pfadd_for_adds_and_merges() {
+        let mut t = TestEngine::new();
+        t.eng
+            .set_notify_flags(crate::notify::parse_flags(b"KEAn").unwrap());
+        t.run("PFADD h a");
+        t.run("PFADD h a");
+        t.run("PFCOUNT h");
+        t.run("PFMERGE m h");
+        let events: Vec<String> = t
+            .eng
+            .take_notifications()
+            .iter()
+            .map(|n| format!("{}:{}", n.event, String::from_utf8_lossy(&n.key)))
+            .collect();
+        assert_eq!(events, ["new:h", "pfadd:h", "new:m", "pfadd:m"]);
     }
 
     #[test]
