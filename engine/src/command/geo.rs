@@ -540,6 +540,9 @@ fn search(ctx: &mut Ctx, kind: Variant) -> Result<()> {
         Sort::None if o.count != 0 && !o.any => Sort::Asc,
         sort => sort,
     };
+    // A stable sort: Redis's qsort (glibc's merge sort) agrees on ties, but
+    // its partial quicksort for COUNT < matches may order equal distances
+    // differently.
     match sort {
         Sort::None => {}
         Sort::Asc => found.sort_by(|a, b| a.dist.total_cmp(&b.dist)),
