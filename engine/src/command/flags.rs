@@ -52,7 +52,7 @@ pub const NAMES: &[(u32, &str)] = &[
     (SKIP_SLOWLOG, "skip_slowlog"),
     (FAST, "fast"),
     (NO_AUTH, "no_auth"),
-    (MAY_REPLICATE, "may_replicate"),
+    // MAY_REPLICATE is not listed: Redis hides it on purpose.
     (NO_MULTI, "no_multi"),
     (ALLOW_BUSY, "allow_busy"),
 ];
