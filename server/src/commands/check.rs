@@ -59,6 +59,9 @@ pub fn check(
     if !session.authenticated && own & NO_AUTH == 0 {
         return Err(Rejection::state("NOAUTH Authentication required."));
     }
+    if let Some(busy) = busy_script(srv, own) {
+        return Err(Rejection::state(busy));
+    }
     // Our master's stream is applied as it comes.
     if session.repl.is_master {
         return Ok(found);
@@ -109,6 +112,24 @@ pub fn check(
     Ok(found)
 }
 
+/// Redis's BUSY refusal: a script has run past `busy-reply-threshold`
+/// and the command is not one that may run meanwhile.
+fn busy_script(srv: &Shared, own: u32) -> Option<&'static str> {
+    if own & ALLOW_BUSY != 0 {
+        return None;
+    }
+    let status = srv.scripts().status();
+    let ran = status.running_for_ms()?;
+    if ran < srv.settings().busy_reply_threshold {
+        return None;
+    }
+    Some(if status.is_function() {
+        "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+    } else {
+        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+    })
+}
+
 /// Finds the command, reusing the last lookup when a pipeline repeats it.
 fn lookup(session: &Session, args: &[Bytes]) -> Result<Resolved, Vec<u8>> {
     match session.last_cmd {
@@ -132,7 +153,7 @@ fn lookup(session: &Session, args: &[Bytes]) -> Result<Resolved, Vec<u8>> {
 /// Redis's `performEvictions` in `processCommand`: evicts first, for every
 /// command, and says whether memory is still over `maxmemory`. Free (one
 /// atomic load) without a `maxmemory`.
-fn out_of_memory(srv: &Shared, engine: &mut EngineLock) -> bool {
+pub(super) fn out_of_memory(srv: &Shared, engine: &mut EngineLock) -> bool {
     if srv.maxmemory().maxmemory() == 0 {
         return false;
     }

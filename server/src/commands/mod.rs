@@ -11,6 +11,7 @@ mod memory;
 mod multi;
 mod pubsub;
 mod replication;
+mod scripting;
 mod server;
 mod session;
 
@@ -175,6 +176,7 @@ fn server_table() -> &'static [CommandDef<ServerHandler>] {
         all.extend(multi::commands());
         all.extend(pubsub::commands());
         all.extend(replication::commands());
+        all.extend(scripting::commands());
         all
     })
 }

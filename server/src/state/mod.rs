@@ -14,6 +14,7 @@ pub mod pause;
 pub mod persistence;
 pub mod pubsub;
 pub mod repl;
+pub mod scripts;
 pub mod watch;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -35,6 +36,7 @@ use pause::Pause;
 use persistence::Persistence;
 use pubsub::{Own, Registry};
 use repl::Repl;
+use scripts::Scripts;
 use watch::Watchers;
 
 /// Everything shared; one per process, behind an `Arc`.
@@ -65,6 +67,8 @@ pub struct Shared {
     /// maxmemory settings read before every command.
     maxmemory: Limits,
     pause: Pause,
+    /// The EVAL Lua state and script cache.
+    scripts: Scripts,
 }
 
 impl Shared {
@@ -95,7 +99,12 @@ impl Shared {
             memory_startup: memstats::snapshot().used_memory(),
             maxmemory: Limits::default(),
             pause: Pause::default(),
+            scripts: Scripts::default(),
         })
+    }
+
+    pub fn scripts(&self) -> &Scripts {
+        &self.scripts
     }
 
     pub fn engine(&self) -> &Mutex<Engine> {
