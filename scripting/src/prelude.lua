@@ -115,7 +115,8 @@ end
 -- setmetatable on a protected table fails the same way.
 local raw_setmetatable = setmetatable
 rawset(G, 'setmetatable', function(t, mt)
-  if protected[t] then error(READONLY, 2) end
+  -- Raised from C in Redis: no position in the message.
+  if protected[t] then error(READONLY, 0) end
   return raw_setmetatable(t, mt)
 end)
 

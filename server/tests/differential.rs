@@ -260,3 +260,8 @@ fn sort() {
 fn zsets() {
     run_script("zsets.txt", &[]);
 }
+
+#[test]
+fn scripting() {
+    run_script("scripting.txt", &["--enable-debug-command", "yes"]);
+}

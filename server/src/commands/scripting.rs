@@ -24,14 +24,48 @@ pub(super) fn commands() -> Vec<CommandDef<ServerHandler>> {
         d.numkeys(2).doc(Group::Scripting, since, summary)
     };
     static SUBS: &[CommandDef<ServerHandler>] = &[
-        sub("exists", -3, NOSCRIPT, exists, "Checks the existence of scripts in the script cache."),
-        sub("flush", -2, NOSCRIPT | MAY_REPLICATE, flush, "Removes all scripts from the script cache."),
-        sub("help", 2, LOADING | STALE, help, "Show helpful text about the different subcommands"),
-        sub("kill", 2, NOSCRIPT | ALLOW_BUSY, kill, "Terminates a server-side Lua script during execution."),
-        sub("load", 3, NOSCRIPT | STALE, load, "Loads a server-side Lua script to the script cache."),
+        sub(
+            "exists",
+            -3,
+            NOSCRIPT,
+            exists,
+            "Checks the existence of scripts in the script cache.",
+        ),
+        sub(
+            "flush",
+            -2,
+            NOSCRIPT | MAY_REPLICATE,
+            flush,
+            "Removes all scripts from the script cache.",
+        ),
+        sub(
+            "help",
+            2,
+            LOADING | STALE,
+            help,
+            "Show helpful text about the different subcommands",
+        ),
+        sub(
+            "kill",
+            2,
+            NOSCRIPT | ALLOW_BUSY,
+            kill,
+            "Terminates a server-side Lua script during execution.",
+        ),
+        sub(
+            "load",
+            3,
+            NOSCRIPT | STALE,
+            load,
+            "Loads a server-side Lua script to the script cache.",
+        ),
     ];
     vec![
-        doc(cmd("eval", -3, EVAL, eval), "2.6.0", "Executes a server-side Lua script."),
+        doc(
+            cmd("eval", -3, EVAL, eval),
+            "2.6.0",
+            "Executes a server-side Lua script.",
+        ),
         doc(
             cmd("evalsha", -3, EVAL, evalsha),
             "2.6.0",
@@ -107,7 +141,7 @@ fn eval_generic(call: &mut Call, by_sha: bool, ro: bool) -> Result<()> {
     } else {
         let loaded = lua.load(call.arg(1));
         srv.scripts().note_memory(&lua);
-        loaded.map_err(|e| Error::err(e))?
+        loaded.map_err(Error::err)?
     };
     let flags = lua.get(&sha).map(|s| s.flags).unwrap_or_default();
     prepare(call, flags, ro)?;
@@ -277,7 +311,15 @@ impl Host for ScriptHost<'_, '_, '_> {
             ..ExecOptions::default()
         };
         let was_in_exec = std::mem::replace(&mut call.session.in_exec, true);
-        run(call.srv, call.session, call.engine, found, &args, &mut out, opts);
+        run(
+            call.srv,
+            call.session,
+            call.engine,
+            found,
+            &args,
+            &mut out,
+            opts,
+        );
         call.session.in_exec = was_in_exec;
         call.session.proto = saved_proto;
         if !self.replicate {
@@ -315,7 +357,7 @@ fn load(call: &mut Call) -> Result<()> {
     let loaded = lua.load(call.arg(2));
     srv.scripts().note_memory(&lua);
     drop(lua);
-    let sha = loaded.map_err(|e| Error::err(e))?;
+    let sha = loaded.map_err(Error::err)?;
     call.w().bulk(sha.as_bytes());
     Ok(())
 }
@@ -346,7 +388,7 @@ fn flush(call: &mut Call) -> Result<()> {
     }
     let srv = call.srv;
     let mut lua = srv.scripts().lock();
-    lua.flush().map_err(|e| Error::err(e))?;
+    lua.flush().map_err(Error::err)?;
     srv.scripts().note_memory(&lua);
     drop(lua);
     call.w().ok();
