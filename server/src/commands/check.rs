@@ -4,6 +4,8 @@
 //! mode, stale link; and, apart, whether CLIENT PAUSE holds it. Each reads
 //! the command's properties from its table row (flags), never its name.
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use engine::command::flags::*;
 use engine::EvictOutcome;
@@ -59,7 +61,7 @@ pub fn check(
     if !session.authenticated && own & NO_AUTH == 0 {
         return Err(Rejection::state("NOAUTH Authentication required."));
     }
-    if let Some(busy) = busy_script(srv, own) {
+    if let Some(busy) = wait_for_script(srv, engine, own) {
         return Err(Rejection::state(busy));
     }
     // Our master's stream is applied as it comes.
@@ -112,22 +114,21 @@ pub fn check(
     Ok(found)
 }
 
-/// Redis's BUSY refusal: a script has run past `busy-reply-threshold`
-/// and the command is not one that may run meanwhile.
-fn busy_script(srv: &Shared, own: u32) -> Option<&'static str> {
-    if own & ALLOW_BUSY != 0 {
+/// Redis's BUSY refusal: while a script runs, a command waits for the
+/// engine until the script has run `busy-reply-threshold`, then is refused
+/// (unless it may run meanwhile, as SCRIPT KILL). Waiting with a deadline
+/// keeps this thread from blocking for as long as the script runs.
+fn wait_for_script(srv: &Shared, engine: &mut EngineLock, own: u32) -> Option<&'static str> {
+    if own & ALLOW_BUSY != 0 || engine.is_locked() {
         return None;
     }
     let status = srv.scripts().status();
     let ran = status.running_for_ms()?;
-    if ran < srv.settings().busy_reply_threshold {
+    let left = srv.settings().busy_reply_threshold.saturating_sub(ran);
+    if engine.lock_within(Duration::from_millis(left)) {
         return None;
     }
-    Some(if status.is_function() {
-        "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
-    } else {
-        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
-    })
+    Some(super::scripting::busy_error(status))
 }
 
 /// Finds the command, reusing the last lookup when a pipeline repeats it.

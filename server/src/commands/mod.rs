@@ -200,6 +200,15 @@ impl<'a> EngineLock<'a> {
         self.guard.is_some()
     }
 
+    /// Takes the engine if it comes free within `wait` (a client waiting
+    /// for a running script, which then answers BUSY).
+    pub fn lock_within(&mut self, wait: Duration) -> bool {
+        if self.guard.is_none() {
+            self.guard = self.mutex.try_lock_for(wait);
+        }
+        self.guard.is_some()
+    }
+
     /// Lets go of the engine (before work that locks it by other means).
     pub fn release(&mut self) {
         self.guard = None;

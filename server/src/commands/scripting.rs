@@ -156,7 +156,7 @@ fn eval_generic(call: &mut Call, by_sha: bool, ro: bool) -> Result<()> {
         wrote: false,
         call,
     };
-    let reply = lua.run(&sha, keys, argv, &mut host);
+    let reply = off_runtime(|| lua.run(&sha, keys, argv, &mut host));
     srv.scripts().note_memory(&lua);
     drop(lua);
     let call = host.call;
@@ -164,6 +164,18 @@ fn eval_generic(call: &mut Call, by_sha: bool, ro: bool) -> Result<()> {
     call.engine.get().wrap_propagated(first_write);
     call.w().frame(&reply);
     Ok(())
+}
+
+/// Runs a script so that, on a multi-threaded runtime, this worker's other
+/// connections move to another thread meanwhile (they then get BUSY and may
+/// send SCRIPT KILL). A single-threaded runtime (`io-threads 1`) has no
+/// other thread: there a script holds the server until it ends.
+fn off_runtime<R>(run: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(run),
+        _ => run(),
+    }
 }
 
 /// Redis's `scriptPrepareForRun`: what the shebang flags allow now.
@@ -398,9 +410,7 @@ fn flush(call: &mut Call) -> Result<()> {
 fn kill(call: &mut Call) -> Result<()> {
     let status = call.srv.scripts().status();
     if status.running_for_ms().is_some() && status.is_function() {
-        return Err(Error::Other(
-            "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.".into(),
-        ));
+        return Err(Error::Other(busy_error(status).into()));
     }
     match status.kill() {
         Ok(()) => {
@@ -436,4 +446,32 @@ fn help(call: &mut Call) -> Result<()> {
         ],
     );
     Ok(())
+}
+
+/// SHUTDOWN while a script runs past `busy-reply-threshold`: only NOSAVE
+/// is allowed, and it exits at once (the script holds the keyspace, and
+/// nothing is saved anyway). `None` when no script is busy.
+/// The BUSY refusal for whatever runs now.
+pub(super) fn busy_error(status: &scripting::RunStatus) -> &'static str {
+    if status.is_function() {
+        "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+    } else {
+        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+    }
+}
+
+pub(super) fn busy_shutdown(srv: &crate::state::Shared, nosave: bool) -> Option<Result<()>> {
+    let status = srv.scripts().status();
+    let ran = status.running_for_ms()?;
+    if ran < srv.settings().busy_reply_threshold {
+        return None;
+    }
+    if !nosave {
+        return Some(Err(Error::Other(busy_error(status).into())));
+    }
+    crate::log::write(
+        Level::Warning,
+        format_args!("User requested shutdown while a script runs: exiting without saving."),
+    );
+    std::process::exit(0);
 }
