@@ -29,6 +29,8 @@
 //! # Ok::<(), scripting::Error>(())
 //! ```
 
+mod bit;
+mod cjson;
 mod convert;
 mod rand48;
 pub mod shebang;
@@ -141,6 +143,8 @@ impl Scripting {
         let lua = unsafe { Lua::unsafe_new_with(libs, LuaOptions::new().catch_rust_panics(false)) };
         lua.set_app_data(RefCell::new(rand48::Rand48::default()));
         let prim = primitives(&lua)?;
+        lua.globals().raw_set("bit", bit::open(&lua)?)?;
+        lua.globals().raw_set("cjson", cjson::open(&lua)?)?;
         let prelude = lua
             .load(include_str!("prelude.lua"))
             .set_name("@redust_prelude");
@@ -439,6 +443,13 @@ fn as_error_table(lua: &Lua, v: &Value) -> mlua::Result<Value> {
     let mut e: &mlua::Error = e;
     while let mlua::Error::CallbackError { cause, .. } = e {
         e = cause;
+    }
+    if let mlua::Error::RuntimeError(msg) = e {
+        // A library function's error (`luaL_error` in Redis's C libraries):
+        // the handler prefixes the script position, as `luaL_where` does.
+        let t = convert::error_table(lua, msg.as_bytes())?;
+        t.raw_set("library_error", msg.as_str())?;
+        return Ok(Value::Table(t));
     }
     Ok(match e.downcast_ref::<RedisError>() {
         Some(RedisError(text)) => Value::Table(convert::error_table(lua, text)?),

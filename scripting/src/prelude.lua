@@ -44,6 +44,7 @@ local function settle(ok, ...)
   if ok then return ok, ... end
   local e = ...
   if type(e) == 'userdata' then e = prim.as_error(e) or e end
+  if type(e) == 'table' and e.library_error then return false, e.library_error end
   if type(e) == 'table' and type(e.err) == 'string' then e = e.err end
   return false, e
 end
@@ -87,6 +88,10 @@ local function handler(err)
   end
   if type(err) == 'userdata' then err = prim.as_error(err) or err end
   if type(err) ~= 'table' then err = {err = 'ERR ' .. tostring(err)} end
+  if i and err.library_error then
+    err.err = 'ERR ' .. i.short_src .. ':' .. i.currentline .. ': ' .. err.library_error
+    err.library_error = nil
+  end
   if i then
     err.source = i.source
     err.line = i.currentline

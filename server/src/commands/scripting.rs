@@ -148,6 +148,8 @@ fn eval_generic(call: &mut Call, by_sha: bool, ro: bool) -> Result<()> {
     let split = 3 + numkeys as usize;
     let (keys, argv) = (&call.args[3..split], &call.args[split..]);
     let first_write = call.engine.get().propagated_len();
+    // CLIENT LIST shows the script's command, not the last one it called.
+    let last_cmd = call.session.last_cmd;
     let mut host = ScriptHost {
         read_only: ro || (!flags.compat && flags.no_writes),
         allow_oom: !flags.compat && flags.allow_oom,
@@ -160,6 +162,7 @@ fn eval_generic(call: &mut Call, by_sha: bool, ro: bool) -> Result<()> {
     srv.scripts().note_memory(&lua);
     drop(lua);
     let call = host.call;
+    call.session.last_cmd = last_cmd;
     // Replicas apply the script's effects as one transaction.
     call.engine.get().wrap_propagated(first_write);
     call.w().frame(&reply);
