@@ -32,6 +32,7 @@
 mod bit;
 mod cjson;
 mod convert;
+mod functions;
 mod rand48;
 pub mod shebang;
 mod status;
@@ -45,6 +46,7 @@ use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, V
 use resp::{Frame, Protocol};
 use sha1::{Digest, Sha1};
 
+pub use functions::{FunctionEntry, Library};
 pub use shebang::ScriptFlags;
 
 // The README's examples run as doc tests.
@@ -88,6 +90,9 @@ pub enum Error {
     Shebang(String),
     #[error("Error compiling script (new function): {0}")]
     Compile(String),
+    /// A FUNCTION LOAD refusal, Redis's text as it is.
+    #[error("{0}")]
+    Function(String),
     #[error("Lua state error: {0}")]
     Lua(#[from] mlua::Error),
 }
@@ -110,6 +115,10 @@ pub struct Scripting {
     scripts: HashMap<String, Script>,
     scripts_mem: usize,
     status: Arc<RunStatus>,
+    libraries: HashMap<String, Library>,
+    functions: HashMap<String, FunctionEntry>,
+    /// `redis.register_function` outside FUNCTION LOAD: an error.
+    register_outside: Function,
 }
 
 // SAFETY: `Lua` (without mlua's `send` feature) is `!Send` because its
@@ -164,6 +173,12 @@ impl Scripting {
                 lua.create_function(move |_, ()| Err::<(), _>(raise_error(msg.as_bytes())))?,
             )?;
         }
+        let register_outside = lua.create_function(|_, ()| {
+            Err::<(), _>(raise_error(
+                b"redis.register_function can only be called on FUNCTION LOAD command",
+            ))
+        })?;
+        redis.raw_set("register_function", register_outside.clone())?;
         install_kill_hook(&lua, status.clone(), false);
         Ok(Scripting {
             lua,
@@ -173,6 +188,9 @@ impl Scripting {
             scripts: HashMap::new(),
             scripts_mem: 0,
             status,
+            libraries: HashMap::new(),
+            functions: HashMap::new(),
+            register_outside,
         })
     }
 
@@ -261,23 +279,42 @@ impl Scripting {
         let func = script.func.clone();
         let sha = sha.to_ascii_lowercase();
         self.status.begin(false);
-        let reply = self
-            .run_function(&func, &sha, keys, argv, host)
-            .unwrap_or_else(|e| Frame::Error(format!("ERR Error running script: {e}").into()));
+        let reply = self.run_callable(&func, &sha, keys, argv, host, false);
         self.status.end();
-        if self.status.kill_requested() {
-            install_kill_hook(&self.lua, self.status.clone(), false);
-        }
+        self.after_run();
         reply
     }
 
-    fn run_function(
+    /// After a run: a killed script left the every-line hook on.
+    fn after_run(&self) {
+        if self.status.kill_requested() {
+            install_kill_hook(&self.lua, self.status.clone(), false);
+        }
+    }
+
+    /// Runs a script (KEYS and ARGV as globals) or a function (as its two
+    /// arguments); answers its reply, or its error reply naming `name`.
+    fn run_callable(
+        &self,
+        func: &Function,
+        name: &str,
+        keys: &[Bytes],
+        argv: &[Bytes],
+        host: &mut dyn Host,
+        as_function: bool,
+    ) -> Frame {
+        self.run_inner(func, name, keys, argv, host, as_function)
+            .unwrap_or_else(|e| Frame::Error(format!("ERR Error running script: {e}").into()))
+    }
+
+    fn run_inner(
         &self,
         func: &Function,
         sha: &str,
         keys: &[Bytes],
         argv: &[Bytes],
         host: &mut dyn Host,
+        as_function: bool,
     ) -> mlua::Result<Frame> {
         let lua = &self.lua;
         let keys = string_array(lua, keys)?;
@@ -372,7 +409,7 @@ impl Scripting {
                         .ok_or_else(|| raise_error(b"Invalid command passed to redis.acl_check_cmd()"))
                 })?,
             )?;
-            self.run.call((func, keys, argv))
+            self.run.call((func, keys, argv, as_function))
         })?;
         let mut values = result.into_iter();
         let ok = matches!(values.next(), Some(Value::Boolean(true)));
@@ -431,7 +468,7 @@ impl std::fmt::Display for RedisError {
 impl std::error::Error for RedisError {}
 
 /// Raises `text` (`-CODE msg`, or a message that gets `ERR`) from a primitive.
-fn raise_error(text: &[u8]) -> mlua::Error {
+pub(crate) fn raise_error(text: &[u8]) -> mlua::Error {
     mlua::Error::external(RedisError(text.to_vec()))
 }
 

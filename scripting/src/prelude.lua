@@ -146,7 +146,11 @@ rawset(G, '_G', globals)
 
 -- Runs a loaded chunk under the handler; KEYS and ARGV are set first.
 local xpcall = xpcall
-local function run(f, keys, argv)
+-- A function (FCALL) gets them as its arguments instead.
+local function run(f, keys, argv, as_function)
+  if as_function then
+    return xpcall(function() return f(keys, argv) end, handler)
+  end
   rawset(G, 'KEYS', keys)
   rawset(G, 'ARGV', argv)
   return xpcall(f, handler)

@@ -213,6 +213,9 @@ pub fn memory_inputs(cx: &Ctx, snap: &memstats::Snapshot) -> memstats::InfoInput
         used_memory_vm_eval: scripts.lua,
         used_memory_scripts_eval: scripts.scripts,
         number_of_cached_scripts: scripts.count,
+        used_memory_vm_functions: scripts.functions_lua,
+        number_of_functions: scripts.functions,
+        number_of_libraries: scripts.libraries,
         ..memstats::InfoInputs::default()
     }
 }

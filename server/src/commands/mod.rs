@@ -6,6 +6,7 @@ mod client;
 mod command;
 mod config;
 mod connection;
+mod functions;
 mod info;
 mod memory;
 mod multi;
@@ -177,6 +178,7 @@ fn server_table() -> &'static [CommandDef<ServerHandler>] {
         all.extend(pubsub::commands());
         all.extend(replication::commands());
         all.extend(scripting::commands());
+        all.extend(functions::commands());
         all
     })
 }

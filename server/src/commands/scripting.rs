@@ -118,18 +118,7 @@ fn evalsha_ro(call: &mut Call) -> Result<()> {
 /// Redis's `evalGenericCommand`: the key count, the script (cached, or
 /// compiled now for EVAL), the checks of its flags, then the run.
 fn eval_generic(call: &mut Call, by_sha: bool, ro: bool) -> Result<()> {
-    let numkeys: i64 = std::str::from_utf8(call.arg(2))
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or(Error::NotInteger)?;
-    if numkeys > call.args.len() as i64 - 3 {
-        return Err(Error::err(
-            "Number of keys can't be greater than number of args",
-        ));
-    }
-    if numkeys < 0 {
-        return Err(Error::err("Number of keys can't be negative"));
-    }
+    let numkeys = numkeys(call)?;
     let srv = call.srv;
     let mut lua = srv.scripts().lock();
     let sha = if by_sha {
@@ -144,8 +133,43 @@ fn eval_generic(call: &mut Call, by_sha: bool, ro: bool) -> Result<()> {
         loaded.map_err(Error::err)?
     };
     let flags = lua.get(&sha).map(|s| s.flags).unwrap_or_default();
+    execute(call, flags, ro, numkeys, |keys, argv, host| {
+        lua.run(&sha, keys, argv, host)
+    })?;
+    srv.scripts().note_memory(&lua);
+    Ok(())
+}
+
+/// The key count of EVAL and FCALL (argument 2), checked against the
+/// arguments.
+pub(super) fn numkeys(call: &Call) -> Result<usize> {
+    let numkeys: i64 = std::str::from_utf8(call.arg(2))
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or(Error::NotInteger)?;
+    if numkeys > call.args.len() as i64 - 3 {
+        return Err(Error::err(
+            "Number of keys can't be greater than number of args",
+        ));
+    }
+    if numkeys < 0 {
+        return Err(Error::err("Number of keys can't be negative"));
+    }
+    Ok(numkeys as usize)
+}
+
+/// Checks a script's or function's flags, runs it with the calling client
+/// as its host, wraps its writes for replicas and writes its reply.
+pub(super) fn execute(
+    call: &mut Call,
+    flags: ScriptFlags,
+    ro: bool,
+    numkeys: usize,
+    run: impl FnOnce(&[Bytes], &[Bytes], &mut dyn Host) -> Frame,
+) -> Result<()> {
     prepare(call, flags, ro)?;
-    let split = 3 + numkeys as usize;
+    let srv = call.srv;
+    let split = 3 + numkeys;
     let (keys, argv) = (&call.args[3..split], &call.args[split..]);
     let first_write = call.engine.get().propagated_len();
     // CLIENT LIST shows the script's command, not the last one it called.
@@ -158,9 +182,7 @@ fn eval_generic(call: &mut Call, by_sha: bool, ro: bool) -> Result<()> {
         wrote: false,
         call,
     };
-    let reply = off_runtime(|| lua.run(&sha, keys, argv, &mut host));
-    srv.scripts().note_memory(&lua);
-    drop(lua);
+    let reply = off_runtime(|| run(keys, argv, &mut host));
     let call = host.call;
     call.session.last_cmd = last_cmd;
     // Replicas apply the script's effects as one transaction.
@@ -415,6 +437,12 @@ fn kill(call: &mut Call) -> Result<()> {
     if status.running_for_ms().is_some() && status.is_function() {
         return Err(Error::Other(busy_error(status).into()));
     }
+    kill_running(call)
+}
+
+/// SCRIPT KILL and FUNCTION KILL once the kind of run is checked.
+pub(super) fn kill_running(call: &mut Call) -> Result<()> {
+    let status = call.srv.scripts().status();
     match status.kill() {
         Ok(()) => {
             call.w().ok();
