@@ -250,6 +250,12 @@ impl Scripting {
         Ok(name)
     }
 
+    /// FUNCTION FLUSH: a fresh function state.
+    pub fn flush_functions(&mut self) -> Result<(), Error> {
+        *self = Scripting::for_functions(self.status.clone())?;
+        Ok(())
+    }
+
     /// FUNCTION DELETE: whether the library existed.
     pub fn delete_library(&mut self, name: &str) -> bool {
         let Some(lib) = self.libraries.remove(name) else {

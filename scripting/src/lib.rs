@@ -178,7 +178,6 @@ impl Scripting {
                 b"redis.register_function can only be called on FUNCTION LOAD command",
             ))
         })?;
-        redis.raw_set("register_function", register_outside.clone())?;
         install_kill_hook(&lua, status.clone(), false);
         Ok(Scripting {
             lua,
@@ -192,6 +191,15 @@ impl Scripting {
             functions: HashMap::new(),
             register_outside,
         })
+    }
+
+    /// A state for function libraries (FUNCTION LOAD, FCALL): scripts see
+    /// `redis.register_function`, usable only while a library loads.
+    pub fn for_functions(status: Arc<RunStatus>) -> Result<Scripting, Error> {
+        let lua = Scripting::with_status(status)?;
+        lua.redis
+            .raw_set("register_function", lua.register_outside.clone())?;
+        Ok(lua)
     }
 
     /// The status other threads read (running since when, kill requests).

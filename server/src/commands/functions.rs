@@ -169,7 +169,7 @@ fn flush(call: &mut Call) -> Result<()> {
     let srv = call.srv;
     {
         let mut lua = srv.scripts().functions();
-        lua.flush().map_err(Error::err)?;
+        lua.flush_functions().map_err(Error::err)?;
         srv.scripts().note_functions(&lua);
     }
     replicate(call);

@@ -29,7 +29,7 @@ impl Default for Scripts {
     fn default() -> Self {
         let lua = Scripting::new().expect("the Lua state starts");
         let status = lua.status().clone();
-        let functions = Scripting::with_status(status.clone()).expect("the Lua state starts");
+        let functions = Scripting::for_functions(status.clone()).expect("the Lua state starts");
         let scripts = Scripts {
             lua: Mutex::new(lua),
             functions: Mutex::new(functions),
