@@ -95,6 +95,8 @@ fn fcall_ro(call: &mut Call) -> Result<()> {
 
 fn fcall_generic(call: &mut Call, ro: bool) -> Result<()> {
     let srv = call.srv;
+    // Lock order: the engine, then the Lua state.
+    call.engine.get();
     let mut lua = srv.scripts().functions();
     let name = String::from_utf8_lossy(call.arg(1)).into_owned();
     let Some(flags) = lua.function(&name).map(|f| f.flags) else {

@@ -120,6 +120,8 @@ fn evalsha_ro(call: &mut Call) -> Result<()> {
 fn eval_generic(call: &mut Call, by_sha: bool, ro: bool) -> Result<()> {
     let numkeys = numkeys(call)?;
     let srv = call.srv;
+    // Lock order: the engine, then the Lua state.
+    call.engine.get();
     let mut lua = srv.scripts().lock();
     let sha = if by_sha {
         let sha = std::str::from_utf8(call.arg(1)).unwrap_or("");
