@@ -36,7 +36,7 @@ fn library_name(code: &[u8]) -> Result<String, Error> {
     let line = String::from_utf8_lossy(line);
     let mut parts = line.split_ascii_whitespace();
     match parts.next() {
-        Some("lua") => {}
+        Some(engine) if engine.eq_ignore_ascii_case("lua") => {}
         Some(engine) => return Err(Error::Function(format!("Engine '{engine}' not found"))),
         None => return Err(Error::Function("Invalid library metadata".into())),
     }

@@ -174,8 +174,9 @@ pub(super) fn execute(
     let split = 3 + numkeys;
     let (keys, argv) = (&call.args[3..split], &call.args[split..]);
     let first_write = call.engine.get().propagated_len();
-    // CLIENT LIST shows the script's command, not the last one it called.
-    let last_cmd = call.session.last_cmd;
+    // CLIENT LIST shows the script's command, not the last one it called;
+    // a SELECT in the script is the script's own (Redis's Lua client).
+    let (last_cmd, db) = (call.session.last_cmd, call.session.db);
     let mut host = ScriptHost {
         read_only: ro || (!flags.compat && flags.no_writes),
         allow_oom: !flags.compat && flags.allow_oom,
@@ -187,6 +188,7 @@ pub(super) fn execute(
     let reply = off_runtime(|| run(keys, argv, &mut host));
     let call = host.call;
     call.session.last_cmd = last_cmd;
+    call.session.db = db;
     // Replicas apply the script's effects as one transaction.
     call.engine.get().wrap_propagated(first_write);
     call.w().frame(&reply);
