@@ -164,7 +164,7 @@ impl Scripting {
     /// functions; answers the library's name.
     pub fn load_library(&mut self, code: &[u8], replace: bool) -> Result<String, Error> {
         let name = library_name(code)?;
-        if !replace && self.libraries.contains_key(&name) {
+        if !replace && self.libraries.contains_key(&name.to_ascii_lowercase()) {
             return Err(Error::Function(format!("Library '{name}' already exists")));
         }
         // The metadata line is skipped but its line feed kept, so line
@@ -219,8 +219,8 @@ impl Scripting {
             return Err(Error::Function("No functions registered".into()));
         }
         for f in &registered {
-            if let Some(other) = self.functions.get(&f.name) {
-                if other.library != name {
+            if let Some(other) = self.function(&f.name) {
+                if !other.library.eq_ignore_ascii_case(&name) {
                     return Err(Error::Function(format!(
                         "Function {} already exists",
                         f.name
@@ -237,7 +237,7 @@ impl Scripting {
         for f in registered {
             library.functions.push(f.name.clone());
             self.functions.insert(
-                f.name,
+                f.name.to_ascii_lowercase(),
                 FunctionEntry {
                     library: name.clone(),
                     description: f.description,
@@ -246,7 +246,7 @@ impl Scripting {
                 },
             );
         }
-        self.libraries.insert(name.clone(), library);
+        self.libraries.insert(name.to_ascii_lowercase(), library);
         Ok(name)
     }
 
@@ -258,20 +258,21 @@ impl Scripting {
 
     /// FUNCTION DELETE: whether the library existed.
     pub fn delete_library(&mut self, name: &str) -> bool {
-        let Some(lib) = self.libraries.remove(name) else {
+        let Some(lib) = self.libraries.remove(&name.to_ascii_lowercase()) else {
             return false;
         };
         for f in lib.functions {
-            self.functions.remove(&f);
+            self.functions.remove(&f.to_ascii_lowercase());
         }
         true
     }
 
+    /// A function by name (names are case-insensitive, as in Redis).
     pub fn function(&self, name: &str) -> Option<&FunctionEntry> {
-        self.functions.get(name)
+        self.functions.get(&name.to_ascii_lowercase())
     }
 
-    /// The loaded libraries, by name.
+    /// The loaded libraries, by lower-case name.
     pub fn libraries(&self) -> &HashMap<String, Library> {
         &self.libraries
     }
@@ -288,7 +289,7 @@ impl Scripting {
         argv: &[Bytes],
         host: &mut dyn Host,
     ) -> Frame {
-        let Some(f) = self.functions.get(name) else {
+        let Some(f) = self.function(name) else {
             return Frame::Error(Bytes::from_static(b"ERR Function not found"));
         };
         let func = f.func.clone();

@@ -102,7 +102,7 @@ fn fcall_generic(call: &mut Call, ro: bool) -> Result<()> {
     let Some(flags) = lua.function(&name).map(|f| f.flags) else {
         return Err(Error::err("Function not found"));
     };
-    let numkeys = numkeys(call)?;
+    let numkeys = numkeys(call, Error::err("Bad number of keys provided"))?;
     execute(call, flags, ro, numkeys, |keys, argv, host| {
         lua.call_function(&name, keys, argv, host)
     })?;

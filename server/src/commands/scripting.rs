@@ -118,7 +118,7 @@ fn evalsha_ro(call: &mut Call) -> Result<()> {
 /// Redis's `evalGenericCommand`: the key count, the script (cached, or
 /// compiled now for EVAL), the checks of its flags, then the run.
 fn eval_generic(call: &mut Call, by_sha: bool, ro: bool) -> Result<()> {
-    let numkeys = numkeys(call)?;
+    let numkeys = numkeys(call, Error::NotInteger)?;
     let srv = call.srv;
     // Lock order: the engine, then the Lua state.
     call.engine.get();
@@ -144,11 +144,11 @@ fn eval_generic(call: &mut Call, by_sha: bool, ro: bool) -> Result<()> {
 
 /// The key count of EVAL and FCALL (argument 2), checked against the
 /// arguments.
-pub(super) fn numkeys(call: &Call) -> Result<usize> {
+pub(super) fn numkeys(call: &Call, not_a_number: Error) -> Result<usize> {
     let numkeys: i64 = std::str::from_utf8(call.arg(2))
         .ok()
         .and_then(|s| s.parse().ok())
-        .ok_or(Error::NotInteger)?;
+        .ok_or(not_a_number)?;
     if numkeys > call.args.len() as i64 - 3 {
         return Err(Error::err(
             "Number of keys can't be greater than number of args",
