@@ -221,6 +221,12 @@ impl Engine {
         self.propagated.len()
     }
 
+    /// Forgets the writes recorded since position `from` (a script's
+    /// `redis.set_repl(redis.REPL_NONE)`: they reach no replica).
+    pub fn truncate_propagated(&mut self, from: usize) {
+        self.propagated.truncate(from);
+    }
+
     /// Wraps the writes recorded since position `from` in MULTI ... EXEC,
     /// so replicas apply a transaction as one unit. Like Redis 7.0, a
     /// transaction that wrote once propagates that write alone.

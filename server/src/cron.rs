@@ -17,6 +17,11 @@ pub async fn run(srv: Arc<Shared>) {
             _ = tick.tick() => {}
             _ = shutdown.changed() => return,
         }
+        // A running script holds the keyspace: this tick waits for nothing
+        // (a worker blocked here could not serve clients their BUSY).
+        if srv.scripts().status().running_for_ms().is_some() {
+            continue;
+        }
         let hz = srv.settings().hz.clamp(1, 500) as u64;
         // Redis spends at most 25% of each 1/hz period expiring keys.
         let budget = Duration::from_micros(1_000_000 / hz / 4);

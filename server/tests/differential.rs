@@ -285,3 +285,8 @@ fn geo() {
 fn hyperloglog() {
     run_script("hyperloglog.txt", &[]);
 }
+
+#[test]
+fn scripting() {
+    run_script("scripting.txt", &["--enable-debug-command", "yes"]);
+}

@@ -4,6 +4,8 @@
 //! mode, stale link; and, apart, whether CLIENT PAUSE holds it. Each reads
 //! the command's properties from its table row (flags), never its name.
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use engine::command::flags::*;
 use engine::EvictOutcome;
@@ -59,6 +61,9 @@ pub fn check(
     if !session.authenticated && own & NO_AUTH == 0 {
         return Err(Rejection::state("NOAUTH Authentication required."));
     }
+    if let Some(busy) = wait_for_script(srv, engine, own) {
+        return Err(Rejection::state(busy));
+    }
     // Our master's stream is applied as it comes.
     if session.repl.is_master {
         return Ok(found);
@@ -112,6 +117,23 @@ pub fn check(
     Ok(found)
 }
 
+/// Redis's BUSY refusal: while a script runs, a command waits for the
+/// engine until the script has run `busy-reply-threshold`, then is refused
+/// (unless it may run meanwhile, as SCRIPT KILL). Waiting with a deadline
+/// keeps this thread from blocking for as long as the script runs.
+fn wait_for_script(srv: &Shared, engine: &mut EngineLock, own: u32) -> Option<&'static str> {
+    if own & ALLOW_BUSY != 0 || engine.is_locked() {
+        return None;
+    }
+    let status = srv.scripts().status();
+    let ran = status.running_for_ms()?;
+    let left = srv.settings().busy_reply_threshold.saturating_sub(ran);
+    if engine.lock_within(Duration::from_millis(left)) {
+        return None;
+    }
+    Some(super::scripting::busy_error(status))
+}
+
 /// Finds the command, reusing the last lookup when a pipeline repeats it.
 fn lookup(session: &Session, args: &[Bytes]) -> Result<Resolved, Vec<u8>> {
     match session.last_cmd {
@@ -135,7 +157,7 @@ fn lookup(session: &Session, args: &[Bytes]) -> Result<Resolved, Vec<u8>> {
 /// Redis's `performEvictions` in `processCommand`: evicts first, for every
 /// command, and says whether memory is still over `maxmemory`. Free (one
 /// atomic load) without a `maxmemory`.
-fn out_of_memory(srv: &Shared, engine: &mut EngineLock) -> bool {
+pub(super) fn out_of_memory(srv: &Shared, engine: &mut EngineLock) -> bool {
     if srv.maxmemory().maxmemory() == 0 {
         return false;
     }

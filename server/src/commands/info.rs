@@ -202,6 +202,7 @@ pub fn memory_inputs(cx: &Ctx, snap: &memstats::Snapshot) -> memstats::InfoInput
             .sum()
     });
     let (backlog, replicas) = crate::eviction::replication_memory(srv);
+    let scripts = srv.scripts().memory();
     memstats::InfoInputs {
         used_memory_startup: srv.memory_startup(),
         peak: srv.memory_peak().observe(snap.used_memory()),
@@ -212,6 +213,12 @@ pub fn memory_inputs(cx: &Ctx, snap: &memstats::Snapshot) -> memstats::InfoInput
         mem_clients_slaves: replicas,
         mem_total_replication_buffers: backlog + replicas,
         mem_clients_normal: crate::eviction::normal_clients_memory(srv),
+        used_memory_vm_eval: scripts.lua,
+        used_memory_scripts_eval: scripts.scripts,
+        number_of_cached_scripts: scripts.count,
+        used_memory_vm_functions: scripts.functions_lua,
+        number_of_functions: scripts.functions,
+        number_of_libraries: scripts.libraries,
         ..memstats::InfoInputs::default()
     }
 }

@@ -6,6 +6,7 @@ mod client;
 mod command;
 mod config;
 mod connection;
+mod functions;
 mod info;
 mod introspection;
 mod latency;
@@ -13,6 +14,7 @@ mod memory;
 mod multi;
 mod pubsub;
 mod replication;
+mod scripting;
 mod server;
 mod session;
 mod slowlog;
@@ -179,6 +181,8 @@ fn server_table() -> &'static [CommandDef<ServerHandler>] {
         all.extend(pubsub::commands());
         all.extend(replication::commands());
         all.extend(introspection::commands());
+        all.extend(scripting::commands());
+        all.extend(functions::commands());
         all
     })
 }
@@ -199,6 +203,15 @@ impl<'a> EngineLock<'a> {
     }
 
     pub fn is_locked(&self) -> bool {
+        self.guard.is_some()
+    }
+
+    /// Takes the engine if it comes free within `wait` (a client waiting
+    /// for a running script, which then answers BUSY).
+    pub fn lock_within(&mut self, wait: Duration) -> bool {
+        if self.guard.is_none() {
+            self.guard = self.mutex.try_lock_for(wait);
+        }
         self.guard.is_some()
     }
 

@@ -75,6 +75,9 @@ fn shutdown(call: &mut Call) -> Result<()> {
         None
     };
     let force = has("force");
+    if let Some(busy) = super::scripting::busy_shutdown(call.srv, save == Some(false)) {
+        return busy;
+    }
     log!(Warning, "User requested shutdown...");
     if let Err(e) = crate::shutdown_save(call.srv, call.engine.get(), save) {
         log!(Warning, "{e}");

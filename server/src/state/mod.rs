@@ -17,6 +17,7 @@ pub mod persistence;
 pub mod pubsub;
 pub mod repl;
 pub mod slowlog;
+pub mod scripts;
 pub mod watch;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -41,6 +42,7 @@ use persistence::Persistence;
 use pubsub::{Own, Registry};
 use repl::Repl;
 use slowlog::SlowLog;
+use scripts::Scripts;
 use watch::Watchers;
 
 /// Everything shared; one per process, behind an `Arc`.
@@ -74,6 +76,8 @@ pub struct Shared {
     slowlog: SlowLog,
     latency: Latency,
     monitors: Monitors,
+    /// The EVAL Lua state and script cache.
+    scripts: Scripts,
 }
 
 impl Shared {
@@ -112,7 +116,12 @@ impl Shared {
             slowlog,
             latency,
             monitors: Monitors::default(),
+            scripts: Scripts::default(),
         })
+    }
+
+    pub fn scripts(&self) -> &Scripts {
+        &self.scripts
     }
 
     pub fn slowlog(&self) -> &SlowLog {
