@@ -18,6 +18,7 @@ mod replication;
 mod report;
 mod scenario;
 mod servers;
+mod snapshot;
 mod transactions;
 
 use std::path::{Path, PathBuf};
