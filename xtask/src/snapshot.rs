@@ -76,10 +76,14 @@ impl Scenario for Snapshot {
                     report::ratio(x, y),
                 ]);
             };
-            row("probe worst", |s| Some(s.worst_ms), report::millis);
-            row("probe p99.9", |s| Some(s.p999_ms), report::millis);
+            row("probe worst (ms)", |s| Some(s.worst_ms), report::millis);
+            row("probe p99.9 (ms)", |s| Some(s.p999_ms), report::millis);
             row("BGSAVE duration", |s| Some(s.save_secs), report::seconds);
-            row("peak RSS during save", |s| Some(s.peak_rss), report::mebibytes);
+            row(
+                "peak RSS during save",
+                |s| Some(s.peak_rss),
+                report::mebibytes,
+            );
             row("copy-on-write", |s| s.cow, report::mebibytes);
         }
         Ok(Section {
