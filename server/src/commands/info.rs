@@ -255,7 +255,7 @@ fn persistence(cx: &Ctx, t: &mut String) {
         .map_or(-1, |s| s.elapsed().as_secs() as i64);
     field(t, "rdb_current_bgsave_time_sec", current);
     field(t, "rdb_saves", st.saves);
-    field(t, "rdb_last_cow_size", 0);
+    field(t, "rdb_last_cow_size", st.last_cow_size);
     field(t, "rdb_last_load_keys_expired", st.expired_on_load);
     field(t, "rdb_last_load_keys_loaded", st.loaded_keys);
     for (name, value) in [

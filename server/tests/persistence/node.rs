@@ -54,6 +54,10 @@ impl Node {
         self.server.restart();
     }
 
+    pub fn port(&self) -> u16 {
+        self.server.port()
+    }
+
     pub fn name(&self) -> String {
         self.server.name().to_string()
     }
