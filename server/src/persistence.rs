@@ -263,7 +263,11 @@ pub fn bgsave(srv: &Arc<Shared>, eng: &Engine) -> Result<(), String> {
     let dirty = eng.dirty();
     let path = dump_path(srv);
     let generation = pending.generation;
-    srv.persistence().status.lock().bgsave_temp = Some((generation, temp_path(&path, generation)));
+    {
+        let mut st = srv.persistence().status.lock();
+        st.bgsave_temp = Some((generation, temp_path(&path, generation)));
+        st.cow_base = Some(pending.frozen.copied_before);
+    }
     let srv = srv.clone();
     log!(Notice, "Background saving started");
     std::thread::spawn(move || {
@@ -273,6 +277,7 @@ pub fn bgsave(srv: &Arc<Shared>, eng: &Engine) -> Result<(), String> {
         drop(pending);
         let mut st = srv.persistence().status.lock();
         st.last_cow_size = cow;
+        st.cow_base = None;
         let started = st.bgsave_started.take();
         st.bgsave_temp = None;
         st.last_bgsave_secs = started.map_or(-1, |s| s.elapsed().as_secs() as i64);

@@ -116,6 +116,8 @@ fn bgsave_holds_the_keyspace_at_its_start_while_every_type_changes() {
     }
     assert!(in_progress(&node), "the save ended before the writes");
     assert_eq!(node.wait_bgsave(), "ok");
+    // What the writes copied is reported, as Redis reports its child's.
+    assert!(node.info_int("rdb_last_cow_size") > 0);
     assert_ne!(
         dataset::digest(&mut c),
         before.digest,

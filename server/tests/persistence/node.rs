@@ -54,6 +54,7 @@ impl Node {
         self.server.restart();
     }
 
+    #[allow(dead_code)] // Only some of the test crates sharing this harness.
     pub fn port(&self) -> u16 {
         self.server.port()
     }
