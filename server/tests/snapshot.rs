@@ -188,11 +188,23 @@ fn memory_returns_after_many_snapshots() {
 }
 
 /// A replica whose full sync starts while a BGSAVE is running and writes
-/// keep coming ends with exactly the master's data.
+/// keep coming ends with exactly the master's data: streamed (diskless)
+/// and sent from a file with its length first (disk-based).
 #[test]
 fn replica_joining_mid_snapshot_converges() {
+    replica_joins_mid_snapshot("yes");
+    replica_joins_mid_snapshot("no");
+}
+
+fn replica_joins_mid_snapshot(diskless: &str) {
     let dir = TempDir::new("snapshot-master");
-    let master = Node::redust(dir.path(), &[]);
+    let args = [
+        "--repl-diskless-sync",
+        diskless,
+        "--repl-diskless-sync-delay",
+        "0",
+    ];
+    let master = Node::redust(dir.path(), &args);
     populate(&master, 3_000);
     assert_eq!(
         master.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "100"]),

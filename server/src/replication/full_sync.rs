@@ -241,7 +241,12 @@ async fn send_from_file(
 ) -> io::Result<()> {
     let written = path.clone();
     let file = tokio::task::spawn_blocking(move || {
-        let file = std::fs::File::create(&written)?;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&written)?;
         let mut file = frozen
             .write(file, Duration::ZERO)
             .map_err(io::Error::other)?;
