@@ -1,5 +1,5 @@
 //! The snapshot scenario: how long clients wait while BGSAVE runs. A probe
-//! client sends GET every 0.5 ms during a BGSAVE of 1M and 3M small keys;
+//! client sends GET every 0.5 ms during a BGSAVE of 1M, 3M and 10M small keys;
 //! the report gives its worst and p99.9 latency on both servers, and the
 //! server's peak RSS during the save.
 
@@ -17,7 +17,7 @@ use crate::servers::{self, info_field, Probe as _, Server};
 
 pub struct Snapshot;
 
-const SIZES: [Dataset; 2] = [
+const SIZES: [Dataset; 3] = [
     Dataset {
         name: "1M strings",
         keys: 1_000_000,
@@ -26,6 +26,11 @@ const SIZES: [Dataset; 2] = [
     Dataset {
         name: "3M strings",
         keys: 3_000_000,
+        shape: Shape::String,
+    },
+    Dataset {
+        name: "10M strings",
+        keys: 10_000_000,
         shape: Shape::String,
     },
 ];
