@@ -3,7 +3,7 @@
 use std::hash::BuildHasher;
 
 use crate::access::Clock;
-use crate::table::{Slot, Table};
+use crate::table::{Chunk, Slot, Table};
 use crate::{Str, Value};
 
 /// A value and its access metadata (Redis's 24-bit `lru` field, see
@@ -62,12 +62,15 @@ impl Db {
         Some(&self.entries.slot(pos).value.value)
     }
 
-    /// The value for reading, recording the access for LRU/LFU.
+    /// The value for reading, recording the access for LRU/LFU unless a
+    /// snapshot shares the entry (a read must not copy a chunk; Redis too
+    /// leaves the clock alone while a child saves).
     pub fn get_touched(&mut self, key: &[u8]) -> Option<&Value> {
         let pos = self.position(key)?;
-        let slot = self.entries.slot_mut(pos);
-        self.clock.touch(&mut slot.value.access);
-        Some(&slot.value.value)
+        if let Some(slot) = self.entries.slot_mut_unshared(pos) {
+            self.clock.touch(&mut slot.value.access);
+        }
+        Some(&self.entries.slot(pos).value.value)
     }
 
     /// The value for writing; this counts as an access.
@@ -251,12 +254,66 @@ impl Db {
             .map(|s: &Slot<Stored>| (&s.key, &s.value.value))
     }
 
+    /// This database as it is now, unchanged by later writes: its entries'
+    /// chunks are shared (copied by the first write to each), its expiry
+    /// table is shared likewise with its index copied.
+    pub(crate) fn freeze(&self) -> FrozenDb {
+        FrozenDb {
+            entries: self.entries.share_chunks(),
+            len: self.len(),
+            expires: self.expires.clone(),
+            hasher: self.hasher.clone(),
+            clock: self.clock,
+        }
+    }
+
     /// Bytes of the key table and of the expiry table (MEMORY STATS).
     pub fn table_bytes(&self) -> (usize, usize) {
         (
             self.entries.allocated_bytes(),
             self.expires.allocated_bytes(),
         )
+    }
+}
+
+/// A database at one point in time (see [`Db::freeze`]), readable from
+/// any thread while the live one keeps changing.
+pub(crate) struct FrozenDb {
+    entries: Vec<Chunk<Stored>>,
+    len: usize,
+    expires: Table<i64>,
+    hasher: foldhash::fast::RandomState,
+    clock: Clock,
+}
+
+impl FrozenDb {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn volatile_len(&self) -> usize {
+        self.expires.len()
+    }
+
+    /// Keys, values and access metadata, in position order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Str, &Value, u32)> {
+        self.entries
+            .iter()
+            .flat_map(|c| c.iter())
+            .map(|s| (&s.key, &s.value.value, s.value.access))
+    }
+
+    pub fn expire_at(&self, key: &[u8]) -> Option<i64> {
+        if self.expires.len() == 0 {
+            return None;
+        }
+        let pos = self.expires.find(self.hasher.hash_one(key), key)?;
+        Some(self.expires.slot(pos).value)
+    }
+
+    /// The key clock as it was (for idle times and LFU decay).
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 }
 

@@ -29,6 +29,7 @@ pub mod memory;
 pub mod notify;
 pub mod persist;
 pub mod rdb;
+pub mod snapshot;
 mod str;
 pub(crate) mod strtod;
 pub mod table;
@@ -48,5 +49,6 @@ pub use engine::{BlockOn, Engine, ExecOptions, Propagated, Replaced, Stats, Touc
 pub use error::{Error, Result};
 pub use evict::{EvictOutcome, EvictionConfig, Policy};
 pub use notify::Notification;
+pub use snapshot::Snapshot;
 pub use str::Str;
 pub use value::{Kind, Value};

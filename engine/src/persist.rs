@@ -4,9 +4,10 @@ use std::io::{Read, Write};
 
 use bytes::Bytes;
 
+use crate::access::Clock;
 use crate::rdb::{self, AuxFields, Event, KeyMeta, Object, Packed, PackedObject, WriteOptions};
 use crate::types::{Corrupt, Entry, Hash, Limits, List, Set, ZSet};
-use crate::{Db, Engine, Policy, Value};
+use crate::{Engine, Policy, Value};
 
 /// What a load found.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -51,33 +52,15 @@ impl Engine {
         }
     }
 
-    /// Writes every database as RDB to `out` (point in time: the caller
-    /// holds the engine for the duration).
+    /// Writes every database as RDB to `out`, in the foreground (see
+    /// [`Engine::snapshot`] to write without holding the engine).
     pub fn save_rdb<W: Write>(
         &self,
         out: W,
         opts: &WriteOptions,
         aux: &AuxFields,
     ) -> rdb::Result<W> {
-        let mut w = rdb::Writer::new(out, opts)?;
-        w.aux_fields(aux)?;
-        for (index, db) in self.dbs.iter().enumerate() {
-            if db.is_empty() {
-                continue;
-            }
-            w.select_db(index as u32, db.len() as u64, db.volatile_len() as u64)?;
-            for i in 0..db.len() {
-                let (key, value, access) = db.entry_at(i).expect("in range");
-                let (lru_idle, lfu_freq) = access_hints(self.eviction_config().policy, db, access);
-                let meta = KeyMeta {
-                    expire_ms: db.expire_at(key),
-                    lru_idle,
-                    lfu_freq,
-                };
-                write_value(&mut w, key, &meta, value)?;
-            }
-        }
-        w.finish()
+        self.snapshot().write_rdb(out, opts, aux, || {})
     }
 
     /// Loads an RDB stream into the (normally empty) databases. Keys whose
@@ -213,8 +196,11 @@ impl Engine {
 
 /// What Redis saves of a key's access metadata: its idle seconds under an
 /// LRU policy, its LFU counter under an LFU one, nothing otherwise.
-fn access_hints(policy: Policy, db: &Db, access: u32) -> (Option<u64>, Option<u8>) {
-    let clock = db.clock();
+pub(crate) fn access_hints(
+    policy: Policy,
+    clock: &Clock,
+    access: u32,
+) -> (Option<u64>, Option<u8>) {
     match policy {
         Policy::AllkeysLru | Policy::VolatileLru => (Some(clock.idle_ms(access) / 1000), None),
         Policy::AllkeysLfu | Policy::VolatileLfu => (None, Some(clock.lfu_decayed(access))),
@@ -224,7 +210,7 @@ fn access_hints(policy: Policy, db: &Db, access: u32) -> (Option<u64>, Option<u8
 
 /// Writes one key's value: a listpack or intset as it is (as Redis does),
 /// anything else in the encoding Redis would give it under the limits.
-fn write_value<W: Write>(
+pub(crate) fn write_value<W: Write>(
     w: &mut rdb::Writer<W>,
     key: &[u8],
     meta: &KeyMeta,

@@ -11,8 +11,15 @@
 //!
 //! Hashes are computed by the caller (one hash serves both of a database's
 //! tables) and recomputed from keys when the index grows or an entry moves.
+//!
+//! Chunks are reference-counted so a point-in-time view of the entries
+//! ([`Table::share_chunks`], and `Clone`) costs one pointer copy per chunk:
+//! the first write to a chunk still shared copies it (copy on write), so a
+//! snapshot pays for what writes touch while it lives, not for the data.
 
 use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use hashbrown::HashTable;
 
@@ -33,12 +40,19 @@ pub(crate) struct Slot<V> {
     pub value: V,
 }
 
+/// A run of up to `CHUNK` entries, shared with snapshots until written.
+pub(crate) type Chunk<V> = Arc<Vec<Slot<V>>>;
+
+/// Bytes of chunks copied because a snapshot shared them, since start-up
+/// (what Redis reports as copy-on-write). Touched only when copying.
+pub(crate) static COPIED_BYTES: AtomicU64 = AtomicU64::new(0);
+
 pub(crate) struct Table<V> {
     index: HashTable<u32>,
     /// Every chunk but the first is allocated with room for exactly
     /// `CHUNK` slots; the first grows like a `Vec` up to `CHUNK`, so small
     /// tables stay small. At most one empty chunk is kept past the end.
-    chunks: Vec<Vec<Slot<V>>>,
+    chunks: Vec<Chunk<V>>,
     len: usize,
 }
 
@@ -52,27 +66,34 @@ impl<V> Default for Table<V> {
     }
 }
 
-impl<V: Clone> Clone for Table<V> {
+/// The index is copied; the chunks are shared until either side writes.
+impl<V> Clone for Table<V> {
     fn clone(&self) -> Self {
-        let chunks = self
-            .chunks
-            .iter()
-            .map(|c| {
-                let mut copy = Vec::with_capacity(c.capacity());
-                copy.extend_from_slice(c);
-                copy
-            })
-            .collect();
         Table {
             index: self.index.clone(),
-            chunks,
+            chunks: self.chunks.clone(),
             len: self.len,
         }
     }
 }
 
-fn at<V>(chunks: &[Vec<Slot<V>>], pos: usize) -> &Slot<V> {
+fn at<V>(chunks: &[Chunk<V>], pos: usize) -> &Slot<V> {
     &chunks[pos >> CHUNK_BITS][pos & (CHUNK - 1)]
+}
+
+/// Chunk `i` for writing: copied first if a snapshot still shares it.
+fn chunk_mut<V: Clone>(chunks: &mut [Chunk<V>], i: usize) -> &mut Vec<Slot<V>> {
+    let chunk = &mut chunks[i];
+    // No `Weak` is ever made, so one owner means `get_mut` succeeds: a
+    // plain load decides, and the unshared path stays one atomic op.
+    if Arc::strong_count(chunk) != 1 {
+        let mut copy = Vec::with_capacity(chunk.capacity());
+        copy.extend_from_slice(chunk);
+        let bytes = copy.capacity() * std::mem::size_of::<Slot<V>>();
+        COPIED_BYTES.fetch_add(bytes as u64, Ordering::Relaxed);
+        *chunk = Arc::new(copy);
+    }
+    Arc::get_mut(chunk).expect("a chunk with one owner")
 }
 
 impl<V> Table<V> {
@@ -85,8 +106,29 @@ impl<V> Table<V> {
         at(&self.chunks, pos)
     }
 
-    pub fn slot_mut(&mut self, pos: usize) -> &mut Slot<V> {
-        &mut self.chunks[pos >> CHUNK_BITS][pos & (CHUNK - 1)]
+    /// The chunks as they are now, `len()` entries in order: a
+    /// point-in-time view that later writes to this table do not change.
+    pub fn share_chunks(&self) -> Vec<Chunk<V>> {
+        self.chunks.clone()
+    }
+
+    /// The entry at `pos` for writing, unless a snapshot shares its chunk:
+    /// for bookkeeping that may be skipped rather than copy a chunk (as
+    /// Redis does not update a key's LRU clock while a child is saving).
+    pub fn slot_mut_unshared(&mut self, pos: usize) -> Option<&mut Slot<V>> {
+        Arc::get_mut(&mut self.chunks[pos >> CHUNK_BITS]).map(|c| &mut c[pos & (CHUNK - 1)])
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Slot<V>> {
+        self.chunks.iter().flat_map(|c| c.iter())
+    }
+
+    /// Bytes allocated by the index and the chunks.
+    pub fn allocated_bytes(&self) -> usize {
+        let slots: usize = self.chunks.iter().map(|c| c.capacity()).sum();
+        self.index.allocation_size()
+            + slots * std::mem::size_of::<Slot<V>>()
+            + self.chunks.capacity() * std::mem::size_of::<Chunk<V>>()
     }
 
     /// The position of `key`, whose hash is `hash`.
@@ -95,6 +137,12 @@ impl<V> Table<V> {
         self.index
             .find(hash, |&p| at(chunks, p as usize).key.as_bytes() == key)
             .map(|&p| p as usize)
+    }
+}
+
+impl<V: Clone> Table<V> {
+    pub fn slot_mut(&mut self, pos: usize) -> &mut Slot<V> {
+        &mut chunk_mut(&mut self.chunks, pos >> CHUNK_BITS)[pos & (CHUNK - 1)]
     }
 
     /// The position of `key`, inserting `make()` for it at the end if it is
@@ -186,9 +234,9 @@ impl<V> Table<V> {
             self.chunks
                 .reserve_exact(if chunk == 0 { 1 } else { chunk });
             let room = if chunk == 0 { 0 } else { CHUNK };
-            self.chunks.push(Vec::with_capacity(room));
+            self.chunks.push(Arc::new(Vec::with_capacity(room)));
         }
-        let target = &mut self.chunks[chunk];
+        let target = chunk_mut(&mut self.chunks, chunk);
         if chunk == 0 && target.len() == target.capacity() && target.len() >= 64 {
             // Past 64 slots the first chunk grows by a quarter, not double:
             // a doubling of a keyspace's chunk is a jump of up to 112 KiB
@@ -204,7 +252,7 @@ impl<V> Table<V> {
 
     fn pop(&mut self) -> Slot<V> {
         self.len -= 1;
-        let slot = self.chunks[self.len >> CHUNK_BITS]
+        let slot = chunk_mut(&mut self.chunks, self.len >> CHUNK_BITS)
             .pop()
             .expect("len counts the slots");
         // Keep one empty chunk past the end so a table oscillating around
@@ -216,9 +264,11 @@ impl<V> Table<V> {
         if self.chunks.len() > keep {
             self.chunks.truncate(keep);
         }
-        let first = &mut self.chunks[0];
-        if self.len < CHUNK / 2 && first.capacity() > 4 * self.len.max(4) {
-            first.shrink_to(2 * self.len);
+        // A shared first chunk is left as it is: shrinking would copy it.
+        if let Some(first) = Arc::get_mut(&mut self.chunks[0]) {
+            if self.len < CHUNK / 2 && first.capacity() > 4 * self.len.max(4) {
+                first.shrink_to(2 * self.len);
+            }
         }
         slot
     }
@@ -232,18 +282,6 @@ impl<V> Table<V> {
                 .shrink_to(self.len, |&p| rehash(&at(chunks, p as usize).key));
         }
     }
-
-    pub fn iter(&self) -> impl Iterator<Item = &Slot<V>> {
-        self.chunks.iter().flatten()
-    }
-
-    /// Bytes allocated by the index and the chunks.
-    pub fn allocated_bytes(&self) -> usize {
-        let slots: usize = self.chunks.iter().map(Vec::capacity).sum();
-        self.index.allocation_size()
-            + slots * std::mem::size_of::<Slot<V>>()
-            + self.chunks.capacity() * std::mem::size_of::<Vec<Slot<V>>>()
-    }
 }
 
 /// A map from byte strings to `V` on a `Table` with its own hasher: the
@@ -255,13 +293,13 @@ pub struct DenseMap<V> {
     hasher: foldhash::fast::RandomState,
 }
 
-impl<V> Default for DenseMap<V> {
+impl<V: Clone> Default for DenseMap<V> {
     fn default() -> Self {
         DenseMap::new()
     }
 }
 
-impl<V> DenseMap<V> {
+impl<V: Clone> DenseMap<V> {
     pub fn new() -> Self {
         DenseMap {
             table: Table::default(),
@@ -363,7 +401,7 @@ pub struct Iter<'a, V> {
     range: std::ops::Range<usize>,
 }
 
-impl<'a, V> Iterator for Iter<'a, V> {
+impl<'a, V: Clone> Iterator for Iter<'a, V> {
     type Item = (&'a Str, &'a V);
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -375,22 +413,22 @@ impl<'a, V> Iterator for Iter<'a, V> {
     }
 }
 
-impl<V> DoubleEndedIterator for Iter<'_, V> {
+impl<V: Clone> DoubleEndedIterator for Iter<'_, V> {
     fn next_back(&mut self) -> Option<Self::Item> {
         self.range.next_back().and_then(|i| self.map.get_index(i))
     }
 }
 
-impl<V> ExactSizeIterator for Iter<'_, V> {}
+impl<V: Clone> ExactSizeIterator for Iter<'_, V> {}
 
-impl<V: PartialEq> PartialEq for DenseMap<V> {
+impl<V: PartialEq + Clone> PartialEq for DenseMap<V> {
     /// Same entries, in any order.
     fn eq(&self, other: &Self) -> bool {
         self.len() == other.len() && self.iter().all(|(k, v)| other.get(k) == Some(v))
     }
 }
 
-impl<V: std::fmt::Debug> std::fmt::Debug for DenseMap<V> {
+impl<V: std::fmt::Debug + Clone> std::fmt::Debug for DenseMap<V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_map().entries(self.iter()).finish()
     }
@@ -458,7 +496,7 @@ mod tests {
         let mut t: Table<()> = Table::default();
         for i in 0..CHUNK {
             let key = i.to_string();
-            let before = t.chunks.first().map_or(0, Vec::capacity);
+            let before = t.chunks.first().map_or(0, |c| c.capacity());
             t.find_or_insert(h(key.as_bytes()), key.as_bytes(), || (), &h);
             let after = t.chunks[0].capacity();
             if before >= 64 {

@@ -1,35 +1,109 @@
 //! RDB snapshots on disk: SAVE, BGSAVE, save points, loading at start-up.
 //!
-//! A snapshot is serialized under the keyspace lock into memory (about
-//! 30 ms per million small keys), which makes it point-in-time without
-//! fork; a background thread then writes it to a temporary file, fsyncs it
-//! and renames it over `dbfilename`, so a crash never leaves a partial dump.
-//! Memory cost is the size of the RDB, not a copy of the dataset.
+//! A snapshot is frozen under the keyspace lock ([`engine::Snapshot`]:
+//! one pointer copy per 4096 keys, the keyspace's chunks then copied on
+//! first write), which makes it point-in-time without fork; a background
+//! thread then serializes it straight into a temporary file, fsyncs it and
+//! renames it over `dbfilename`, so a crash never leaves a partial dump.
+//! Memory cost is the chunks writes copy meanwhile (reported as Redis
+//! reports its child's copy-on-write), plus a 64 KiB write buffer.
 //!
 //! Snapshots are numbered as they are taken and only a newer one may
 //! replace the dump: a BGSAVE still writing when SHUTDOWN saves must not
 //! put its older data back over the final save, nor share its temp file.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use engine::rdb::{AuxFields, ReplInfo};
-use engine::Engine;
+use engine::rdb::{AuxFields, ReplInfo, WriteOptions};
+use engine::{Engine, Snapshot};
 
 use crate::log::log;
 use crate::state::persistence::Persistence;
 use crate::state::Shared;
 use crate::time::unix_secs;
 
-/// A snapshot ready to be written: its bytes, its number and how slowly
+/// A snapshot ready to be written: the keyspace, its number and how slowly
 /// to write it.
 struct Pending {
-    bytes: Vec<u8>,
+    frozen: Frozen,
     generation: u64,
     delay: Duration,
+}
+
+/// The keyspace frozen at one point, with what its RDB file says about
+/// the moment (AUX fields) and how to encode it.
+pub struct Frozen {
+    snapshot: Snapshot,
+    opts: WriteOptions,
+    ctime: i64,
+    used_mem: u64,
+    /// Replication id, offset and stream db.
+    repl: Option<(String, i64, usize)>,
+    /// `snapshot::copied_bytes()` when frozen.
+    copied_before: u64,
+}
+
+impl Frozen {
+    /// Keys in the snapshot.
+    pub fn keys(&self) -> usize {
+        self.snapshot.keys()
+    }
+
+    /// Serializes the snapshot as RDB into `out` (buffered by the writer),
+    /// spreading `delay` over the keys (`rdb-key-save-delay`).
+    pub fn write<W: std::io::Write>(&self, out: W, delay: Duration) -> Result<W, String> {
+        let aux = AuxFields {
+            redis_ver: crate::REDIS_VERSION,
+            ctime: self.ctime,
+            used_mem: self.used_mem,
+            repl: self.repl.as_ref().map(|(id, offset, db)| ReplInfo {
+                stream_db: *db as u32,
+                id,
+                offset: *offset,
+            }),
+            aof_base: false,
+        };
+        let mut pace = Pace::new(delay, self.keys());
+        self.snapshot
+            .write_rdb(out, &self.opts, &aux, || pace.key())
+            .map_err(|e| e.to_string())
+    }
+
+    /// What writes copied since the snapshot was frozen (its copy-on-write).
+    pub fn cow_bytes(&self) -> u64 {
+        engine::snapshot::copied_bytes().saturating_sub(self.copied_before)
+    }
+}
+
+/// Sleeps a total of `delay` over `keys` keys, in steps of at least a
+/// millisecond (a sleep per key would oversleep by the timer's slack).
+struct Pace {
+    per_key: Duration,
+    owed: Duration,
+}
+
+impl Pace {
+    fn new(delay: Duration, keys: usize) -> Pace {
+        let per_key = Duration::from_nanos((delay.as_nanos() / keys.max(1) as u128) as u64);
+        Pace {
+            per_key,
+            owed: Duration::ZERO,
+        }
+    }
+
+    fn key(&mut self) {
+        if self.per_key.is_zero() {
+            return;
+        }
+        self.owed += self.per_key;
+        if self.owed >= Duration::from_millis(1) {
+            std::thread::sleep(self.owed);
+            self.owed = Duration::ZERO;
+        }
+    }
 }
 
 /// What became of a write.
@@ -48,27 +122,18 @@ fn dump_path(srv: &Shared) -> PathBuf {
     Path::new(&s.dir).join(&s.dbfilename)
 }
 
-/// Serializes the whole keyspace as RDB. `repl` adds the replication aux
-/// fields (id and offset) so a restarted server can resume partially.
-pub fn snapshot(
-    srv: &Shared,
-    eng: &Engine,
-    repl: Option<(String, i64, usize)>,
-) -> Result<Vec<u8>, String> {
-    let opts = eng.rdb_options(srv.settings().rdbchecksum);
-    let aux = AuxFields {
-        redis_ver: crate::REDIS_VERSION,
+/// Freezes the whole keyspace for writing as RDB; the caller holds the
+/// engine. `repl` adds the replication aux fields (id and offset) so a
+/// restarted server can resume partially.
+pub fn freeze(srv: &Shared, eng: &Engine, repl: Option<(String, i64, usize)>) -> Frozen {
+    Frozen {
+        copied_before: engine::snapshot::copied_bytes(),
+        snapshot: eng.snapshot(),
+        opts: eng.rdb_options(srv.settings().rdbchecksum),
         ctime: unix_secs() as i64,
         used_mem: memstats::snapshot().used_memory(),
-        repl: repl.as_ref().map(|(id, offset, db)| ReplInfo {
-            stream_db: *db as u32,
-            id,
-            offset: *offset,
-        }),
-        aof_base: false,
-    };
-    eng.save_rdb(Vec::with_capacity(1 << 20), &opts, &aux)
-        .map_err(|e| e.to_string())
+        repl,
+    }
 }
 
 /// `rdb-key-save-delay`: microseconds a save spends per key (a negative
@@ -85,13 +150,12 @@ pub fn key_save_delay(srv: &Shared, keys: usize) -> Duration {
 }
 
 /// Takes a numbered snapshot; the caller holds the keyspace.
-fn take(srv: &Arc<Shared>, eng: &Engine) -> Result<Pending, String> {
-    let bytes = snapshot(srv, eng, Some(srv.repl().aux()))?;
-    Ok(Pending {
-        bytes,
+fn take(srv: &Arc<Shared>, eng: &Engine) -> Pending {
+    Pending {
+        frozen: freeze(srv, eng, Some(srv.repl().aux())),
         generation: srv.persistence().next_generation(),
         delay: key_save_delay(srv, eng.total_keys()),
-    })
+    }
 }
 
 /// Writes a snapshot to `path` atomically: its own temp file, fsync, then
@@ -104,7 +168,7 @@ fn write_atomically(
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = temp_path(path, pending.generation);
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp).map_err(|e| {
+        let f = std::fs::File::create(&tmp).map_err(|e| {
             let at = dir.display();
             std::io::Error::new(
                 e.kind(),
@@ -114,7 +178,10 @@ fn write_atomically(
                 ),
             )
         })?;
-        write_paced(&mut f, &pending.bytes, pending.delay)?;
+        let f = pending
+            .frozen
+            .write(f, pending.delay)
+            .map_err(std::io::Error::other)?;
         f.sync_all()?;
         let mut landed = persistence.landed.lock();
         if *landed > pending.generation {
@@ -147,30 +214,23 @@ pub fn install_received(srv: &Shared, received: &Path) -> std::io::Result<PathBu
     Ok(path)
 }
 
+/// Where a full sync to replica `id` serializes the RDB it sends with a
+/// length (Redis writes the dump itself; this one is never renamed).
+pub fn sync_temp_path(srv: &Shared, id: u64) -> PathBuf {
+    let dump = dump_path(srv);
+    let dir = dump.parent().unwrap_or(Path::new("."));
+    dir.join(format!("temp-sync-{}-{id}.rdb", std::process::id()))
+}
+
 /// Each snapshot's own temp file next to the dump (Redis: temp-<pid>.rdb).
 fn temp_path(dump: &Path, generation: u64) -> PathBuf {
     let dir = dump.parent().unwrap_or(Path::new("."));
     dir.join(format!("temp-{}-{generation}.rdb", std::process::id()))
 }
 
-/// Writes `bytes`, spread over `delay` in slices, so a slow save is seen
-/// part-written on disk, as with Redis.
-fn write_paced(f: &mut std::fs::File, bytes: &[u8], delay: Duration) -> std::io::Result<()> {
-    const SLICES: u32 = 64;
-    if delay.is_zero() {
-        return f.write_all(bytes);
-    }
-    let slice = bytes.len().div_ceil(SLICES as usize).max(1);
-    for chunk in bytes.chunks(slice) {
-        std::thread::sleep(delay / SLICES);
-        f.write_all(chunk)?;
-    }
-    Ok(())
-}
-
 /// SAVE: snapshot and write in the foreground.
 pub fn save(srv: &Arc<Shared>, eng: &Engine) -> Result<(), String> {
-    let pending = take(srv, eng)?;
+    let pending = take(srv, eng);
     match write_atomically(srv.persistence(), &dump_path(srv), &pending) {
         Ok(_) => {
             log!(Notice, "DB saved on disk");
@@ -199,23 +259,25 @@ pub fn bgsave(srv: &Arc<Shared>, eng: &Engine) -> Result<(), String> {
         st.bgsave_started = Some(Instant::now());
         st.last_bgsave_try = unix_secs();
     }
-    let pending = match take(srv, eng) {
-        Ok(p) => p,
-        Err(e) => {
-            srv.persistence().status.lock().bgsave_started = None;
-            return Err(e);
-        }
-    };
+    let pending = take(srv, eng);
     let dirty = eng.dirty();
     let path = dump_path(srv);
     let generation = pending.generation;
-    srv.persistence().status.lock().bgsave_temp = Some((generation, temp_path(&path, generation)));
+    {
+        let mut st = srv.persistence().status.lock();
+        st.bgsave_temp = Some((generation, temp_path(&path, generation)));
+        st.cow_base = Some(pending.frozen.copied_before);
+    }
     let srv = srv.clone();
     log!(Notice, "Background saving started");
     std::thread::spawn(move || {
         let result = write_atomically(srv.persistence(), &path, &pending);
+        let cow = pending.frozen.cow_bytes();
+        // Frees the chunks writes replaced, here rather than under a lock.
         drop(pending);
         let mut st = srv.persistence().status.lock();
+        st.last_cow_size = cow;
+        st.cow_base = None;
         let started = st.bgsave_started.take();
         st.bgsave_temp = None;
         st.last_bgsave_secs = started.map_or(-1, |s| s.elapsed().as_secs() as i64);

@@ -20,6 +20,7 @@ mod replication;
 mod report;
 mod scenario;
 mod servers;
+mod snapshot;
 mod transactions;
 
 use std::path::{Path, PathBuf};

@@ -13,7 +13,7 @@ use crate::report::Section;
 use testkit::{Builder, Ready};
 
 use crate::servers::{Kind, Server, TempDir};
-use crate::{benchmark, datatypes, eviction, memory, rdb, replication};
+use crate::{benchmark, datatypes, eviction, memory, rdb, replication, snapshot};
 
 pub trait Scenario {
     fn name(&self) -> &'static str;
@@ -31,6 +31,7 @@ pub fn all() -> Vec<Box<dyn Scenario>> {
         Box::new(replication::Writes),
         Box::new(replication::Lag),
         Box::new(eviction::Eviction),
+        Box::new(snapshot::Snapshot),
     ]
 }
 

@@ -233,13 +233,13 @@ fn persistence(cx: &Ctx, t: &mut String) {
         .async_loading
         .load(std::sync::atomic::Ordering::Relaxed);
     field(t, "async_loading", u8::from(async_loading));
-    for name in [
-        "current_cow_peak",
-        "current_cow_size",
-        "current_cow_size_age",
-    ] {
-        field(t, name, 0);
-    }
+    // Copies are only freed when the snapshot ends: size and peak agree.
+    let cow = st.cow_base.map_or(0, |base| {
+        engine::snapshot::copied_bytes().saturating_sub(base)
+    });
+    field(t, "current_cow_peak", cow);
+    field(t, "current_cow_size", cow);
+    field(t, "current_cow_size_age", 0);
     field(t, "current_fork_perc", "0.00");
     field(t, "current_save_keys_processed", 0);
     field(t, "current_save_keys_total", 0);
@@ -265,7 +265,7 @@ fn persistence(cx: &Ctx, t: &mut String) {
         .map_or(-1, |s| s.elapsed().as_secs() as i64);
     field(t, "rdb_current_bgsave_time_sec", current);
     field(t, "rdb_saves", st.saves);
-    field(t, "rdb_last_cow_size", 0);
+    field(t, "rdb_last_cow_size", st.last_cow_size);
     field(t, "rdb_last_load_keys_expired", st.expired_on_load);
     field(t, "rdb_last_load_keys_loaded", st.loaded_keys);
     for (name, value) in [

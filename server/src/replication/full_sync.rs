@@ -1,5 +1,7 @@
 //! The master side: answering PSYNC/SYNC, full syncs, acknowledgements.
 
+use std::io::{self, Seek};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,6 +12,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use crate::log::log;
+use crate::persistence::Frozen;
 use crate::state::clients::{Handle, Kind};
 use crate::state::repl::{FullSync, Peer, Replica, ReplicaState, State};
 use crate::state::Shared;
@@ -92,9 +95,10 @@ fn register(st: &mut State, peer: &mut Peer, handle: &Arc<Handle>, state: Replic
 }
 
 /// Runs a scheduled full sync on the replica's connection: waits
-/// `repl-diskless-sync-delay` (diskless only), snapshots the keyspace under
+/// `repl-diskless-sync-delay` (diskless only), freezes the keyspace under
 /// the engine lock (the stream from that point on goes to this replica's
-/// mailbox), then sends `+FULLRESYNC` and the RDB. Returns false if the
+/// mailbox), then sends `+FULLRESYNC` and the RDB, serialized by a
+/// blocking thread while commands keep running. Returns false if the
 /// connection failed.
 pub async fn full_sync(
     srv: &Arc<Shared>,
@@ -119,7 +123,7 @@ pub async fn full_sync(
             return false;
         }
     }
-    let (rdb, replid, offset, slow) = {
+    let (frozen, replid, offset, slow) = {
         let eng = srv.engine().lock();
         let slow = crate::persistence::key_save_delay(srv, eng.total_keys());
         SNAPSHOTS_STARTED.fetch_add(1, Ordering::SeqCst);
@@ -128,19 +132,13 @@ pub async fn full_sync(
         let offset = st.master.offset();
         let aux = Some((replid.clone(), offset, 0));
         drop(st);
-        let rdb = match crate::persistence::snapshot(srv, &eng, aux) {
-            Ok(rdb) => rdb,
-            Err(e) => {
-                log!(Warning, "Can't produce the RDB for a replica: {e}");
-                return false;
-            }
-        };
+        let frozen = crate::persistence::freeze(srv, &eng, aux);
         let mut st = srv.repl().state.lock();
         st.master.reset_stream_db();
         if let Some(r) = st.replicas.iter_mut().find(|r| r.handle.id == id) {
             r.state = ReplicaState::SendBulk;
         }
-        (rdb, replid, offset, slow)
+        (frozen, replid, offset, slow)
     };
     log!(
         Notice,
@@ -162,21 +160,19 @@ pub async fn full_sync(
     }
     let eof_mark = (diskless && peer.capa_eof).then(|| replication::random_hex(40));
     peer.hold_stream_until_ack = eof_mark.is_some();
-    match &eof_mark {
-        Some(mark) => head.put_slice(format!("$EOF:{mark}\r\n").as_bytes()),
-        None => head.put_slice(format!("${}\r\n", rdb.len()).as_bytes()),
-    }
     let _ = stream.set_nodelay(!nodelay_off);
-    let sent = async {
-        stream.write_all(&head).await?;
-        stream.write_all(&rdb).await?;
-        if let Some(mark) = &eof_mark {
-            stream.write_all(mark.as_bytes()).await?;
+    let sent = match &eof_mark {
+        Some(mark) => {
+            head.put_slice(format!("$EOF:{mark}\r\n").as_bytes());
+            send_streamed(stream, &head, frozen, mark).await
         }
-        std::io::Result::Ok(())
-    }
-    .await;
-    if sent.is_err() {
+        None => {
+            let path = crate::persistence::sync_temp_path(srv, id);
+            send_from_file(stream, head, frozen, path).await
+        }
+    };
+    if let Err(e) = sent {
+        log!(Warning, "Full sync to a replica failed: {e}");
         return false;
     }
     {
@@ -196,6 +192,85 @@ pub async fn full_sync(
         );
     }
     true
+}
+
+/// Sends `head`, then the RDB as a blocking thread serializes it (64 KiB
+/// at a time, a few in flight), then the EOF mark: the file is never whole
+/// in memory.
+async fn send_streamed(
+    stream: &mut TcpStream,
+    head: &[u8],
+    frozen: Frozen,
+    mark: &str,
+) -> io::Result<()> {
+    stream.write_all(head).await?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+    // Ends early, when the socket fails, as its receiver is dropped.
+    let producer = tokio::task::spawn_blocking(move || {
+        frozen.write(ChannelWriter(tx), Duration::ZERO).map(drop)
+    });
+    while let Some(buf) = rx.recv().await {
+        stream.write_all(&buf).await?;
+    }
+    producer
+        .await
+        .map_err(io::Error::other)?
+        .map_err(io::Error::other)?;
+    stream.write_all(mark.as_bytes()).await
+}
+
+/// A `Write` handing what it is given to an async receiver.
+struct ChannelWriter(tokio::sync::mpsc::Sender<Vec<u8>>);
+
+impl io::Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0
+            .blocking_send(buf.to_vec())
+            .map_err(|_| io::Error::from(io::ErrorKind::BrokenPipe))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Sends the RDB with its length first (disk-based sync, or a replica
+/// without `capa eof`): serialized into a temp file off the lock, then
+/// copied from it to the socket. The file is unlinked once open.
+async fn send_from_file(
+    stream: &mut TcpStream,
+    mut head: BytesMut,
+    frozen: Frozen,
+    path: PathBuf,
+) -> io::Result<()> {
+    let written = path.clone();
+    let file = tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&written)?;
+        let mut file = frozen
+            .write(file, Duration::ZERO)
+            .map_err(io::Error::other)?;
+        file.seek(io::SeekFrom::Start(0))?;
+        io::Result::Ok(file)
+    })
+    .await
+    .map_err(io::Error::other);
+    let _ = std::fs::remove_file(&path);
+    let file = file??;
+    let len = file.metadata()?.len();
+    head.put_slice(format!("${len}\r\n").as_bytes());
+    stream.write_all(&head).await?;
+    let mut file = tokio::fs::File::from_std(file);
+    let copied = tokio::io::copy(&mut file, stream).await?;
+    if copied != len {
+        return Err(io::Error::other("the RDB file changed while being sent"));
+    }
+    Ok(())
 }
 
 /// How often a delayed diskless sync looks at the replicas waiting.

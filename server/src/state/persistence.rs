@@ -26,6 +26,11 @@ pub struct Status {
     pub saves: u64,
     pub loaded_keys: u64,
     pub expired_on_load: u64,
+    /// Bytes the last BGSAVE's snapshot had copied (`rdb_last_cow_size`).
+    pub last_cow_size: u64,
+    /// The copied-bytes counter when the running BGSAVE froze the keyspace
+    /// (`current_cow_size` is what was copied since).
+    pub cow_base: Option<u64>,
 }
 
 impl Default for Status {
@@ -42,6 +47,8 @@ impl Default for Status {
             saves: 0,
             loaded_keys: 0,
             expired_on_load: 0,
+            last_cow_size: 0,
+            cow_base: None,
         }
     }
 }

@@ -54,6 +54,11 @@ impl Node {
         self.server.restart();
     }
 
+    #[allow(dead_code)] // Only some of the test crates sharing this harness.
+    pub fn port(&self) -> u16 {
+        self.server.port()
+    }
+
     pub fn name(&self) -> String {
         self.server.name().to_string()
     }
