@@ -156,6 +156,8 @@ pub async fn full_sync(
         if stream.write_all(&head).await.is_err() || !wait_slow_snapshot(srv, stream, slow).await {
             return false;
         }
+        let counter = &srv.counters().net_repl_output_bytes;
+        crate::state::counters::Counters::add(counter, head.len() as u64);
         head.clear();
     }
     let eof_mark = (diskless && peer.capa_eof).then(|| replication::random_hex(40));
@@ -171,14 +173,15 @@ pub async fn full_sync(
             send_from_file(stream, head, frozen, path).await
         }
     };
-    if let Err(e) = sent {
-        log!(Warning, "Full sync to a replica failed: {e}");
-        return false;
-    }
-    {
-        let sent = head.len() + rdb.len() + eof_mark.as_ref().map_or(0, String::len);
-        let counter = &srv.counters().net_repl_output_bytes;
-        crate::state::counters::Counters::add(counter, sent as u64);
+    match sent {
+        Ok(bytes) => {
+            let counter = &srv.counters().net_repl_output_bytes;
+            crate::state::counters::Counters::add(counter, bytes);
+        }
+        Err(e) => {
+            log!(Warning, "Full sync to a replica failed: {e}");
+            return false;
+        }
     }
     let mut st = srv.repl().state.lock();
     if let Some(r) = st.replicas.iter_mut().find(|r| r.handle.id == id) {
@@ -196,14 +199,15 @@ pub async fn full_sync(
 
 /// Sends `head`, then the RDB as a blocking thread serializes it (64 KiB
 /// at a time, a few in flight), then the EOF mark: the file is never whole
-/// in memory.
+/// in memory. Returns the bytes sent.
 async fn send_streamed(
     stream: &mut TcpStream,
     head: &[u8],
     frozen: Frozen,
     mark: &str,
-) -> io::Result<()> {
+) -> io::Result<u64> {
     stream.write_all(head).await?;
+    let mut sent = (head.len() + mark.len()) as u64;
     let (tx, mut rx) = tokio::sync::mpsc::channel(4);
     // Ends early, when the socket fails, as its receiver is dropped.
     let producer = tokio::task::spawn_blocking(move || {
@@ -211,12 +215,14 @@ async fn send_streamed(
     });
     while let Some(buf) = rx.recv().await {
         stream.write_all(&buf).await?;
+        sent += buf.len() as u64;
     }
     producer
         .await
         .map_err(io::Error::other)?
         .map_err(io::Error::other)?;
-    stream.write_all(mark.as_bytes()).await
+    stream.write_all(mark.as_bytes()).await?;
+    Ok(sent)
 }
 
 /// A `Write` handing what it is given to an async receiver.
@@ -237,13 +243,14 @@ impl io::Write for ChannelWriter {
 
 /// Sends the RDB with its length first (disk-based sync, or a replica
 /// without `capa eof`): serialized into a temp file off the lock, then
-/// copied from it to the socket. The file is unlinked once open.
+/// copied from it to the socket. The file is unlinked once open. Returns
+/// the bytes sent.
 async fn send_from_file(
     stream: &mut TcpStream,
     mut head: BytesMut,
     frozen: Frozen,
     path: PathBuf,
-) -> io::Result<()> {
+) -> io::Result<u64> {
     let written = path.clone();
     let file = tokio::task::spawn_blocking(move || {
         let file = std::fs::OpenOptions::new()
@@ -270,7 +277,7 @@ async fn send_from_file(
     if copied != len {
         return Err(io::Error::other("the RDB file changed while being sent"));
     }
-    Ok(())
+    Ok(head.len() as u64 + len)
 }
 
 /// How often a delayed diskless sync looks at the replicas waiting.
