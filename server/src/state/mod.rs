@@ -16,8 +16,8 @@ pub mod pause;
 pub mod persistence;
 pub mod pubsub;
 pub mod repl;
-pub mod slowlog;
 pub mod scripts;
+pub mod slowlog;
 pub mod watch;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -41,8 +41,8 @@ use pause::Pause;
 use persistence::Persistence;
 use pubsub::{Own, Registry};
 use repl::Repl;
-use slowlog::SlowLog;
 use scripts::Scripts;
+use slowlog::SlowLog;
 use watch::Watchers;
 
 /// Everything shared; one per process, behind an `Arc`.
