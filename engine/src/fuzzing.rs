@@ -110,6 +110,8 @@ fn tiny_limits() -> crate::types::Limits {
         zset_max_listpack_value: 4,
         list_max_listpack_size: 2,
         list_compress_depth: 0,
+        stream_node_max_bytes: 64,
+        stream_node_max_entries: 2,
     }
 }
 

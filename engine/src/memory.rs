@@ -57,6 +57,7 @@ pub fn value_heap(value: &Value, samples: usize) -> usize {
         Value::Hash(h) => hash_heap(h, samples),
         Value::Set(s) => set_heap(s, samples),
         Value::ZSet(z) => zset_heap(z, samples),
+        Value::Stream(s) => stream_heap(s),
     }
 }
 
@@ -69,6 +70,27 @@ fn sampled<I: Iterator<Item = usize>>(len: usize, samples: usize, costs: I) -> u
     }
     let total: usize = costs.take(take).sum();
     ((total as f64 / take as f64) * len as f64) as usize
+}
+
+/// A stream: its header, its nodes (listpack plus a radix tree slot each),
+/// its groups, PELs and consumers, as Redis's `objectComputeSize` counts
+/// them.
+fn stream_heap(s: &crate::types::Stream) -> usize {
+    const RAX_SLOT: usize = 32;
+    const NACK: usize = 32;
+    let mut total = alloc_size(96);
+    for (_, lp) in s.nodes() {
+        total += alloc_size(lp.bytes_len()) + RAX_SLOT;
+    }
+    for (name, g) in &s.groups {
+        total += alloc_size(48) + name.len() + RAX_SLOT;
+        total += g.pel.len() * (alloc_size(NACK) + RAX_SLOT);
+        for (cname, c) in &g.consumers {
+            total += alloc_size(40) + alloc_size(cname.len() + 1) + RAX_SLOT;
+            total += c.pel.len() * RAX_SLOT;
+        }
+    }
+    total
 }
 
 /// A quicklist: one listpack, or a ring buffer of listpack nodes.

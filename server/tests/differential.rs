@@ -260,3 +260,13 @@ fn sort() {
 fn zsets() {
     run_script("zsets.txt", &[]);
 }
+
+#[test]
+fn streams() {
+    run_script("streams.txt", &[]);
+}
+
+#[test]
+fn streams_groups() {
+    run_script("streams_groups.txt", &[]);
+}

@@ -22,6 +22,7 @@ mod object;
 mod scan;
 mod sets;
 mod sort;
+mod streams;
 mod strings;
 #[cfg(test)]
 pub(crate) mod test_support;
@@ -48,6 +49,7 @@ pub enum Group {
     SortedSet,
     Hash,
     Bitmap,
+    Stream,
     PubSub,
     Transactions,
     Scripting,
@@ -66,6 +68,7 @@ impl Group {
             Group::SortedSet => "sorted-set",
             Group::Hash => "hash",
             Group::Bitmap => "bitmap",
+            Group::Stream => "stream",
             Group::PubSub => "pubsub",
             Group::Transactions => "transactions",
             Group::Scripting => "scripting",
@@ -279,7 +282,22 @@ impl<'a> Ctx<'a> {
             db: *self.db,
             keys,
             deadline,
+            args: None,
         });
+    }
+
+    /// Like [`Ctx::block`], re-running the command with `args` instead of
+    /// the ones received (XREAD's `$` made the concrete ID it meant).
+    pub fn block_with_args(&mut self, keys: Vec<Bytes>, deadline: Option<i64>, args: Vec<Bytes>) {
+        self.block(keys, deadline);
+        if let Some(b) = self.eng.blocked.as_mut() {
+            b.args = Some(args);
+        }
+    }
+
+    /// Whether the command comes from our master (Redis's `mustObeyClient`).
+    pub fn from_master(&self) -> bool {
+        self.eng.for_master
     }
 
     /// Whether a blocking command may block (not inside MULTI, and not when
@@ -431,6 +449,7 @@ pub fn table() -> &'static [CommandDef<Handler>] {
         all.extend(object::commands());
         all.extend(dump::commands());
         all.extend(sort::commands());
+        all.extend(streams::commands());
         all
     })
 }

@@ -10,6 +10,7 @@ pub mod intset;
 pub mod list;
 pub mod listpack;
 pub mod set;
+pub mod stream;
 mod thin;
 pub mod zset;
 
@@ -18,6 +19,7 @@ pub use intset::Intset;
 pub use list::List;
 pub use listpack::{Entry, Listpack};
 pub use set::Set;
+pub use stream::Stream;
 pub use zset::ZSet;
 
 /// Encoding thresholds: the redis.conf directives of the same names, with
@@ -34,6 +36,8 @@ pub struct Limits {
     /// Positive: entries per quicklist node; -1..-5: node size 4..64 KiB.
     pub list_max_listpack_size: i64,
     pub list_compress_depth: usize,
+    pub stream_node_max_bytes: usize,
+    pub stream_node_max_entries: usize,
 }
 
 impl Default for Limits {
@@ -46,6 +50,8 @@ impl Default for Limits {
             zset_max_listpack_value: 64,
             list_max_listpack_size: -2,
             list_compress_depth: 0,
+            stream_node_max_bytes: 4096,
+            stream_node_max_entries: 100,
         }
     }
 }
