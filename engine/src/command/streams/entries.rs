@@ -167,7 +167,7 @@ pub(super) fn xadd(ctx: &mut Ctx) -> Result<()> {
     }
     let appended = s
         .next_id(t.id, now)
-        .ok_or(AppendError::NotGreater)
+        .ok_or(AppendError::TooLarge)
         .and_then(|id| s.append(id, &fields, limits).map(|()| id));
     let id = match appended {
         Ok(id) => id,

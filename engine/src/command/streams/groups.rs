@@ -385,7 +385,7 @@ fn claim_one<'g>(
         consumer,
         Nack {
             delivery_time: now,
-            delivery_count: 0,
+            delivery_count: 1,
             consumer: Vec::new(),
         },
     )

@@ -129,3 +129,76 @@ pub(super) fn commands() -> Vec<CommandDef<Handler>> {
         CommandDef::container("xinfo", -2, &info::XINFO).doc(S, "5.0.0", "A container for stream introspection commands"),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::command::test_support::*;
+
+    #[test]
+    fn add_range_and_propagation() {
+        let mut t = TestEngine::new();
+        assert_eq!(t.run("XADD s 1-1 a 1"), bulk("1-1"));
+        assert_eq!(t.run("XADD s 1-* b 2"), bulk("1-2"));
+        assert_eq!(
+            t.run("XADD s 1 a 1"),
+            err("ERR The ID specified in XADD is equal or smaller than the target stream top item")
+        );
+        assert_eq!(
+            t.run("XADD s 0-0 a 1"),
+            err("ERR The ID specified in XADD must be greater than 0-0")
+        );
+        assert_eq!(t.run("XLEN s"), int(2));
+        assert_eq!(
+            t.run("XRANGE s (1-1 + COUNT 5"),
+            "*1\r\n*2\r\n$3\r\n1-2\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n"
+        );
+        t.propagated();
+        let id = t.run("XADD s * c 3");
+        assert_eq!(id, bulk(&format!("{NOW}-0")));
+        assert_eq!(t.propagated(), vec![format!("XADD s {NOW}-0 c 3")]);
+        t.run("XADD s MAXLEN ~ 1 * d 4");
+        assert_eq!(
+            t.propagated(),
+            vec![format!("XADD s MAXLEN = 4 {NOW}-1 d 4")]
+        );
+    }
+
+    #[test]
+    fn groups_claim_and_propagate() {
+        let mut t = TestEngine::new();
+        t.run("XADD s 1 a 1");
+        t.run("XADD s 2 a 2");
+        assert_eq!(t.run("XGROUP CREATE s g 0"), OK);
+        t.propagated();
+        t.run("XREADGROUP GROUP g alice COUNT 1 STREAMS s >");
+        assert_eq!(
+            t.propagated(),
+            vec![format!(
+                "XCLAIM s g alice 0 1-0 TIME {NOW} RETRYCOUNT 1 FORCE JUSTID LASTID 1-0"
+            )]
+        );
+        assert_eq!(
+            t.run("XPENDING s g"),
+            "*4\r\n:1\r\n$3\r\n1-0\r\n$3\r\n1-0\r\n*1\r\n*2\r\n$5\r\nalice\r\n$1\r\n1\r\n"
+        );
+        assert_eq!(t.run("XCLAIM s g bob 0 1 JUSTID"), "*1\r\n$3\r\n1-0\r\n");
+        assert_eq!(t.run("XACK s g 1 2"), int(1));
+        assert_eq!(t.run("XGROUP DELCONSUMER s g alice"), int(0));
+        assert!(t
+            .run("XREADGROUP GROUP nope c STREAMS s >")
+            .starts_with("-NOGROUP"));
+    }
+
+    #[test]
+    fn blocking_read_parks_then_serves() {
+        let mut t = TestEngine::new();
+        t.run("XADD s 5 a 1");
+        assert_eq!(t.run("XREAD BLOCK 0 STREAMS s $"), "");
+        let parked = t.eng.take_block().expect("parked");
+        assert_eq!(
+            parked.args.as_deref().map(|a| a[5].clone()),
+            Some("5-0".into())
+        );
+        assert_eq!(t.run_unblockable("XREAD BLOCK 0 STREAMS s $"), "*-1\r\n");
+    }
+}
