@@ -343,11 +343,15 @@ impl<'a> Ctx<'a> {
 
     /// Deletes `key`, notifying `del` if it was there. Returns whether it was.
     pub fn delete(&mut self, key: &[u8]) -> bool {
-        let removed = self.db().remove(key).is_some();
-        if removed {
+        let removed = self.db().remove(key);
+        if matches!(removed, Some(Value::Stream(_))) {
+            // XREADGROUP waiters fail when their stream goes away.
+            self.signal_ready(key);
+        }
+        if removed.is_some() {
             self.notify(notify::GENERIC, "del", key);
         }
-        removed
+        removed.is_some()
     }
 
     /// Whether `key` exists, after lazy expiry.

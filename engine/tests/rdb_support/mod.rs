@@ -122,6 +122,7 @@ impl Conn {
                 "ZADD",
                 self,
             ),
+            Object::Stream(_) => panic!("the generated datasets hold no streams"),
         }
         if let Some(t) = e.expire_ms {
             assert_eq!(

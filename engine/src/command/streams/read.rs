@@ -131,18 +131,41 @@ fn read(ctx: &mut Ctx, group_cmd: bool) -> Result<()> {
     let r = parse_read_args(ctx, group_cmd)?;
     let args = ctx.args;
     let keys = &args[r.streams_at..r.streams_at + r.n];
+    let serving = ctx.serving().cloned();
     let mut froms = Vec::with_capacity(r.n);
     for (key, arg) in keys.iter().zip(&args[r.streams_at + r.n..]) {
         let expired = ctx.eng.expire_if_needed(*ctx.db, key, ctx.now);
         let stream = match ctx.eng.dbs[*ctx.db].get(key) {
             _ if expired => None,
             Some(Value::Stream(s)) => Some(&**s),
+            // A parked command's other keys are not looked at again.
+            Some(_) if serving.as_ref().is_some_and(|k| k != key) => None,
+            Some(_) if serving.is_some() && r.group.is_none() => None,
+            Some(_) if serving.is_some() => {
+                return Err(Error::Other(
+                    "UNBLOCKED the stream key no longer exists".into(),
+                ))
+            }
             Some(_) => return Err(Error::WrongType),
             None => None,
         };
         if let Some((group, _)) = &r.group {
-            if stream.is_none_or(|s| !s.groups.contains_key(&group[..])) {
-                return Err(no_group(key, group));
+            let missing = stream.is_none_or(|s| !s.groups.contains_key(&group[..]));
+            match &serving {
+                Some(k) if k != key => {}
+                Some(_) if stream.is_none() => {
+                    return Err(Error::Other(
+                        "UNBLOCKED the stream key no longer exists".into(),
+                    ))
+                }
+                Some(_) if missing => {
+                    return Err(Error::Other(
+                        "NOGROUP the consumer group this client was blocked on no longer exists"
+                            .into(),
+                    ))
+                }
+                _ if missing => return Err(no_group(key, group)),
+                _ => {}
             }
         }
         froms.push(match &arg[..] {
@@ -157,7 +180,6 @@ fn read(ctx: &mut Ctx, group_cmd: bool) -> Result<()> {
             _ => From::After(parse_id(arg, 0, true)?),
         });
     }
-    let serving = ctx.serving().cloned();
     let mut replies: Vec<(Bytes, Vec<Reply>)> = Vec::new();
     let mut propagate: Vec<Vec<Bytes>> = Vec::new();
     let mut served_group = false;
