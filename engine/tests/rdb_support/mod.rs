@@ -430,5 +430,6 @@ pub fn expected_encoding(o: &Object) -> &'static str {
         Object::Hash(_) => "hashtable",
         Object::ZSet(v) if v.len() <= 128 && v.iter().all(|(m, _)| m.len() <= 64) => "listpack",
         Object::ZSet(_) => "skiplist",
+        Object::Stream(_) => "stream",
     }
 }
