@@ -114,7 +114,7 @@ fn dump_restore_both_ways() {
         let restored = to
             .call_raw(&[b"RESTORE".as_slice(), b"s", b"0", &payload])
             .expect("restore");
-        assert_eq!(escape(&restored), "+OK\\r\\n");
+        assert_eq!(restored, b"+OK\r\n", "{}", escape(&restored));
         assert_same("DUMP/RESTORE", &expected, &state(to));
     }
 }
