@@ -170,7 +170,6 @@ impl Blocking {
     /// After SWAPDB: every key waited on in `db` is ready (Redis's
     /// `scanDatabaseForReadyKeys`, and `scanDatabaseForDeletedStreams`
     /// for XREADGROUP waiters whose stream is gone: their re-run fails).
-
     fn signal_waited_keys(&self, eng: &mut Engine, db: usize) {
         let waited: Vec<Bytes> = self
             .by_key

@@ -70,7 +70,7 @@ fn parse_read_args(ctx: &Ctx, group_cmd: bool) -> Result<ReadArgs> {
         } else if is(opt, "streams") && more > 0 {
             r.streams_at = i + 1;
             let rest = args.len() - r.streams_at;
-            if rest % 2 != 0 {
+            if !rest.is_multiple_of(2) {
                 return Err(Error::err(
                     "Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
                 ));
