@@ -213,6 +213,11 @@ impl Blocking {
             if w.claim() {
                 self.remove(&w, eng);
                 let failed = out.first() == Some(&b'-');
+                if failed {
+                    // A waiter failing on its re-run (XREADGROUP's
+                    // stream or group gone) counts in INFO errorstats.
+                    counters.count_error(&out[1..]);
+                }
                 counters.count_command(
                     (w.def.name, None),
                     Outcome::Done { failed },
