@@ -180,6 +180,16 @@ fn read(ctx: &mut Ctx, group_cmd: bool) -> Result<()> {
             _ => From::After(parse_id(arg, 0, true)?),
         });
     }
+    // A parked read is served at most 1000 entries when it gave no COUNT
+    // (Redis's XREAD_BLOCKED_DEFAULT_COUNT).
+    let r = ReadArgs {
+        count: if serving.is_some() && r.count == 0 {
+            1000
+        } else {
+            r.count
+        },
+        ..r
+    };
     let mut replies: Vec<(Bytes, Vec<Reply>)> = Vec::new();
     let mut propagate: Vec<Vec<Bytes>> = Vec::new();
     let mut served_group = false;
