@@ -72,22 +72,34 @@ fn sampled<I: Iterator<Item = usize>>(len: usize, samples: usize, costs: I) -> u
     ((total as f64 / take as f64) * len as f64) as usize
 }
 
-/// A stream: its header, its nodes (listpack plus a radix tree slot each),
-/// its groups, PELs and consumers, as Redis's `objectComputeSize` counts
-/// them.
+/// A stream as Redis's `objectComputeSize` estimates it: the header, each
+/// radix tree as `streamRadixTreeMemoryUsage` counts it (16 bytes a key,
+/// 4 + 30 words a node), the nodes' allocations (the tail node keeps its
+/// 4 KiB preallocation), groups with their NACKs, consumers.
 fn stream_heap(s: &crate::types::Stream) -> usize {
-    const RAX_SLOT: usize = 32;
-    const NACK: usize = 32;
-    let mut total = alloc_size(96);
-    for (_, lp) in s.nodes() {
-        total += alloc_size(lp.bytes_len()) + RAX_SLOT;
+    use crate::types::stream::rax_nodes_of;
+    // `stream` plus the object header beyond the 24 bytes counted already.
+    const STREAM: usize = 72;
+    const GROUP: usize = 40;
+    const NACK: usize = 24;
+    const CONSUMER: usize = 24;
+    const TAIL_PREALLOC: usize = 4096;
+    let rax = |keys: usize, nodes: usize| keys * 16 + nodes * (4 + 8 * 30);
+    let mut total = STREAM + rax(s.node_count(), s.rax_nodes());
+    let count = s.node_count();
+    for (i, (_, lp)) in s.nodes().enumerate() {
+        let bytes = lp.bytes_len();
+        total += alloc_size(if i + 1 == count {
+            bytes.max(TAIL_PREALLOC)
+        } else {
+            bytes
+        });
     }
-    for (name, g) in &s.groups {
-        total += alloc_size(48) + name.len() + RAX_SLOT;
-        total += g.pel.len() * (alloc_size(NACK) + RAX_SLOT);
-        for (cname, c) in &g.consumers {
-            total += alloc_size(40) + alloc_size(cname.len() + 1) + RAX_SLOT;
-            total += c.pel.len() * RAX_SLOT;
+    for g in s.groups.values() {
+        total += GROUP + rax(g.pel.len(), rax_nodes_of(g.pel.keys().copied())) + NACK * g.pel.len();
+        for (name, c) in &g.consumers {
+            let ids = c.pel.iter().copied();
+            total += CONSUMER + name.len() + rax(c.pel.len(), rax_nodes_of(ids));
         }
     }
     total

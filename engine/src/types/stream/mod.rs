@@ -83,11 +83,7 @@ impl Stream {
     /// `radix-tree-nodes`): 16-byte keys, chains compressed into one node,
     /// one node per branching point, one empty node ending each key.
     pub fn rax_nodes(&self) -> usize {
-        let keys: Vec<[u8; 16]> = self.nodes.keys().map(|k| k.to_be_bytes()).collect();
-        if keys.is_empty() {
-            return 1;
-        }
-        rax_count(&keys, 0)
+        rax_nodes_of(self.nodes.keys().copied())
     }
 
     /// The first ID of the first node, deleted or not; the last possible ID
@@ -344,6 +340,16 @@ impl Stream {
         self.estimate_distance(group.last_id)
             .map(|read| self.entries_added as i64 - read as i64)
     }
+}
+
+/// Nodes of a radix tree keyed by these IDs, in increasing order (see
+/// [`Stream::rax_nodes`]); an empty tree is its root.
+pub fn rax_nodes_of(ids: impl Iterator<Item = StreamId>) -> usize {
+    let keys: Vec<[u8; 16]> = ids.map(StreamId::to_be_bytes).collect();
+    if keys.is_empty() {
+        return 1;
+    }
+    rax_count(&keys, 0)
 }
 
 /// Rax nodes under a node holding the sorted `keys`, which share their
