@@ -175,7 +175,7 @@ pub(crate) static TABLE: &[Directive] = &[
     int("slowlog-log-slower-than", field!(slowlog_log_slower_than), (-1, LONG_MAX), 10000, Integer).apply(Apply::Introspection).in_effect(),
     int("latency-monitor-threshold", field!(latency_monitor_threshold), (0, LONG_MAX), 0, Integer).apply(Apply::Introspection).in_effect(),
     int("proto-max-bulk-len", field!(proto_max_bulk_len), (MB, LONG_MAX), 512 * MB, Memory).in_effect(),
-    int("stream-node-max-entries", field!(stream_node_max_entries), (0, LONG_MAX), 100, Integer),
+    int("stream-node-max-entries", field!(stream_node_max_entries), (0, LONG_MAX), 100, Integer).apply(Apply::EncodingLimits).in_effect(),
     int("repl-backlog-size", field!(repl_backlog_size), (1, LONG_MAX), MB, Memory).apply(Apply::ReplBacklogSize).in_effect(),
     // C unsigned long long.
     uint("maxmemory", field!(maxmemory), (0, ULLONG_MAX), 0, Memory).apply(Apply::Maxmemory).in_effect(),
@@ -186,7 +186,7 @@ pub(crate) static TABLE: &[Directive] = &[
     uint("zset-max-listpack-entries", field!(zset_max_listpack_entries), (0, LONG_MAX), 128, Integer).alias("zset-max-ziplist-entries").apply(Apply::EncodingLimits).in_effect(),
     uint("active-defrag-ignore-bytes", field!(active_defrag_ignore_bytes), (1, LONG_MAX), 100 * MB, Memory),
     uint("hash-max-listpack-value", field!(hash_max_listpack_value), (0, LONG_MAX), 64, Memory).alias("hash-max-ziplist-value").apply(Apply::EncodingLimits).in_effect(),
-    uint("stream-node-max-bytes", field!(stream_node_max_bytes), (0, LONG_MAX), 4096, Memory),
+    uint("stream-node-max-bytes", field!(stream_node_max_bytes), (0, LONG_MAX), 4096, Memory).apply(Apply::EncodingLimits).in_effect(),
     uint("zset-max-listpack-value", field!(zset_max_listpack_value), (0, LONG_MAX), 64, Memory).alias("zset-max-ziplist-value").apply(Apply::EncodingLimits).in_effect(),
     uint("hll-sparse-max-bytes", field!(hll_sparse_max_bytes), (0, LONG_MAX), 3000, Memory).apply(Apply::EncodingLimits).in_effect(),
     uint("tracking-table-max-keys", field!(tracking_table_max_keys), (0, LONG_MAX), 1_000_000, Integer),

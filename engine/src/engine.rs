@@ -26,6 +26,8 @@ pub struct BlockOn {
     pub keys: Vec<Bytes>,
     /// Unix ms after which the client gets its timeout reply; `None` waits forever.
     pub deadline: Option<i64>,
+    /// The arguments to re-run the command with, when not the received ones.
+    pub args: Option<Vec<Bytes>>,
 }
 
 /// How a command is run (see [`Engine::execute_with`]).
@@ -103,7 +105,7 @@ pub struct Engine {
     pub active_expire: bool,
     /// True while running a command received from our master: on a replica
     /// it sees keys whose time has passed, as the master still has them.
-    for_master: bool,
+    pub(crate) for_master: bool,
     /// Whether to record touched keys for WATCH (see [`Engine::take_touched`]).
     track_touched: bool,
     touched: Touched,
@@ -348,9 +350,14 @@ impl Engine {
         value: Value,
         keep_ttl: bool,
     ) -> Option<Value> {
+        let replaces_stream = matches!(self.dbs[db].get(key), Some(Value::Stream(_)))
+            && !matches!(value, Value::Stream(_));
         let old = self.dbs[db].set(key, value, keep_ttl);
         if old.is_none() {
             self.notify(notify::NEW, "new", db, key);
+        }
+        if replaces_stream {
+            self.signal_ready_in(db, key);
         }
         old
     }

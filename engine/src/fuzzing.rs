@@ -111,6 +111,8 @@ fn tiny_limits() -> crate::types::Limits {
         list_max_listpack_size: 2,
         list_compress_depth: 0,
         hll_sparse_max_bytes: 3000,
+        stream_node_max_bytes: 64,
+        stream_node_max_entries: 2,
     }
 }
 

@@ -57,6 +57,7 @@ pub fn value_heap(value: &Value, samples: usize) -> usize {
         Value::Hash(h) => hash_heap(h, samples),
         Value::Set(s) => set_heap(s, samples),
         Value::ZSet(z) => zset_heap(z, samples),
+        Value::Stream(s) => stream_heap(s),
     }
 }
 
@@ -69,6 +70,39 @@ fn sampled<I: Iterator<Item = usize>>(len: usize, samples: usize, costs: I) -> u
     }
     let total: usize = costs.take(take).sum();
     ((total as f64 / take as f64) * len as f64) as usize
+}
+
+/// A stream as Redis's `objectComputeSize` estimates it: the header, each
+/// radix tree as `streamRadixTreeMemoryUsage` counts it (16 bytes a key,
+/// 4 + 30 words a node), the nodes' allocations (the tail node keeps its
+/// 4 KiB preallocation), groups with their NACKs, consumers.
+fn stream_heap(s: &crate::types::Stream) -> usize {
+    use crate::types::stream::rax_nodes_of;
+    // `stream` plus the object header beyond the 24 bytes counted already.
+    const STREAM: usize = 72;
+    const GROUP: usize = 40;
+    const NACK: usize = 24;
+    const CONSUMER: usize = 24;
+    const TAIL_PREALLOC: usize = 4096;
+    let rax = |keys: usize, nodes: usize| keys * 16 + nodes * (4 + 8 * 30);
+    let mut total = STREAM + rax(s.node_count(), s.rax_nodes());
+    let count = s.node_count();
+    for (i, (_, lp)) in s.nodes().enumerate() {
+        let bytes = lp.bytes_len();
+        total += alloc_size(if i + 1 == count {
+            bytes.max(TAIL_PREALLOC)
+        } else {
+            bytes
+        });
+    }
+    for g in s.groups.values() {
+        total += GROUP + rax(g.pel.len(), rax_nodes_of(g.pel.keys().copied())) + NACK * g.pel.len();
+        for (name, c) in &g.consumers {
+            let ids = c.pel.iter().copied();
+            total += CONSUMER + name.len() + rax(c.pel.len(), rax_nodes_of(ids));
+        }
+    }
+    total
 }
 
 /// A quicklist: one listpack, or a ring buffer of listpack nodes.

@@ -274,6 +274,7 @@ pub fn object_of(value: &Value) -> Object {
             z.for_each(|m, s| pairs.push((Bytes::copy_from_slice(m), s)));
             Object::ZSet(pairs)
         }
+        Value::Stream(s) => Object::Stream(s.clone()),
     }
 }
 
@@ -287,6 +288,7 @@ pub fn value_of(object: Object, limits: &Limits) -> Value {
         Object::Hash(pairs) => Value::Hash(Hash::from_pairs(pairs, limits)),
         Object::Set(members) => Value::Set(Set::from_members(members, limits)),
         Object::ZSet(pairs) => Value::ZSet(ZSet::from_loaded(pairs, limits)),
+        Object::Stream(s) => Value::Stream(s),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use resp::parse_i64;
 
-use crate::types::{Hash, List, Set, ZSet};
+use crate::types::{Hash, List, Set, Stream, ZSet};
 use crate::Str;
 
 /// Longest string Redis stores as `embstr` (one allocation with its header).
@@ -28,6 +28,8 @@ pub enum Value {
     Set(Set),
     /// Inline: a small sorted set is just its listpack pointer.
     ZSet(ZSet),
+    /// Boxed: a stream's header is far bigger than the other variants.
+    Stream(Box<Stream>),
 }
 
 /// The type name reported by TYPE (and used in WRONGTYPE checks).
@@ -38,6 +40,7 @@ pub enum Kind {
     Hash,
     Set,
     ZSet,
+    Stream,
 }
 
 impl Kind {
@@ -48,6 +51,7 @@ impl Kind {
             Kind::Hash => "hash",
             Kind::Set => "set",
             Kind::ZSet => "zset",
+            Kind::Stream => "stream",
         }
     }
 }
@@ -68,6 +72,7 @@ impl Value {
             Value::Hash(_) => Kind::Hash,
             Value::Set(_) => Kind::Set,
             Value::ZSet(_) => Kind::ZSet,
+            Value::Stream(_) => Kind::Stream,
         }
     }
 
@@ -80,6 +85,7 @@ impl Value {
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 

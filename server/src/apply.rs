@@ -29,6 +29,8 @@ pub fn engine_limits(s: &Settings) -> engine::types::Limits {
         list_max_listpack_size: i64::from(s.list_max_listpack_size),
         list_compress_depth: s.list_compress_depth as usize,
         hll_sparse_max_bytes: usize::try_from(s.hll_sparse_max_bytes).unwrap_or(usize::MAX),
+        stream_node_max_bytes: usize::try_from(s.stream_node_max_bytes).unwrap_or(usize::MAX),
+        stream_node_max_entries: usize::try_from(s.stream_node_max_entries).unwrap_or(usize::MAX),
     }
 }
 

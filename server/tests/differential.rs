@@ -290,3 +290,13 @@ fn hyperloglog() {
 fn scripting() {
     run_script("scripting.txt", &["--enable-debug-command", "yes"]);
 }
+
+#[test]
+fn streams() {
+    run_script("streams.txt", &[]);
+}
+
+#[test]
+fn streams_groups() {
+    run_script("streams_groups.txt", &[]);
+}

@@ -131,7 +131,7 @@ fn restore(ctx: &mut Ctx) -> Result<()> {
             ctx.propagate_as(argv);
         }
     }
-    if matches!(kind, Kind::List | Kind::ZSet) {
+    if matches!(kind, Kind::List | Kind::ZSet | Kind::Stream) {
         ctx.signal_ready(key);
     }
     ctx.notify(notify::GENERIC, "restore", key);

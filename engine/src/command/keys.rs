@@ -199,6 +199,10 @@ fn rename_generic(ctx: &mut Ctx, nx: bool) -> Result<()> {
     }
     let expire = ctx.db().expire_at(src);
     let value = ctx.db().remove(src).expect("checked above");
+    if matches!(value, Value::Stream(_)) {
+        // XREADGROUP waiters on the old name fail.
+        ctx.signal_ready(src);
+    }
     put(ctx, db, dst, value, expire);
     ctx.notify(notify::GENERIC, "rename_from", src);
     ctx.notify(notify::GENERIC, "rename_to", dst);
@@ -294,7 +298,7 @@ fn key_exists(ctx: &mut Ctx, db: usize, key: &[u8]) -> bool {
 fn put(ctx: &mut Ctx, db: usize, key: &[u8], value: Value, expire: Option<i64>) {
     // A list or sorted set arriving under a key may serve blocked clients,
     // as Redis's dbAdd signals.
-    let wakes = matches!(value, Value::List(_) | Value::ZSet(_));
+    let wakes = matches!(value, Value::List(_) | Value::ZSet(_) | Value::Stream(_));
     ctx.eng.set_key(db, key, value, false);
     if let Some(at) = expire {
         ctx.eng.db_mut(db).set_expire(key, at);

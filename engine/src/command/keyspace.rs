@@ -89,6 +89,9 @@ fn flushdb(ctx: &mut Ctx) -> Result<()> {
     let db = *ctx.db;
     ctx.eng.flushing_db(db);
     ctx.db().clear();
+    // XREADGROUP waiters on flushed streams fail (Redis's
+    // `scanDatabaseForDeletedStreams`).
+    ctx.eng.signal_db_ready(db);
     // Propagated even when the database was already empty, like Redis.
     ctx.dirty(removed.max(1));
     ctx.out.ok();
@@ -98,6 +101,9 @@ fn flushdb(ctx: &mut Ctx) -> Result<()> {
 fn flushall(ctx: &mut Ctx) -> Result<()> {
     flush_mode(ctx)?;
     ctx.eng.flush_all();
+    for db in 0..ctx.eng.dbs.len() {
+        ctx.eng.signal_db_ready(db);
+    }
     ctx.out.ok();
     Ok(())
 }

@@ -737,7 +737,8 @@ mod tests {
             Some(BlockOn {
                 db: 0,
                 keys: vec!["a".into()],
-                deadline: None
+                deadline: None,
+                args: None
             })
         );
         assert!(t.propagated().is_empty());

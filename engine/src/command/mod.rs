@@ -25,6 +25,7 @@ mod object;
 mod scan;
 mod sets;
 mod sort;
+mod streams;
 mod strings;
 #[cfg(test)]
 pub(crate) mod test_support;
@@ -53,6 +54,7 @@ pub enum Group {
     Bitmap,
     Geo,
     HyperLogLog,
+    Stream,
     PubSub,
     Transactions,
     Scripting,
@@ -73,6 +75,7 @@ impl Group {
             Group::Bitmap => "bitmap",
             Group::Geo => "geo",
             Group::HyperLogLog => "hyperloglog",
+            Group::Stream => "stream",
             Group::PubSub => "pubsub",
             Group::Transactions => "transactions",
             Group::Scripting => "scripting",
@@ -286,7 +289,22 @@ impl<'a> Ctx<'a> {
             db: *self.db,
             keys,
             deadline,
+            args: None,
         });
+    }
+
+    /// Like [`Ctx::block`], re-running the command with `args` instead of
+    /// the ones received (XREAD's `$` made the concrete ID it meant).
+    pub fn block_with_args(&mut self, keys: Vec<Bytes>, deadline: Option<i64>, args: Vec<Bytes>) {
+        self.block(keys, deadline);
+        if let Some(b) = self.eng.blocked.as_mut() {
+            b.args = Some(args);
+        }
+    }
+
+    /// Whether the command comes from our master (Redis's `mustObeyClient`).
+    pub fn from_master(&self) -> bool {
+        self.eng.for_master
     }
 
     /// Whether a blocking command may block (not inside MULTI, and not when
@@ -332,11 +350,15 @@ impl<'a> Ctx<'a> {
 
     /// Deletes `key`, notifying `del` if it was there. Returns whether it was.
     pub fn delete(&mut self, key: &[u8]) -> bool {
-        let removed = self.db().remove(key).is_some();
-        if removed {
+        let removed = self.db().remove(key);
+        if matches!(removed, Some(Value::Stream(_))) {
+            // XREADGROUP waiters fail when their stream goes away.
+            self.signal_ready(key);
+        }
+        if removed.is_some() {
             self.notify(notify::GENERIC, "del", key);
         }
-        removed
+        removed.is_some()
     }
 
     /// Whether `key` exists, after lazy expiry.
@@ -441,6 +463,7 @@ pub fn table() -> &'static [CommandDef<Handler>] {
         all.extend(dump::commands());
         all.extend(sort::commands());
         all.extend(hyperloglog::commands());
+        all.extend(streams::commands());
         all
     })
 }

@@ -170,7 +170,12 @@ fn read_object<R: Read>(src: &mut Source<R>, rdb_type: u8) -> Result<Option<Obje
             let members = blob_items(src, Blob::Listpack)?;
             Object::Set(unique(members, src, "duplicate set members")?)
         }
-        t::STREAM_LISTPACKS | t::STREAM_LISTPACKS_2 | t::STREAM_LISTPACKS_3 => {
+        t::STREAM_LISTPACKS | t::STREAM_LISTPACKS_2 => {
+            return Ok(Some(Object::Stream(Box::new(super::stream::read(
+                src, rdb_type,
+            )?))));
+        }
+        t::STREAM_LISTPACKS_3 => {
             return Err(Error::UnsupportedType {
                 rdb_type,
                 what: "stream",
@@ -197,6 +202,7 @@ fn read_object<R: Read>(src: &mut Source<R>, rdb_type: u8) -> Result<Option<Obje
         Object::List(v) | Object::Set(v) => v.is_empty(),
         Object::Hash(v) => v.is_empty(),
         Object::ZSet(v) => v.is_empty(),
+        Object::Stream(_) => false,
     };
     Ok((!empty).then_some(object))
 }

@@ -102,6 +102,27 @@ impl ValueDigest {
         v
     }
 
+    /// Stream entries in order: `<ms>.<seq>`, then fields and values
+    /// (groups do not count).
+    pub fn stream(self, s: &crate::types::Stream) -> Self {
+        let mut v = self.typed(6);
+        for item in s.range(
+            crate::types::stream::StreamId::MIN,
+            crate::types::stream::StreamId::MAX,
+            false,
+        ) {
+            mix(
+                &mut v.0,
+                format!("{}.{}", item.id.ms, item.id.seq).as_bytes(),
+            );
+            for (f, val) in &item.fields {
+                mix(&mut v.0, f);
+                mix(&mut v.0, val);
+            }
+        }
+        v
+    }
+
     pub fn object(self, o: &Object) -> Self {
         match o {
             Object::String(s) => self.string(s),
@@ -109,6 +130,7 @@ impl ValueDigest {
             Object::Set(items) => self.set(items),
             Object::Hash(pairs) => self.hash(pairs.iter().map(|(f, v)| (f, v))),
             Object::ZSet(items) => self.zset(items.iter().map(|(m, s)| (m, *s))),
+            Object::Stream(s) => self.stream(s),
         }
     }
 

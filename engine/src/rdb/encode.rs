@@ -61,6 +61,11 @@ impl Encoder {
             Object::Hash(pairs) => self.hash(sink, head, pairs.iter().map(|(k, v)| (k, v))),
             // Ascending in memory; Redis writes skiplists from the top down.
             Object::ZSet(items) => self.zset(sink, head, items.iter().rev().map(|(m, s)| (m, *s))),
+            Object::Stream(s) => {
+                head(sink, rdb_type::STREAM_LISTPACKS_2)?;
+                super::stream::write(sink, s)?;
+                Ok(true)
+            }
         }
     }
 

@@ -36,13 +36,14 @@ mod num;
 mod reader;
 mod sink;
 mod source;
+mod stream;
 mod writer;
 mod ziplist;
 mod zipmap;
 
 use bytes::Bytes;
 
-use crate::types::{Intset, Listpack};
+use crate::types::{Intset, Listpack, Stream};
 
 pub use crc64::{crc64, update as crc64_update};
 pub use decode::Decoded;
@@ -119,6 +120,8 @@ pub enum Object {
     Set(Vec<Bytes>),
     Hash(Vec<(Bytes, Bytes)>),
     ZSet(Vec<(Bytes, f64)>),
+    /// Kept as it is: nodes, counters and groups (may be empty).
+    Stream(Box<Stream>),
 }
 
 /// A collection already held in the compact encoding an RDB file stores

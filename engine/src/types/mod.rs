@@ -11,6 +11,7 @@ pub mod intset;
 pub mod list;
 pub mod listpack;
 pub mod set;
+pub mod stream;
 mod thin;
 pub mod zset;
 
@@ -19,6 +20,7 @@ pub use intset::Intset;
 pub use list::List;
 pub use listpack::{Entry, Listpack};
 pub use set::Set;
+pub use stream::Stream;
 pub use zset::ZSet;
 
 /// Encoding thresholds: the redis.conf directives of the same names, with
@@ -37,6 +39,8 @@ pub struct Limits {
     pub list_compress_depth: usize,
     /// Largest sparse HyperLogLog, in bytes, before it turns dense.
     pub hll_sparse_max_bytes: usize,
+    pub stream_node_max_bytes: usize,
+    pub stream_node_max_entries: usize,
 }
 
 impl Default for Limits {
@@ -50,6 +54,8 @@ impl Default for Limits {
             list_max_listpack_size: -2,
             list_compress_depth: 0,
             hll_sparse_max_bytes: 3000,
+            stream_node_max_bytes: 4096,
+            stream_node_max_entries: 100,
         }
     }
 }

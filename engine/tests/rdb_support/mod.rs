@@ -122,6 +122,7 @@ impl Conn {
                 "ZADD",
                 self,
             ),
+            Object::Stream(_) => panic!("the generated datasets hold no streams"),
         }
         if let Some(t) = e.expire_ms {
             assert_eq!(
@@ -429,5 +430,6 @@ pub fn expected_encoding(o: &Object) -> &'static str {
         Object::Hash(_) => "hashtable",
         Object::ZSet(v) if v.len() <= 128 && v.iter().all(|(m, _)| m.len() <= 64) => "listpack",
         Object::ZSet(_) => "skiplist",
+        Object::Stream(_) => "stream",
     }
 }

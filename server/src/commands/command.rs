@@ -173,6 +173,7 @@ fn categories(bits: u32, group: Group) -> Vec<&'static str> {
         Group::HyperLogLog => "@hyperloglog",
         Group::Set => "@set",
         Group::SortedSet => "@sortedset",
+        Group::Stream => "@stream",
         Group::Transactions => "@transaction",
         Group::Scripting => "@scripting",
         Group::PubSub => "@pubsub",

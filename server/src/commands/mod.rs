@@ -431,7 +431,7 @@ fn run_command(
                 let waiter = Waiter::new(
                     session.handle.clone(),
                     def,
-                    args.to_vec(),
+                    block.args.unwrap_or_else(|| args.to_vec()),
                     block.db,
                     session.proto,
                     block.keys,

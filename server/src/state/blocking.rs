@@ -172,8 +172,9 @@ impl Blocking {
         }
     }
 
-    /// After SWAPDB: every key waited on in `db` that now exists is ready
-    /// (Redis's `scanDatabaseForReadyKeys`).
+    /// After SWAPDB: every key waited on in `db` is ready (Redis's
+    /// `scanDatabaseForReadyKeys`, and `scanDatabaseForDeletedStreams`
+    /// for XREADGROUP waiters whose stream is gone: their re-run fails).
     fn signal_waited_keys(&self, eng: &mut Engine, db: usize) {
         let waited: Vec<Bytes> = self
             .by_key
@@ -183,9 +184,7 @@ impl Blocking {
             .map(|(_, key)| key.clone())
             .collect();
         for key in waited {
-            if eng.db(db).contains(&key) {
-                eng.signal_ready_in(db, &key);
-            }
+            eng.signal_ready_in(db, &key);
         }
     }
 
@@ -201,10 +200,9 @@ impl Blocking {
             Some(q) => q.iter().cloned().collect(),
             None => return,
         };
+        // A re-run that finds nothing parks again; one that finds the key
+        // gone may fail (XREADGROUP), so a missing key is no reason to stop.
         for w in waiters {
-            if !eng.db(db).contains(&key) {
-                break;
-            }
             if w.is_done() {
                 continue;
             }
@@ -228,6 +226,8 @@ impl Blocking {
                 self.remove(&w, eng);
                 let failed = out.first() == Some(&b'-');
                 if failed {
+                    // A waiter failing on its re-run (XREADGROUP's
+                    // stream or group gone) counts in INFO errorstats.
                     counters.count_error(&out[1..]);
                 }
                 let took = started.elapsed();
