@@ -13,7 +13,7 @@
 //! tables) and recomputed from keys when the index grows or an entry moves.
 //!
 //! Chunks are reference-counted so a point-in-time view of the entries
-//! ([`Table::share_chunks`], and `Clone`) costs one pointer copy per chunk:
+//! (`Table::share_chunks`, and `Clone`) costs one pointer copy per chunk:
 //! the first write to a chunk still shared copies it (copy on write), so a
 //! snapshot pays for what writes touch while it lives, not for the data.
 

@@ -160,7 +160,7 @@ fn registration(args: MultiValue) -> mlua::Result<Registered> {
 }
 
 impl Scripting {
-    /// FUNCTION LOAD [REPLACE]: runs the library's code, which registers its
+    /// FUNCTION LOAD \[REPLACE\]: runs the library's code, which registers its
     /// functions; answers the library's name.
     pub fn load_library(&mut self, code: &[u8], replace: bool) -> Result<String, Error> {
         let name = library_name(code)?;
