@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use crate::cargo;
 
-const STEPS: [&[&str]; 5] = [
+const STEPS: [&[&str]; 6] = [
     &["fmt", "--all", "--", "--check"],
     &[
         "clippy",
@@ -16,6 +16,26 @@ const STEPS: [&[&str]; 5] = [
         "--",
         "-D",
         "warnings",
+    ],
+    // The dry run below builds the packaged crates as registry crates of
+    // the same version in this target dir, and cargo never rechecks a
+    // registry crate's sources: artifacts of an earlier run would be reused
+    // though the code changed. CI's fresh clone has none; a local run
+    // removes them.
+    &[
+        "clean",
+        "-p",
+        "redust-protocol",
+        "-p",
+        "redust-engine",
+        "-p",
+        "redust-config",
+        "-p",
+        "redust-memstats",
+        "-p",
+        "redust-replication",
+        "-p",
+        "redust-scripting",
     ],
     // The library crates package and build as published (no upload).
     &["publish", "--workspace", "--dry-run"],
