@@ -145,6 +145,12 @@ fn monitor_scenario(server: &Server) -> (Vec<String>, bool) {
     // Administrative commands are not shown.
     c.cmd(&["CONFIG", "GET", "maxmemory"]);
     c.cmd(&["CLIENT", "ID"]);
+    // A script's commands come after the script, as `[db lua]`.
+    c.cmd(&["EVAL", "redis.call('set', KEYS[1], ARGV[1])", "1", "s", "1"]);
+    c.cmd(&["EVAL", "return 1", "x"]);
+    let library = "#!lua name=lib\nredis.register_function('f', function() return redis.call('get', 's') end)";
+    c.cmd(&["FUNCTION", "LOAD", "REPLACE", library]);
+    c.cmd(&["FCALL", "f", "0"]);
     c.cmd(&["PING"]);
     let mut lines = Vec::new();
     loop {

@@ -95,6 +95,8 @@ fn fcall_ro(call: &mut Call) -> Result<()> {
 
 fn fcall_generic(call: &mut Call, ro: bool) -> Result<()> {
     let srv = call.srv;
+    // Shown before the commands it runs, as EVAL.
+    super::introspection::feed_monitors(srv, call.session, call.args);
     // Lock order: the engine, then the Lua state.
     call.engine.get();
     let mut lua = srv.scripts().functions();

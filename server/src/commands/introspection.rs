@@ -60,8 +60,12 @@ pub(super) fn record(
 /// Shows `args`, run by `session`, to the monitors.
 pub(super) fn feed_monitors(srv: &Shared, session: &Session, args: &[Bytes]) {
     if srv.monitors().any() {
-        let addr = session.handle.info.lock().addr;
-        srv.monitors().feed(session.db, Source::Client(addr), args);
+        let source = if session.in_script {
+            Source::Lua
+        } else {
+            Source::Client(session.handle.info.lock().addr)
+        };
+        srv.monitors().feed(session.db, source, args);
     }
 }
 

@@ -118,6 +118,9 @@ fn evalsha_ro(call: &mut Call) -> Result<()> {
 /// Redis's `evalGenericCommand`: the key count, the script (cached, or
 /// compiled now for EVAL), the checks of its flags, then the run.
 fn eval_generic(call: &mut Call, by_sha: bool, ro: bool) -> Result<()> {
+    // Shown before the commands it runs (the table's SKIP_MONITOR keeps it
+    // from being shown again after them).
+    super::introspection::feed_monitors(call.srv, call.session, call.args);
     let numkeys = numkeys(call, Error::NotInteger)?;
     let srv = call.srv;
     // Lock order: the engine, then the Lua state.
@@ -185,8 +188,10 @@ pub(super) fn execute(
         wrote: false,
         call,
     };
+    host.call.session.in_script = true;
     let reply = off_runtime(|| run(keys, argv, &mut host));
     let call = host.call;
+    call.session.in_script = false;
     call.session.last_cmd = last_cmd;
     call.session.db = db;
     // Replicas apply the script's effects as one transaction.

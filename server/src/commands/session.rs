@@ -48,6 +48,9 @@ pub struct Session {
     pub blocked: Option<Arc<Waiter>>,
     /// In MONITOR mode: sent every command the server runs.
     pub monitoring: bool,
+    /// A script (EVAL, FCALL) is running the commands: MONITOR shows them
+    /// as `[db lua]`.
+    pub in_script: bool,
     /// Channels and patterns subscribed to.
     pub subs: Subscriptions,
     /// What this connection is for replication: a normal client, one of
@@ -87,6 +90,7 @@ impl Session {
             watch,
             blocked: None,
             monitoring: false,
+            in_script: false,
             subs: Subscriptions::default(),
             repl: Peer::default(),
             wait: None,
