@@ -10,7 +10,7 @@ mod bitfield;
 use super::flags::*;
 use super::strings::MAX_STRING;
 use super::{args, cmd, CommandDef, Ctx, Group, Handler};
-use crate::{notify, Error, Result, Value};
+use crate::{notify, Error, Kind, Result, Value};
 
 pub(super) fn commands() -> Vec<CommandDef<Handler>> {
     let doc = |d: CommandDef<Handler>, since, summary| d.doc(Group::Bitmap, since, summary);
@@ -363,34 +363,51 @@ fn bitop(ctx: &mut Ctx) -> Result<()> {
             "BITOP NOT must be called with a single source key.",
         ));
     }
-    let mut res: Vec<u8> = Vec::new();
-    for (i, key) in argv[3..].iter().enumerate() {
-        let mut buf = itoa::Buffer::new();
-        let src = match ctx.lookup_read(key) {
-            None => &[][..],
-            Some(v) => v.as_bytes(&mut buf).ok_or(Error::WrongType)?,
-        };
-        if i == 0 {
-            res = src.to_vec();
-            continue;
-        }
-        if src.len() > res.len() {
-            res.resize(src.len(), 0);
-        }
-        let (head, tail) = res.split_at_mut(src.len());
-        // Plain zips over slices: the compiler vectorizes them.
-        match op {
-            BitOp::And => {
-                head.iter_mut().zip(src).for_each(|(r, s)| *r &= s);
-                tail.fill(0);
+    let keys = &argv[3..];
+    // Looked up one by one first (lazy expiry, keyspace hits, WRONGTYPE at
+    // the first bad key, as Redis), then read together so the result is
+    // made in one pass over cache-sized blocks, each source read once.
+    for key in keys {
+        if let Some(v) = ctx.lookup_read(key) {
+            if v.kind() != Kind::String {
+                return Err(Error::WrongType);
             }
-            BitOp::Or => head.iter_mut().zip(src).for_each(|(r, s)| *r |= s),
-            BitOp::Xor => head.iter_mut().zip(src).for_each(|(r, s)| *r ^= s),
-            BitOp::Not => unreachable!("NOT has one source"),
         }
     }
-    if op == BitOp::Not {
-        res.iter_mut().for_each(|b| *b = !*b);
+    let mut ints: Vec<itoa::Buffer> = keys.iter().map(|_| itoa::Buffer::new()).collect();
+    let db = &ctx.eng.dbs[*ctx.db];
+    let srcs: Vec<&[u8]> = keys
+        .iter()
+        .zip(ints.iter_mut())
+        .map(|(k, buf)| db.get(k).and_then(|v| v.as_bytes(buf)).unwrap_or(&[]))
+        .collect();
+    let len = srcs.iter().map(|s| s.len()).max().unwrap_or(0);
+    // Filled block by block, not zeroed first: a zeroed allocation of this
+    // size comes as fresh pages from the OS, each one a page fault.
+    let mut res = Vec::with_capacity(len);
+    const BLOCK: usize = 4096;
+    for at in (0..len).step_by(BLOCK) {
+        let first = block_of(srcs[0], at, BLOCK);
+        res.extend_from_slice(first);
+        res.resize(len.min(at + BLOCK), 0);
+        let out = &mut res[at..];
+        for src in &srcs[1..] {
+            let src = block_of(src, at, BLOCK);
+            let (head, tail) = out.split_at_mut(src.len());
+            // Plain zips over slices: the compiler vectorizes them.
+            match op {
+                BitOp::And => {
+                    head.iter_mut().zip(src).for_each(|(r, s)| *r &= s);
+                    tail.fill(0);
+                }
+                BitOp::Or => head.iter_mut().zip(src).for_each(|(r, s)| *r |= s),
+                BitOp::Xor => head.iter_mut().zip(src).for_each(|(r, s)| *r ^= s),
+                BitOp::Not => unreachable!("NOT has one source"),
+            }
+        }
+        if op == BitOp::Not {
+            out.iter_mut().for_each(|b| *b = !*b);
+        }
     }
     let dst = &argv[2];
     let len = res.len();
@@ -403,6 +420,13 @@ fn bitop(ctx: &mut Ctx) -> Result<()> {
     }
     ctx.out.integer(len as i64);
     Ok(())
+}
+
+/// `len` bytes of `s` from `at`, fewer (or none) where `s` is shorter: the
+/// missing bytes of a shorter BITOP source count as zeros.
+fn block_of(s: &[u8], at: usize, len: usize) -> &[u8] {
+    let s = s.get(at..).unwrap_or(&[]);
+    &s[..s.len().min(len)]
 }
 
 #[cfg(test)]

@@ -253,3 +253,49 @@ fn bitfield_propagates_only_changes() {
     assert_eq!(t.run("BITFIELD k INCRBY u8 0 3"), "*1\r\n:3\r\n");
     assert_eq!(t.propagated(), ["BITFIELD k INCRBY u8 0 3"]);
 }
+
+/// BITOP over sources longer than its 4 KiB blocks and of unequal lengths
+/// (a missing or shorter source counts as zero bytes), against a byte-wise
+/// reference.
+#[test]
+fn bitop_across_blocks_and_unequal_lengths() {
+    let mut t = TestEngine::new();
+    let lens = [10_000usize, 4096, 0, 9_000, 1];
+    let mut seed = 0x9e37_79b9_u32;
+    let mut sources = Vec::new();
+    for (i, &len) in lens.iter().enumerate() {
+        let bytes: Vec<u8> = (0..len)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 17;
+                seed ^= seed << 5;
+                seed as u8
+            })
+            .collect();
+        if len > 0 {
+            set_raw(&mut t, &format!("s{i}"), &bytes);
+        }
+        sources.push(bytes);
+    }
+    let longest = lens.iter().max().copied().unwrap();
+    let byte = |s: &Vec<u8>, i: usize| s.get(i).copied().unwrap_or(0);
+    for (op, f) in [
+        ("AND", (|a, b| a & b) as fn(u8, u8) -> u8),
+        ("OR", |a, b| a | b),
+        ("XOR", |a, b| a ^ b),
+    ] {
+        let expected: Vec<u8> = (0..longest)
+            .map(|i| {
+                sources[1..]
+                    .iter()
+                    .fold(byte(&sources[0], i), |r, s| f(r, byte(s, i)))
+            })
+            .collect();
+        let reply = t.run(&format!("BITOP {op} d s0 s1 s2 s3 s4"));
+        assert_eq!(reply, int(longest as i64), "{op}");
+        assert_eq!(get_raw(&mut t, "d"), expected, "{op}");
+    }
+    assert_eq!(t.run("BITOP NOT d s3"), int(9_000));
+    let inverted: Vec<u8> = sources[3].iter().map(|b| !b).collect();
+    assert_eq!(get_raw(&mut t, "d"), inverted);
+}
