@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use harness::dataset::{assert_same_dataset, unix_ms, TTL_TOLERANCE_MS};
 use harness::node::{Kind, Mix, Node};
 use harness::proxy::Proxy;
+use harness::run;
 use harness::sockopt;
 use harness::topology::{assert_attached, wait_in_sync, wait_link_up, SyncStats};
 use harness::workload::{preload, rounds, supports, Families, Load};
@@ -31,38 +32,7 @@ use testkit::eventually;
 
 const OK: &str = "+OK\r\n";
 
-fn run(scenario: fn(Mix), mix: Mix) {
-    if mix.available() {
-        scenario(mix);
-    }
-}
-
-/// One test per master/replica combination for each scenario.
-macro_rules! matrix {
-    ($($scenario:ident),* $(,)?) => {$(
-        mod $scenario {
-            use super::Kind::{Redis, Redust};
-            use super::{run, Mix};
-
-            #[test]
-            fn redust_to_redust() {
-                run(super::$scenario, Mix { master: Redust, replica: Redust });
-            }
-
-            #[test]
-            fn redis_to_redust() {
-                run(super::$scenario, Mix { master: Redis, replica: Redust });
-            }
-
-            #[test]
-            fn redust_to_redis() {
-                run(super::$scenario, Mix { master: Redust, replica: Redis });
-            }
-        }
-    )*};
-}
-
-matrix!(
+harness::matrix!(
     replicaof_and_slaveof_in_config_file,
     slaveof_and_replicaof_on_command_line,
     slaveof_and_replicaof_commands,

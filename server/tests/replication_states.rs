@@ -16,43 +16,13 @@ mod harness;
 
 use std::time::{Duration, Instant};
 
-use harness::node::{Kind, Mix, Node};
+use harness::node::{Mix, Node};
 use harness::topology::{wait_in_sync, wait_link_up, SyncStats};
 use testkit::{eventually, eventually_within, Reply};
 
 const OK: &str = "+OK\r\n";
 
-fn run(scenario: fn(Mix), mix: Mix) {
-    if mix.available() {
-        scenario(mix);
-    }
-}
-
-macro_rules! matrix {
-    ($($scenario:ident),* $(,)?) => {$(
-        mod $scenario {
-            use super::Kind::{Redis, Redust};
-            use super::{run, Mix};
-
-            #[test]
-            fn redust_to_redust() {
-                run(super::$scenario, Mix { master: Redust, replica: Redust });
-            }
-
-            #[test]
-            fn redis_to_redust() {
-                run(super::$scenario, Mix { master: Redis, replica: Redust });
-            }
-
-            #[test]
-            fn redust_to_redis() {
-                run(super::$scenario, Mix { master: Redust, replica: Redis });
-            }
-        }
-    )*};
-}
-
-matrix!(
+harness::matrix!(
     handshake_is_shown_and_times_out_when_the_master_stalls,
     writable_replica_expires_its_own_keys,
     backlog_expires_while_the_replica_sleeps,
