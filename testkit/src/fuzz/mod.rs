@@ -275,19 +275,7 @@ struct Pair<'a> {
 impl Pair<'_> {
     /// Sends `args` to both servers and returns both replies.
     fn both(&mut self, args: &[Vec<u8>]) -> Result<(Reply, Reply), Failed> {
-        self.sent += 1;
-        // Both requests go out before either reply is read: the two
-        // servers work at once.
-        self.ours.send(args).map_err(|e| Failed::Io("redust", e))?;
-        self.theirs.send(args).map_err(|e| Failed::Io("redis", e))?;
-        let ours = self
-            .ours
-            .read_reply()
-            .map_err(|e| Failed::Io("redust", e))?;
-        let theirs = self
-            .theirs
-            .read_reply()
-            .map_err(|e| Failed::Io("redis", e))?;
+        let (ours, theirs) = self.send_each(args, args)?;
         if self.trace {
             eprintln!(
                 "{}\n  redust: {}\n  redis:  {}",
@@ -296,6 +284,32 @@ impl Pair<'_> {
                 escape(&theirs.encode())
             );
         }
+        Ok((ours, theirs))
+    }
+
+    /// Sends `to_ours` to Redust and `to_theirs` to Redis, both before
+    /// either reply is read (the two servers work at once), and returns the
+    /// replies.
+    fn send_each(
+        &mut self,
+        to_ours: &[Vec<u8>],
+        to_theirs: &[Vec<u8>],
+    ) -> Result<(Reply, Reply), Failed> {
+        self.sent += 1;
+        self.ours
+            .send(to_ours)
+            .map_err(|e| Failed::Io("redust", e))?;
+        self.theirs
+            .send(to_theirs)
+            .map_err(|e| Failed::Io("redis", e))?;
+        let ours = self
+            .ours
+            .read_reply()
+            .map_err(|e| Failed::Io("redust", e))?;
+        let theirs = self
+            .theirs
+            .read_reply()
+            .map_err(|e| Failed::Io("redis", e))?;
         Ok((ours, theirs))
     }
 
@@ -370,21 +384,7 @@ impl Pair<'_> {
                     ]
                 };
                 let (to_ours, to_theirs) = (restore(theirs), restore(ours));
-                self.sent += 1;
-                self.ours
-                    .send(&to_ours)
-                    .map_err(|e| Failed::Io("redust", e))?;
-                self.theirs
-                    .send(&to_theirs)
-                    .map_err(|e| Failed::Io("redis", e))?;
-                let ours = self
-                    .ours
-                    .read_reply()
-                    .map_err(|e| Failed::Io("redust", e))?;
-                let theirs = self
-                    .theirs
-                    .read_reply()
-                    .map_err(|e| Failed::Io("redis", e))?;
+                let (ours, theirs) = self.send_each(&to_ours, &to_theirs)?;
                 if ours != theirs {
                     let why = "RESTORE of the other server's DUMP payload differs".into();
                     return Err(Failed::Differ { ours, theirs, why });
