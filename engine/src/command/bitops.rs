@@ -8,7 +8,7 @@
 mod bitfield;
 
 use super::flags::*;
-use super::strings::MAX_STRING;
+use super::strings::{clamp_range, MAX_STRING};
 use super::{args, cmd, CommandDef, Ctx, Group, Handler};
 use crate::{notify, Error, Kind, Result, Value};
 
@@ -150,22 +150,15 @@ struct Span {
 }
 
 /// Resolves `start..=end` (bytes, or bits if `in_bits`) over a string of
-/// `len` bytes the way Redis does: negative indexes from the end, clamped
-/// to the string. `None` when the range is empty.
+/// `len` bytes as GETRANGE does ([`clamp_range`]). `None` when the range
+/// is empty.
 fn span(start: i64, end: i64, len: usize, in_bits: bool) -> Option<Span> {
     let total = if in_bits {
         (len as i64) << 3
     } else {
         len as i64
     };
-    let resolve = |i: i64| if i < 0 { (total + i).max(0) } else { i };
-    let (mut start, mut end) = (resolve(start), resolve(end));
-    if end >= total {
-        end = total - 1;
-    }
-    if start > end {
-        return None;
-    }
+    let (mut start, mut end) = clamp_range(start, end, total)?;
     let (mut first_mask, mut last_mask) = (0, 0);
     if in_bits {
         first_mask = !((1u16 << (8 - (start & 7))) - 1) as u8;

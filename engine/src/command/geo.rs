@@ -7,12 +7,12 @@ use bytes::Bytes;
 use resp::{Protocol, Writer};
 
 use super::flags::*;
-use super::zsets::{store, zadd_generic};
+use super::zsets::{as_zset, store, zadd_generic};
 use super::{args, cmd, CommandDef, Ctx, Group, Handler};
 use crate::geo::{self, search_areas, Shape, ShapeKind};
 use crate::strtod::string2d;
 use crate::types::zset::{ScoreRange, ZSet};
-use crate::{Error, Result, Value};
+use crate::{Error, Result};
 
 pub(super) fn commands() -> Vec<CommandDef<Handler>> {
     let doc = |d: CommandDef<Handler>, since, summary| d.doc(Group::Geo, since, summary);
@@ -99,15 +99,6 @@ fn unit(arg: &[u8]) -> Result<f64> {
 /// A non-negative size argument; `what` names it in the error.
 fn size(arg: &[u8], what: &str) -> Result<f64> {
     string2d(arg).ok_or_else(|| Error::err(format!("need numeric {what}")))
-}
-
-/// A looked-up value as a sorted set; WRONGTYPE for other types.
-fn as_zset(value: Option<&Value>) -> Result<Option<&ZSet>> {
-    match value {
-        None => Ok(None),
-        Some(Value::ZSet(z)) => Ok(Some(z)),
-        Some(_) => Err(Error::WrongType),
-    }
 }
 
 /// A member's position, `None` if it is missing or its score no geohash.

@@ -241,21 +241,6 @@ mod tests {
     const NOT_HLL: &str = "WRONGTYPE Key is not a valid HyperLogLog string value.";
     const CORRUPT: &str = "INVALIDOBJ Corrupted HLL object detected";
 
-    fn get(t: &mut TestEngine, key: &str) -> Vec<u8> {
-        let reply = t.exec(&[Bytes::from("GET"), Bytes::copy_from_slice(key.as_bytes())]);
-        // `$<len>\r\n<bytes>\r\n`
-        let start = reply.iter().position(|&b| b == b'\n').unwrap() + 1;
-        reply[start..reply.len() - 2].to_vec()
-    }
-
-    fn set(t: &mut TestEngine, key: &str, bytes: &[u8]) {
-        t.exec(&[
-            Bytes::from("SET"),
-            Bytes::copy_from_slice(key.as_bytes()),
-            Bytes::copy_from_slice(bytes),
-        ]);
-    }
-
     #[test]
     fn add_count_and_cache() {
         let mut t = TestEngine::new();
@@ -272,7 +257,7 @@ mod tests {
             ["PFADD h a b c", "PFADD new", "PFCOUNT h"],
             "only the PFCOUNT that refreshed the cache replicates"
         );
-        let bytes = get(&mut t, "h");
+        let bytes = t.get_bytes("h");
         assert_eq!(&bytes[..5], b"HYLL\x01");
         assert_eq!(hll::cached_count(&bytes), Some(3));
     }
@@ -325,11 +310,11 @@ mod tests {
         let mut i = 0;
         while t.run("PFDEBUG ENCODING h") != "+dense\r\n" {
             t.run(&format!("PFADD h e{i}"));
-            let len = get(&mut t, "h").len();
+            let len = t.get_bytes("h").len();
             assert!(len <= 60 || len == hll::DENSE_SIZE, "{len} bytes");
             i += 1;
         }
-        assert_eq!(get(&mut t, "h").len(), hll::DENSE_SIZE);
+        assert_eq!(t.get_bytes("h").len(), hll::DENSE_SIZE);
     }
 
     #[test]
@@ -371,14 +356,14 @@ mod tests {
         let mut broken = hll::new_sparse();
         broken[hll::HEADER_SIZE + 1] = 0;
         broken[15] |= 0x80;
-        set(&mut t, "bad", &broken);
+        t.set_bytes("bad", &broken);
         assert_eq!(t.run("PFCOUNT bad"), err(CORRUPT));
         assert_eq!(t.run("PFCOUNT bad bad"), err(CORRUPT));
         assert_eq!(t.run("PFMERGE d bad"), err(CORRUPT));
         assert_eq!(t.run("PFDEBUG TODENSE bad"), err(CORRUPT));
         let mut dense_wrong_len = hll::new_sparse();
         dense_wrong_len[4] = 0;
-        set(&mut t, "short", &dense_wrong_len);
+        t.set_bytes("short", &dense_wrong_len);
         assert_eq!(t.run("PFCOUNT short"), err(NOT_HLL));
     }
 
@@ -399,7 +384,7 @@ mod tests {
             if round % 4 == 0 {
                 t.run("PFDEBUG TODENSE a");
             }
-            let mut bytes = get(&mut t, "a");
+            let mut bytes = t.get_bytes("a");
             match round % 3 {
                 0 => {
                     for _ in 0..rng.random_range(1..5) {
@@ -417,7 +402,7 @@ mod tests {
                     bytes.extend((0..rng.random_range(0..64)).map(|_| rng.random::<u8>()));
                 }
             }
-            set(&mut t, "b", &bytes);
+            t.set_bytes("b", &bytes);
             for cmd in [
                 "PFCOUNT b",
                 "PFADD b x y z w",

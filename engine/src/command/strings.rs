@@ -517,13 +517,20 @@ fn getrange(ctx: &mut Ctx) -> Result<()> {
 
 /// The inclusive range GETRANGE returns, `None` when empty.
 fn byte_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
-    let len = len as i64;
-    if (start < 0 && end < 0 && start > end) || len == 0 {
+    if start < 0 && end < 0 && start > end {
         return None;
     }
+    let (start, end) = clamp_range(start, end, len as i64)?;
+    Some((start as usize, end as usize))
+}
+
+/// `start..=end` over `len` bytes (or bits) as Redis's string commands
+/// resolve it: negative indexes count from the end, then both are clamped
+/// to the string. `None` when that leaves nothing.
+pub(super) fn clamp_range(start: i64, end: i64, len: i64) -> Option<(i64, i64)> {
     let resolve = |i: i64| if i < 0 { (len + i).max(0) } else { i };
     let (start, end) = (resolve(start), resolve(end).min(len - 1));
-    (start <= end).then_some((start as usize, end as usize))
+    (start <= end).then_some((start, end))
 }
 
 fn setrange(ctx: &mut Ctx) -> Result<()> {

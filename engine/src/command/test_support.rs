@@ -46,6 +46,23 @@ impl TestEngine {
         String::from_utf8_lossy(&self.exec(&args)).into_owned()
     }
 
+    /// `SET key value` with a binary value.
+    pub fn set_bytes(&mut self, key: &str, value: &[u8]) {
+        let args = [
+            Bytes::from("SET"),
+            Bytes::copy_from_slice(key.as_bytes()),
+            Bytes::copy_from_slice(value),
+        ];
+        assert_eq!(self.exec(&args), b"+OK\r\n");
+    }
+
+    /// The binary value `GET key` replies (the body of its bulk string).
+    pub fn get_bytes(&mut self, key: &str) -> Vec<u8> {
+        let reply = self.exec(&[Bytes::from("GET"), Bytes::copy_from_slice(key.as_bytes())]);
+        let start = reply.iter().position(|&b| b == b'\n').expect("header") + 1;
+        reply[start..reply.len() - 2].to_vec()
+    }
+
     /// Runs a command given as separate arguments and returns the raw reply.
     pub fn exec(&mut self, args: &[Bytes]) -> Vec<u8> {
         let mut out = BytesMut::new();

@@ -82,7 +82,7 @@ pub(super) fn commands() -> Vec<CommandDef<Handler>> {
 }
 
 /// A looked-up value as a sorted set; WRONGTYPE for other types.
-fn as_zset(value: Option<&Value>) -> Result<Option<&ZSet>> {
+pub(super) fn as_zset(value: Option<&Value>) -> Result<Option<&ZSet>> {
     match value {
         None => Ok(None),
         Some(Value::ZSet(z)) => Ok(Some(z)),

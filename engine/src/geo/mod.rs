@@ -208,45 +208,37 @@ pub fn standard_string(score: f64) -> Option<[u8; 11]> {
     Some(out)
 }
 
-fn move_x(hash: &mut Hash, d: i8) {
-    if d == 0 {
-        return;
-    }
-    let width = 64 - u32::from(hash.step) * 2;
-    let mut x = hash.bits & 0xaaaa_aaaa_aaaa_aaaa;
-    let y = hash.bits & 0x5555_5555_5555_5555;
-    let zz = 0x5555_5555_5555_5555u64 >> width;
-    if d > 0 {
-        x = x.wrapping_add(zz + 1);
-    } else {
-        x = (x | zz).wrapping_sub(zz + 1);
-    }
-    x &= 0xaaaa_aaaa_aaaa_aaaau64 >> width;
-    hash.bits = x | y;
-}
+/// Interleaved bits of the longitude (`geohash_move_x`'s mask)...
+const LON_BITS: u64 = 0xaaaa_aaaa_aaaa_aaaa;
+/// ...and of the latitude (`geohash_move_y`'s).
+const LAT_BITS: u64 = 0x5555_5555_5555_5555;
 
-fn move_y(hash: &mut Hash, d: i8) {
+/// Moves `hash` by `d` cells along the axis whose interleaved bits are
+/// `axis` ([`LON_BITS`] or [`LAT_BITS`]), as Redis's `geohash_move_x` and
+/// `geohash_move_y` do: the carry runs through the other axis's bits, set
+/// for the move and masked off after.
+fn move_axis(hash: &mut Hash, d: i8, axis: u64) {
     if d == 0 {
         return;
     }
     let width = 64 - u32::from(hash.step) * 2;
-    let x = hash.bits & 0xaaaa_aaaa_aaaa_aaaa;
-    let mut y = hash.bits & 0x5555_5555_5555_5555;
-    let zz = 0xaaaa_aaaa_aaaa_aaaau64 >> width;
+    let mut moved = hash.bits & axis;
+    let other = hash.bits & !axis;
+    let zz = !axis >> width;
     if d > 0 {
-        y = y.wrapping_add(zz + 1);
+        moved = moved.wrapping_add(zz + 1);
     } else {
-        y = (y | zz).wrapping_sub(zz + 1);
+        moved = (moved | zz).wrapping_sub(zz + 1);
     }
-    y &= 0x5555_5555_5555_5555u64 >> width;
-    hash.bits = x | y;
+    moved &= axis >> width;
+    hash.bits = moved | other;
 }
 
 /// A hash moved by `dx` cells east and `dy` cells north (wrapping).
 pub fn neighbour(hash: Hash, dx: i8, dy: i8) -> Hash {
     let mut h = hash;
-    move_x(&mut h, dx);
-    move_y(&mut h, dy);
+    move_axis(&mut h, dx, LON_BITS);
+    move_axis(&mut h, dy, LAT_BITS);
     h
 }
 

@@ -12,6 +12,8 @@
 //! string's terminating NUL, and corrupt data gives [`Corrupt`], never a
 //! panic.
 
+use std::ops::Range;
+
 use super::Corrupt;
 
 /// Registers: 2^14, addressed by the low 14 bits of the hash.
@@ -152,11 +154,7 @@ pub fn register_of(element: &[u8]) -> (usize, u8) {
 /// `sparse_max_bytes`.
 pub fn add(hll: &mut Vec<u8>, element: &[u8], sparse_max_bytes: usize) -> Result<bool, Corrupt> {
     let (index, count) = register_of(element);
-    match encoding(hll) {
-        Some(Encoding::Dense) => Ok(dense_set(&mut hll[HEADER_SIZE..], index, count)),
-        Some(Encoding::Sparse) => sparse_set(hll, index, count, sparse_max_bytes),
-        None => Err(CORRUPT),
-    }
+    set_register(hll, index, count, sparse_max_bytes)
 }
 
 /// Raises register `index` to at least `count`, whatever the encoding
@@ -293,6 +291,20 @@ pub fn to_dense(hll: &mut Vec<u8>) -> Result<(), Corrupt> {
     let mut dense = vec![0u8; DENSE_SIZE];
     dense[..HEADER_SIZE].copy_from_slice(&hll[..HEADER_SIZE]);
     dense[4] = DENSE;
+    sparse_values(hll, |registers, value| {
+        for r in registers {
+            dense_write(&mut dense[HEADER_SIZE..], r, value);
+        }
+    })?;
+    *hll = dense;
+    Ok(())
+}
+
+/// Calls `set` with each run of registers a sparse HLL gives a non-zero
+/// value, as Redis's `hllSparseToDense` and `hllMerge` read it: corrupt if
+/// such a run ends past the last register, or the opcodes do not cover
+/// exactly all of them.
+fn sparse_values(hll: &[u8], mut set: impl FnMut(Range<usize>, u8)) -> Result<(), Corrupt> {
     let mut index = 0;
     let mut overflow = false;
     walk_sparse(hll, |op| {
@@ -301,9 +313,7 @@ pub fn to_dense(hll: &mut Vec<u8>) -> Result<(), Corrupt> {
                 overflow = true;
                 return false;
             }
-            for r in index..index + op.run {
-                dense_write(&mut dense[HEADER_SIZE..], r, op.value);
-            }
+            set(index..index + op.run, op.value);
         }
         index += op.run;
         true
@@ -311,7 +321,6 @@ pub fn to_dense(hll: &mut Vec<u8>) -> Result<(), Corrupt> {
     if overflow || index != REGISTERS {
         return Err(CORRUPT);
     }
-    *hll = dense;
     Ok(())
 }
 
@@ -536,28 +545,11 @@ impl Registers {
                 }
                 Ok(())
             }
-            Some(Encoding::Sparse) => {
-                let mut index = 0;
-                let mut overflow = false;
-                walk_sparse(hll, |op| {
-                    if op.value != 0 {
-                        if index + op.run > REGISTERS {
-                            overflow = true;
-                            return false;
-                        }
-                        for m in &mut max[index..index + op.run] {
-                            *m = (*m).max(op.value);
-                        }
-                    }
-                    index += op.run;
-                    true
-                });
-                if overflow || index != REGISTERS {
-                    Err(CORRUPT)
-                } else {
-                    Ok(())
+            Some(Encoding::Sparse) => sparse_values(hll, |registers, value| {
+                for m in &mut max[registers] {
+                    *m = (*m).max(value);
                 }
-            }
+            }),
             None => Err(CORRUPT),
         }
     }
@@ -573,18 +565,16 @@ impl Registers {
 
 /// PFDEBUG DECODE's text: `z:<run>`, `Z:<run>`, `v:<value>,<run>`.
 pub fn decode(hll: &[u8]) -> String {
+    use std::fmt::Write as _;
     let mut out = String::new();
-    let mut p = HEADER_SIZE;
-    while p < hll.len() {
-        let op = op_at(hll, p);
-        let text = match (op.value, op.len) {
-            (0, 1) => format!("z:{} ", op.run),
-            (0, _) => format!("Z:{} ", op.run),
-            (v, _) => format!("v:{},{} ", v, op.run),
+    walk_sparse(hll, |op| {
+        let _ = match (op.value, op.len) {
+            (0, 1) => write!(out, "z:{} ", op.run),
+            (0, _) => write!(out, "Z:{} ", op.run),
+            (v, _) => write!(out, "v:{},{} ", v, op.run),
         };
-        out.push_str(&text);
-        p += op.len;
-    }
+        true
+    });
     out.trim_matches(' ').to_string()
 }
 

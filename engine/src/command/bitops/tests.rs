@@ -1,21 +1,5 @@
 use super::{first_bit, popcount};
 use crate::command::test_support::*;
-use bytes::Bytes;
-
-fn set_raw(t: &mut TestEngine, key: &str, value: &[u8]) {
-    let args = [
-        Bytes::from("SET"),
-        Bytes::copy_from_slice(key.as_bytes()),
-        Bytes::copy_from_slice(value),
-    ];
-    assert_eq!(t.exec(&args), b"+OK\r\n");
-}
-
-fn get_raw(t: &mut TestEngine, key: &str) -> Vec<u8> {
-    let reply = t.exec(&[Bytes::from("GET"), Bytes::copy_from_slice(key.as_bytes())]);
-    let start = reply.iter().position(|&b| b == b'\n').expect("header") + 1;
-    reply[start..reply.len() - 2].to_vec()
-}
 
 const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 
@@ -112,13 +96,13 @@ fn bitpos_ranges() {
         t.run("BITPOS nokey 2"),
         err("ERR The bit argument must be 1 or 0.")
     );
-    set_raw(&mut t, "s", b"\xff\xf0\0");
+    t.set_bytes("s", b"\xff\xf0\0");
     assert_eq!(t.run("BITPOS s 0"), int(12));
     assert_eq!(t.run("BITPOS s 1 2"), int(-1));
     assert_eq!(t.run("BITPOS s 1 1 -1 BYTE"), int(8));
     assert_eq!(t.run("BITPOS s 1 7 15 BIT"), int(7));
     assert_eq!(t.run("BITPOS s 0 0 3 BIT"), int(-1));
-    set_raw(&mut t, "ones", b"\xff\xff");
+    t.set_bytes("ones", b"\xff\xff");
     // No end: the string reads as zero-padded; an explicit end does not.
     assert_eq!(t.run("BITPOS ones 0"), int(16));
     assert_eq!(t.run("BITPOS ones 0 0"), int(16));
@@ -133,16 +117,16 @@ fn bitpos_ranges() {
 #[test]
 fn bitop_and_store() {
     let mut t = TestEngine::new();
-    set_raw(&mut t, "a", b"\xf0\x0f\xff");
-    set_raw(&mut t, "b", b"\xff");
+    t.set_bytes("a", b"\xf0\x0f\xff");
+    t.set_bytes("b", b"\xff");
     assert_eq!(t.run("BITOP AND d a b"), int(3));
-    assert_eq!(get_raw(&mut t, "d"), b"\xf0\0\0");
+    assert_eq!(t.get_bytes("d"), b"\xf0\0\0");
     assert_eq!(t.run("BITOP OR d a b nokey"), int(3));
-    assert_eq!(get_raw(&mut t, "d"), b"\xff\x0f\xff");
+    assert_eq!(t.get_bytes("d"), b"\xff\x0f\xff");
     assert_eq!(t.run("BITOP XOR d a b"), int(3));
-    assert_eq!(get_raw(&mut t, "d"), b"\x0f\x0f\xff");
+    assert_eq!(t.get_bytes("d"), b"\x0f\x0f\xff");
     assert_eq!(t.run("BITOP NOT d b"), int(1));
-    assert_eq!(get_raw(&mut t, "d"), b"\0");
+    assert_eq!(t.get_bytes("d"), b"\0");
     assert_eq!(
         t.run("BITOP NOT d a b"),
         err("ERR BITOP NOT must be called with a single source key.")
@@ -273,7 +257,7 @@ fn bitop_across_blocks_and_unequal_lengths() {
             })
             .collect();
         if len > 0 {
-            set_raw(&mut t, &format!("s{i}"), &bytes);
+            t.set_bytes(&format!("s{i}"), &bytes);
         }
         sources.push(bytes);
     }
@@ -293,9 +277,9 @@ fn bitop_across_blocks_and_unequal_lengths() {
             .collect();
         let reply = t.run(&format!("BITOP {op} d s0 s1 s2 s3 s4"));
         assert_eq!(reply, int(longest as i64), "{op}");
-        assert_eq!(get_raw(&mut t, "d"), expected, "{op}");
+        assert_eq!(t.get_bytes("d"), expected, "{op}");
     }
     assert_eq!(t.run("BITOP NOT d s3"), int(9_000));
     let inverted: Vec<u8> = sources[3].iter().map(|b| !b).collect();
-    assert_eq!(get_raw(&mut t, "d"), inverted);
+    assert_eq!(t.get_bytes("d"), inverted);
 }
