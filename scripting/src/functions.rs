@@ -82,13 +82,8 @@ fn function_flags(t: &Table) -> mlua::Result<ScriptFlags> {
             Value::String(s) => s.to_string_lossy(),
             _ => return Err(raise_error(b"unknown flag given")),
         };
-        match name.as_str() {
-            "no-writes" => flags.no_writes = true,
-            "allow-oom" => flags.allow_oom = true,
-            "allow-stale" => flags.allow_stale = true,
-            "no-cluster" => flags.no_cluster = true,
-            "allow-cross-slot-keys" => flags.allow_cross_slot_keys = true,
-            _ => return Err(raise_error(b"unknown flag given")),
+        if !flags.set(&name) {
+            return Err(raise_error(b"unknown flag given"));
         }
     }
     Ok(flags)
