@@ -288,11 +288,7 @@ impl Scripting {
             return Frame::Error(Bytes::from_static(b"ERR Function not found"));
         };
         let func = f.func.clone();
-        self.status.begin(true);
-        let reply = self.run_callable(&func, name, keys, argv, host, true);
-        self.status.end();
-        self.after_run();
-        reply
+        self.run_callable(&func, name, keys, argv, host, true)
     }
 }
 

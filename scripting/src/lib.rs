@@ -286,22 +286,12 @@ impl Scripting {
         };
         let func = script.func.clone();
         let sha = sha.to_ascii_lowercase();
-        self.status.begin(false);
-        let reply = self.run_callable(&func, &sha, keys, argv, host, false);
-        self.status.end();
-        self.after_run();
-        reply
-    }
-
-    /// After a run: a killed script left the every-line hook on.
-    fn after_run(&self) {
-        if self.status.kill_requested() {
-            install_kill_hook(&self.lua, self.status.clone(), false);
-        }
+        self.run_callable(&func, &sha, keys, argv, host, false)
     }
 
     /// Runs a script (KEYS and ARGV as globals) or a function (as its two
-    /// arguments); answers its reply, or its error reply naming `name`.
+    /// arguments), reporting the run to the status; answers its reply, or
+    /// its error reply naming `name`.
     fn run_callable(
         &self,
         func: &Function,
@@ -311,8 +301,18 @@ impl Scripting {
         host: &mut dyn Host,
         as_function: bool,
     ) -> Frame {
-        self.run_inner(func, name, keys, argv, host, as_function)
-            .unwrap_or_else(|e| Frame::Error(format!("ERR Error running script: {e}").into()))
+        self.status.begin(as_function);
+        let reply = self
+            .run_inner(func, name, keys, argv, host, as_function)
+            .unwrap_or_else(|e| Frame::Error(format!("ERR Error running script: {e}").into()));
+        // A killed script left the every-line hook on. Read before `end`,
+        // which clears the request.
+        let killed = self.status.kill_requested();
+        self.status.end();
+        if killed {
+            install_kill_hook(&self.lua, self.status.clone(), false);
+        }
+        reply
     }
 
     fn run_inner(
