@@ -166,17 +166,8 @@ impl Scripting {
         // numbers hold.
         let body = &code[code.iter().position(|&b| b == b'\n').unwrap_or(code.len())..];
         let chunk = self
-            .lua
-            .load(body)
-            .set_name("@user_function")
-            .set_environment(self.env.clone())
-            .into_function()
-            .map_err(|e| match e {
-                mlua::Error::SyntaxError { message, .. } => {
-                    Error::Function(format!("Error compiling function: {message}"))
-                }
-                other => Error::Function(format!("Error compiling function: {other}")),
-            })?;
+            .compile(body, "@user_function")
+            .map_err(|m| Error::Function(format!("Error compiling function: {m}")))?;
         let registered = RefCell::new(Vec::<Registered>::new());
         let ran: MultiValue = self.lua.scope(|scope| {
             self.redis.raw_set(

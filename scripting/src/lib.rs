@@ -130,10 +130,11 @@ unsafe impl Send for Scripting {}
 
 /// The SHA1 of a script body in lower-case hex, as SCRIPT LOAD answers it.
 pub fn sha1_hex(body: &[u8]) -> String {
-    let digest = Sha1::digest(body);
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(40);
-    for b in digest {
-        s.push_str(&format!("{b:02x}"));
+    for b in Sha1::digest(body) {
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 15)]));
     }
     s
 }
@@ -216,15 +217,8 @@ impl Scripting {
         }
         let (flags, shebang_len) = shebang::parse(body)?;
         let func = self
-            .lua
-            .load(&body[shebang_len..])
-            .set_name("@user_script")
-            .set_environment(self.env.clone())
-            .into_function()
-            .map_err(|e| match e {
-                mlua::Error::SyntaxError { message, .. } => Error::Compile(message),
-                other => Error::Compile(other.to_string()),
-            })?;
+            .compile(&body[shebang_len..], "@user_script")
+            .map_err(Error::Compile)?;
         self.scripts_mem += sha.len() + body.len();
         self.scripts.insert(
             sha.clone(),
@@ -235,6 +229,20 @@ impl Scripting {
             },
         );
         Ok(sha)
+    }
+
+    /// Compiles a script's or library's `code` as chunk `name`, with the
+    /// scripts' globals; else Lua's message.
+    fn compile(&self, code: &[u8], name: &str) -> Result<Function, String> {
+        self.lua
+            .load(code)
+            .set_name(name)
+            .set_environment(self.env.clone())
+            .into_function()
+            .map_err(|e| match e {
+                mlua::Error::SyntaxError { message, .. } => message,
+                other => other.to_string(),
+            })
     }
 
     /// A cached script by its SHA1 (any case).
