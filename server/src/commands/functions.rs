@@ -163,12 +163,8 @@ fn delete(call: &mut Call) -> Result<()> {
 }
 
 fn flush(call: &mut Call) -> Result<()> {
-    match call.args.get(2) {
-        None => {}
-        Some(mode)
-            if call.args.len() == 3
-                && (mode.eq_ignore_ascii_case(b"sync") || mode.eq_ignore_ascii_case(b"async")) => {}
-        Some(_) => return Err(Error::err("FUNCTION FLUSH only supports SYNC|ASYNC option")),
+    if !engine::command::args::flush_mode_ok(&call.args[2..]) {
+        return Err(Error::err("FUNCTION FLUSH only supports SYNC|ASYNC option"));
     }
     let srv = call.srv;
     {
