@@ -273,19 +273,8 @@ struct ScriptHost<'c, 'a, 'l> {
 impl ScriptHost<'_, '_, '_> {
     /// The command `args` names, with Redis's script errors.
     fn resolve(args: &[Bytes]) -> std::result::Result<Resolved, &'static str> {
-        const UNKNOWN: &str = "ERR Unknown Redis command called from script";
-        let top = Table::get().lookup(&args[0]).ok_or(UNKNOWN)?;
-        let found = if top.is_container() && args.len() >= 2 {
-            Resolved {
-                entry: top.subcommand(&args[1]).ok_or(UNKNOWN)?,
-                parent: Some(top),
-            }
-        } else {
-            Resolved {
-                entry: top,
-                parent: None,
-            }
-        };
+        let found =
+            super::find(args).map_err(|_| "ERR Unknown Redis command called from script")?;
         if !found.entry.arity_ok(args.len()) {
             return Err("ERR Wrong number of args calling Redis command from script");
         }
