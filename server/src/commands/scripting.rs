@@ -148,10 +148,7 @@ fn eval_generic(call: &mut Call, by_sha: bool, ro: bool) -> Result<()> {
 /// The key count of EVAL and FCALL (argument 2), checked against the
 /// arguments.
 pub(super) fn numkeys(call: &Call, not_a_number: Error) -> Result<usize> {
-    let numkeys: i64 = std::str::from_utf8(call.arg(2))
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or(not_a_number)?;
+    let numkeys = resp::parse_i64(call.arg(2)).ok_or(not_a_number)?;
     if numkeys > call.args.len() as i64 - 3 {
         return Err(Error::err(
             "Number of keys can't be greater than number of args",
