@@ -128,7 +128,7 @@ fn eval_generic(call: &mut Call, by_sha: bool, ro: bool) -> Result<()> {
     let mut lua = srv.scripts().lock();
     let sha = if by_sha {
         let sha = std::str::from_utf8(call.arg(1)).unwrap_or("");
-        if sha.len() != 40 || !lua.exists(sha) {
+        if sha.len() != 40 {
             return Err(Error::Other(NOSCRIPT_ERR.into()));
         }
         sha.to_ascii_lowercase()
@@ -137,7 +137,9 @@ fn eval_generic(call: &mut Call, by_sha: bool, ro: bool) -> Result<()> {
         srv.scripts().note_memory(&lua);
         loaded.map_err(Error::err)?
     };
-    let flags = lua.get(&sha).map(|s| s.flags).unwrap_or_default();
+    let Some(flags) = lua.get(&sha).map(|s| s.flags) else {
+        return Err(Error::Other(NOSCRIPT_ERR.into()));
+    };
     execute(call, flags, ro, numkeys, |keys, argv, host| {
         lua.run(&sha, keys, argv, host)
     })?;
@@ -470,9 +472,6 @@ fn help(call: &mut Call) -> Result<()> {
     Ok(())
 }
 
-/// SHUTDOWN while a script runs past `busy-reply-threshold`: only NOSAVE
-/// is allowed, and it exits at once (the script holds the keyspace, and
-/// nothing is saved anyway). `None` when no script is busy.
 /// The BUSY refusal for whatever runs now.
 pub(super) fn busy_error(status: &scripting::RunStatus) -> &'static str {
     if status.is_function() {
@@ -482,6 +481,9 @@ pub(super) fn busy_error(status: &scripting::RunStatus) -> &'static str {
     }
 }
 
+/// SHUTDOWN while a script runs past `busy-reply-threshold`: only NOSAVE
+/// is allowed, and it exits at once (the script holds the keyspace, and
+/// nothing is saved anyway). `None` when no script is busy.
 pub(super) fn busy_shutdown(srv: &crate::state::Shared, nosave: bool) -> Option<Result<()>> {
     let status = srv.scripts().status();
     let ran = status.running_for_ms()?;
