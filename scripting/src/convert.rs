@@ -186,14 +186,15 @@ fn no_newlines(s: &[u8]) -> Bytes {
 }
 
 /// A number as a command argument: C's `%.17g` (Lua's own `%.14g` would
-/// lose precision).
+/// lose precision), as [`resp::format_double`] writes it; a NaN with its
+/// sign bit set (Lua's `0/0`) is printf's `-nan`.
 pub fn number_arg(n: f64) -> Bytes {
-    let mut buf = [0u8; 64];
-    // SAFETY: the buffer is large enough for any `%.17g` output, and
-    // snprintf never writes past the size it is given.
-    let len = unsafe { libc::snprintf(buf.as_mut_ptr().cast(), buf.len(), c"%.17g".as_ptr(), n) };
-    let len = usize::try_from(len).unwrap_or(0).min(buf.len() - 1);
-    Bytes::copy_from_slice(&buf[..len])
+    let mut text = Vec::with_capacity(24);
+    if n.is_nan() && n.is_sign_negative() {
+        text.push(b'-');
+    }
+    resp::format_double(n, &mut text);
+    text.into()
 }
 
 #[cfg(test)]
@@ -205,6 +206,9 @@ mod tests {
         assert_eq!(number_arg(3.0), "3");
         assert_eq!(number_arg(0.1), "0.10000000000000001");
         assert_eq!(number_arg(-1e300), "-1.0000000000000001e+300");
+        assert_eq!(number_arg(f64::NAN), "nan");
+        assert_eq!(number_arg(-f64::NAN), "-nan");
+        assert_eq!(number_arg(f64::NEG_INFINITY), "-inf");
     }
 
     #[test]

@@ -82,13 +82,8 @@ fn function_flags(t: &Table) -> mlua::Result<ScriptFlags> {
             Value::String(s) => s.to_string_lossy(),
             _ => return Err(raise_error(b"unknown flag given")),
         };
-        match name.as_str() {
-            "no-writes" => flags.no_writes = true,
-            "allow-oom" => flags.allow_oom = true,
-            "allow-stale" => flags.allow_stale = true,
-            "no-cluster" => flags.no_cluster = true,
-            "allow-cross-slot-keys" => flags.allow_cross_slot_keys = true,
-            _ => return Err(raise_error(b"unknown flag given")),
+        if !flags.set(&name) {
+            return Err(raise_error(b"unknown flag given"));
         }
     }
     Ok(flags)
@@ -171,17 +166,8 @@ impl Scripting {
         // numbers hold.
         let body = &code[code.iter().position(|&b| b == b'\n').unwrap_or(code.len())..];
         let chunk = self
-            .lua
-            .load(body)
-            .set_name("@user_function")
-            .set_environment(self.env.clone())
-            .into_function()
-            .map_err(|e| match e {
-                mlua::Error::SyntaxError { message, .. } => {
-                    Error::Function(format!("Error compiling function: {message}"))
-                }
-                other => Error::Function(format!("Error compiling function: {other}")),
-            })?;
+            .compile(body, "@user_function")
+            .map_err(|m| Error::Function(format!("Error compiling function: {m}")))?;
         let registered = RefCell::new(Vec::<Registered>::new());
         let ran: MultiValue = self.lua.scope(|scope| {
             self.redis.raw_set(
@@ -293,11 +279,7 @@ impl Scripting {
             return Frame::Error(Bytes::from_static(b"ERR Function not found"));
         };
         let func = f.func.clone();
-        self.status.begin(true);
-        let reply = self.run_callable(&func, name, keys, argv, host, true);
-        self.status.end();
-        self.after_run();
-        reply
+        self.run_callable(&func, name, keys, argv, host, true)
     }
 }
 

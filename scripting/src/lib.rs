@@ -130,10 +130,11 @@ unsafe impl Send for Scripting {}
 
 /// The SHA1 of a script body in lower-case hex, as SCRIPT LOAD answers it.
 pub fn sha1_hex(body: &[u8]) -> String {
-    let digest = Sha1::digest(body);
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(40);
-    for b in digest {
-        s.push_str(&format!("{b:02x}"));
+    for b in Sha1::digest(body) {
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 15)]));
     }
     s
 }
@@ -216,15 +217,8 @@ impl Scripting {
         }
         let (flags, shebang_len) = shebang::parse(body)?;
         let func = self
-            .lua
-            .load(&body[shebang_len..])
-            .set_name("@user_script")
-            .set_environment(self.env.clone())
-            .into_function()
-            .map_err(|e| match e {
-                mlua::Error::SyntaxError { message, .. } => Error::Compile(message),
-                other => Error::Compile(other.to_string()),
-            })?;
+            .compile(&body[shebang_len..], "@user_script")
+            .map_err(Error::Compile)?;
         self.scripts_mem += sha.len() + body.len();
         self.scripts.insert(
             sha.clone(),
@@ -235,6 +229,20 @@ impl Scripting {
             },
         );
         Ok(sha)
+    }
+
+    /// Compiles a script's or library's `code` as chunk `name`, with the
+    /// scripts' globals; else Lua's message.
+    fn compile(&self, code: &[u8], name: &str) -> Result<Function, String> {
+        self.lua
+            .load(code)
+            .set_name(name)
+            .set_environment(self.env.clone())
+            .into_function()
+            .map_err(|e| match e {
+                mlua::Error::SyntaxError { message, .. } => message,
+                other => other.to_string(),
+            })
     }
 
     /// A cached script by its SHA1 (any case).
@@ -286,22 +294,12 @@ impl Scripting {
         };
         let func = script.func.clone();
         let sha = sha.to_ascii_lowercase();
-        self.status.begin(false);
-        let reply = self.run_callable(&func, &sha, keys, argv, host, false);
-        self.status.end();
-        self.after_run();
-        reply
-    }
-
-    /// After a run: a killed script left the every-line hook on.
-    fn after_run(&self) {
-        if self.status.kill_requested() {
-            install_kill_hook(&self.lua, self.status.clone(), false);
-        }
+        self.run_callable(&func, &sha, keys, argv, host, false)
     }
 
     /// Runs a script (KEYS and ARGV as globals) or a function (as its two
-    /// arguments); answers its reply, or its error reply naming `name`.
+    /// arguments), reporting the run to the status; answers its reply, or
+    /// its error reply naming `name`.
     fn run_callable(
         &self,
         func: &Function,
@@ -311,8 +309,18 @@ impl Scripting {
         host: &mut dyn Host,
         as_function: bool,
     ) -> Frame {
-        self.run_inner(func, name, keys, argv, host, as_function)
-            .unwrap_or_else(|e| Frame::Error(format!("ERR Error running script: {e}").into()))
+        self.status.begin(as_function);
+        let reply = self
+            .run_inner(func, name, keys, argv, host, as_function)
+            .unwrap_or_else(|e| Frame::Error(format!("ERR Error running script: {e}").into()));
+        // A killed script left the every-line hook on. Read before `end`,
+        // which clears the request.
+        let killed = self.status.kill_requested();
+        self.status.end();
+        if killed {
+            install_kill_hook(&self.lua, self.status.clone(), false);
+        }
+        reply
     }
 
     fn run_inner(

@@ -16,6 +16,36 @@ pub struct ScriptFlags {
     pub allow_cross_slot_keys: bool,
 }
 
+impl ScriptFlags {
+    /// Sets the flag Redis calls `name` (in a shebang or a function's
+    /// `flags`); `false` for an unknown name.
+    pub(crate) fn set(&mut self, name: &str) -> bool {
+        let flag = match name {
+            "no-writes" => &mut self.no_writes,
+            "allow-oom" => &mut self.allow_oom,
+            "allow-stale" => &mut self.allow_stale,
+            "no-cluster" => &mut self.no_cluster,
+            "allow-cross-slot-keys" => &mut self.allow_cross_slot_keys,
+            _ => return false,
+        };
+        *flag = true;
+        true
+    }
+
+    /// The names of the flags set, in Redis's order (FUNCTION LIST).
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + Clone {
+        [
+            (self.no_writes, "no-writes"),
+            (self.allow_oom, "allow-oom"),
+            (self.allow_stale, "allow-stale"),
+            (self.no_cluster, "no-cluster"),
+            (self.allow_cross_slot_keys, "allow-cross-slot-keys"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+    }
+}
+
 /// Reads the shebang of `body`: its flags and the length of the line
 /// (which the loader skips, keeping the line feed so line numbers hold).
 pub fn parse(body: &[u8]) -> Result<(ScriptFlags, usize), Error> {
@@ -48,17 +78,10 @@ pub fn parse(body: &[u8]) -> Result<(ScriptFlags, usize), Error> {
             continue;
         }
         for flag in list.split(',') {
-            match flag {
-                "no-writes" => flags.no_writes = true,
-                "allow-oom" => flags.allow_oom = true,
-                "allow-stale" => flags.allow_stale = true,
-                "no-cluster" => flags.no_cluster = true,
-                "allow-cross-slot-keys" => flags.allow_cross_slot_keys = true,
-                _ => {
-                    return Err(Error::Shebang(format!(
-                        "Unexpected flag in script shebang: {flag}"
-                    )))
-                }
+            if !flags.set(flag) {
+                return Err(Error::Shebang(format!(
+                    "Unexpected flag in script shebang: {flag}"
+                )));
             }
         }
     }

@@ -70,12 +70,17 @@ impl RunStatus {
         self.wrote.store(true, Ordering::Relaxed);
     }
 
+    /// Whether the running script ran a write command.
+    pub fn wrote(&self) -> bool {
+        self.wrote.load(Ordering::Relaxed)
+    }
+
     /// SCRIPT KILL: asks the running script to stop at its next check.
     pub fn kill(&self) -> Result<(), KillRefused> {
         if self.started.load(Ordering::Acquire) == 0 {
             return Err(KillRefused::NotBusy);
         }
-        if self.wrote.load(Ordering::Relaxed) {
+        if self.wrote() {
             return Err(KillRefused::Unkillable);
         }
         self.kill.store(true, Ordering::Release);

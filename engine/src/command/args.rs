@@ -78,6 +78,16 @@ pub fn is(arg: &[u8], name: &str) -> bool {
     arg.eq_ignore_ascii_case(name.as_bytes())
 }
 
+/// Whether `rest`, the arguments after a FLUSH command's name (FLUSHALL,
+/// FLUSHDB, SCRIPT FLUSH, FUNCTION FLUSH), is none or one `ASYNC` / `SYNC`.
+pub fn flush_mode_ok(rest: &[bytes::Bytes]) -> bool {
+    match rest {
+        [] => true,
+        [mode] => is(mode, "async") || is(mode, "sync"),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

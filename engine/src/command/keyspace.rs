@@ -76,11 +76,10 @@ fn dbsize(ctx: &mut Ctx) -> Result<()> {
 /// Parses the optional ASYNC / SYNC flag of FLUSHDB and FLUSHALL. Freeing is
 /// synchronous either way for now; both are accepted as Redis does.
 fn flush_mode(ctx: &Ctx) -> Result<()> {
-    match ctx.args.len() {
-        1 => Ok(()),
-        2 if args::is(ctx.arg(1), "async") || args::is(ctx.arg(1), "sync") => Ok(()),
-        _ => Err(Error::Syntax),
+    if !args::flush_mode_ok(&ctx.args[1..]) {
+        return Err(Error::Syntax);
     }
+    Ok(())
 }
 
 fn flushdb(ctx: &mut Ctx) -> Result<()> {

@@ -16,8 +16,14 @@ use crate::state::pause::PauseMode;
 use crate::state::Shared;
 use crate::time::unix_ms;
 
-const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
-const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+// The refusals' texts, shared with the checks of a script's commands
+// (`super::scripting`).
+pub(super) const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+pub(super) const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+pub(super) const NOREPLICAS: &str = "NOREPLICAS Not enough good replicas to write.";
+pub(super) const READONLY: &str = "READONLY You can't write against a read only replica.";
+pub(super) const MASTERDOWN: &str =
+    "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
 
 /// Why a request was refused: Redis's error text, and whether it came from
 /// the lookup itself (Redis builds those with `rejectCommandFormat`, which
@@ -78,22 +84,17 @@ pub fn check(
             return Err(Rejection::state(OOM));
         }
     }
-    let repl = srv.repl();
     // PING too, so that a health check sees the failure (Redis compares
     // the command's function with `pingCommand`: no flag says it).
     let ping = found.parent.is_none() && found.entry.name() == "ping";
     if (write || ping || bits & DENYOOM != 0) && crate::persistence::writes_refused(srv) {
         return Err(Rejection::state(MISCONF));
     }
-    if write && !repl.is_replica() && repl.too_few_replicas() {
-        return Err(Rejection::state(
-            "NOREPLICAS Not enough good replicas to write.",
-        ));
+    if write && too_few_replicas(srv) {
+        return Err(Rejection::state(NOREPLICAS));
     }
-    if write && repl.is_replica() && srv.settings().replica_read_only {
-        return Err(Rejection::state(
-            "READONLY You can't write against a read only replica.",
-        ));
+    if write && read_only_replica(srv) {
+        return Err(Rejection::state(READONLY));
     }
     if session.subscribed() && session.proto == resp::Protocol::Resp2 && own & SUBSCRIBED_OK == 0 {
         return Err(Rejection {
@@ -105,16 +106,28 @@ pub fn check(
             lookup: true,
         });
     }
-    if repl.is_replica()
-        && !repl.link_up()
-        && bits & STALE == 0
-        && !srv.settings().replica_serve_stale_data
-    {
-        return Err(Rejection::state(
-            "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
-        ));
+    if bits & STALE == 0 && stale_refused(srv) {
+        return Err(Rejection::state(MASTERDOWN));
     }
     Ok(found)
+}
+
+/// A replica whose link with its master is down and that does not serve
+/// stale data (`replica-serve-stale-data no`).
+pub(super) fn stale_refused(srv: &Shared) -> bool {
+    let repl = srv.repl();
+    repl.is_replica() && !repl.link_up() && !srv.settings().replica_serve_stale_data
+}
+
+/// A replica refusing its own clients' writes (`replica-read-only yes`).
+pub(super) fn read_only_replica(srv: &Shared) -> bool {
+    srv.repl().is_replica() && srv.settings().replica_read_only
+}
+
+/// A master with fewer good replicas than `min-replicas-to-write`.
+pub(super) fn too_few_replicas(srv: &Shared) -> bool {
+    let repl = srv.repl();
+    !repl.is_replica() && repl.too_few_replicas()
 }
 
 /// Redis's BUSY refusal: while a script runs, a command waits for the

@@ -163,12 +163,8 @@ fn delete(call: &mut Call) -> Result<()> {
 }
 
 fn flush(call: &mut Call) -> Result<()> {
-    match call.args.get(2) {
-        None => {}
-        Some(mode)
-            if call.args.len() == 3
-                && (mode.eq_ignore_ascii_case(b"sync") || mode.eq_ignore_ascii_case(b"async")) => {}
-        Some(_) => return Err(Error::err("FUNCTION FLUSH only supports SYNC|ASYNC option")),
+    if !engine::command::args::flush_mode_ok(&call.args[2..]) {
+        return Err(Error::err("FUNCTION FLUSH only supports SYNC|ASYNC option"));
     }
     let srv = call.srv;
     {
@@ -239,9 +235,8 @@ fn list(call: &mut Call) -> Result<()> {
                 None => w.null(),
             }
             w.bulk(b"flags");
-            let names = flag_names(f.flags);
-            w.set(names.len());
-            for n in names {
+            w.set(f.flags.names().count());
+            for n in f.flags.names() {
                 w.bulk(n.as_bytes());
             }
         }
@@ -251,19 +246,6 @@ fn list(call: &mut Call) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn flag_names(f: scripting::ScriptFlags) -> Vec<&'static str> {
-    [
-        (f.no_writes, "no-writes"),
-        (f.allow_oom, "allow-oom"),
-        (f.allow_stale, "allow-stale"),
-        (f.no_cluster, "no-cluster"),
-        (f.allow_cross_slot_keys, "allow-cross-slot-keys"),
-    ]
-    .into_iter()
-    .filter_map(|(on, name)| on.then_some(name))
-    .collect()
 }
 
 fn help(call: &mut Call) -> Result<()> {

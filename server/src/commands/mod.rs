@@ -464,30 +464,37 @@ fn run_command(
 /// Finds the command (or subcommand) and checks its arity, with Redis's
 /// error texts.
 pub fn resolve(args: &[Bytes]) -> Result<Resolved, Vec<u8>> {
-    let Some(top) = Table::get().lookup(&args[0]) else {
-        return Err(unknown_command(args));
-    };
-    let found = if top.is_container() && args.len() >= 2 {
-        let sub = top.subcommand(&args[1]).ok_or_else(|| {
+    let found = find(args).map_err(|container| match container {
+        None => unknown_command(args),
+        Some(top) => {
             let mut e = b"ERR unknown subcommand '".to_vec();
             e.extend_from_slice(c_str(&args[1], 128));
             e.extend_from_slice(format!("'. Try {} HELP.", top.name().to_uppercase()).as_bytes());
             e
-        })?;
-        Resolved {
-            entry: sub,
-            parent: Some(top),
         }
-    } else {
-        Resolved {
-            entry: top,
-            parent: None,
-        }
-    };
+    })?;
     if !found.entry.arity_ok(args.len()) {
         return Err(Error::Arity(found.full_name()).to_string().into_bytes());
     }
     Ok(found)
+}
+
+/// The command (or subcommand) `args` names, its arity unchecked. Not
+/// found: `Err(Some(container))` for an unknown subcommand, `Err(None)`
+/// for an unknown command.
+pub(crate) fn find(args: &[Bytes]) -> Result<Resolved, Option<Entry>> {
+    let top = Table::get().lookup(&args[0]).ok_or(None)?;
+    if top.is_container() && args.len() >= 2 {
+        let entry = top.subcommand(&args[1]).ok_or(Some(top))?;
+        return Ok(Resolved {
+            entry,
+            parent: Some(top),
+        });
+    }
+    Ok(Resolved {
+        entry: top,
+        parent: None,
+    })
 }
 
 /// An argument as C's `%.*s` prints it: up to the first NUL, at most `max` bytes.

@@ -12,7 +12,7 @@ use engine::{Error, ExecOptions, Result};
 use resp::{Frame, Protocol};
 use scripting::{Host, KillRefused, ScriptFlags};
 
-use super::{cmd, run, write_help, Call, Resolved, ServerHandler, Table};
+use super::{check, cmd, run, write_help, Call, Resolved, ServerHandler};
 use crate::log::Level;
 
 const NOSCRIPT_ERR: &str = "NOSCRIPT No matching script. Please use EVAL.";
@@ -128,7 +128,7 @@ fn eval_generic(call: &mut Call, by_sha: bool, ro: bool) -> Result<()> {
     let mut lua = srv.scripts().lock();
     let sha = if by_sha {
         let sha = std::str::from_utf8(call.arg(1)).unwrap_or("");
-        if sha.len() != 40 || !lua.exists(sha) {
+        if sha.len() != 40 {
             return Err(Error::Other(NOSCRIPT_ERR.into()));
         }
         sha.to_ascii_lowercase()
@@ -137,7 +137,9 @@ fn eval_generic(call: &mut Call, by_sha: bool, ro: bool) -> Result<()> {
         srv.scripts().note_memory(&lua);
         loaded.map_err(Error::err)?
     };
-    let flags = lua.get(&sha).map(|s| s.flags).unwrap_or_default();
+    let Some(flags) = lua.get(&sha).map(|s| s.flags) else {
+        return Err(Error::Other(NOSCRIPT_ERR.into()));
+    };
     execute(call, flags, ro, numkeys, |keys, argv, host| {
         lua.run(&sha, keys, argv, host)
     })?;
@@ -148,10 +150,7 @@ fn eval_generic(call: &mut Call, by_sha: bool, ro: bool) -> Result<()> {
 /// The key count of EVAL and FCALL (argument 2), checked against the
 /// arguments.
 pub(super) fn numkeys(call: &Call, not_a_number: Error) -> Result<usize> {
-    let numkeys: i64 = std::str::from_utf8(call.arg(2))
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or(not_a_number)?;
+    let numkeys = resp::parse_i64(call.arg(2)).ok_or(not_a_number)?;
     if numkeys > call.args.len() as i64 - 3 {
         return Err(Error::err(
             "Number of keys can't be greater than number of args",
@@ -183,9 +182,8 @@ pub(super) fn execute(
     let mut host = ScriptHost {
         read_only: ro || (!flags.compat && flags.no_writes),
         allow_oom: !flags.compat && flags.allow_oom,
-        oom: super::check::out_of_memory(srv, call.engine),
+        oom: check::out_of_memory(srv, call.engine),
         replicate: true,
-        wrote: false,
         call,
     };
     host.call.session.in_script = true;
@@ -215,16 +213,10 @@ fn off_runtime<R>(run: impl FnOnce() -> R) -> R {
 /// Redis's `scriptPrepareForRun`: what the shebang flags allow now.
 fn prepare(call: &mut Call, flags: ScriptFlags, ro: bool) -> Result<()> {
     let srv = call.srv;
-    let running_stale = {
-        let repl = srv.repl();
-        repl.is_replica() && !repl.link_up() && !srv.settings().replica_serve_stale_data
-    };
+    let running_stale = check::stale_refused(srv);
     if flags.compat {
         if running_stale {
-            return Err(Error::Other(
-                "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
-                    .into(),
-            ));
+            return Err(Error::Other(check::MASTERDOWN.into()));
         }
         return Ok(());
     }
@@ -233,7 +225,7 @@ fn prepare(call: &mut Call, flags: ScriptFlags, ro: bool) -> Result<()> {
     }
     let obey = call.session.repl.is_master;
     if !flags.no_writes {
-        if srv.repl().is_replica() && srv.settings().replica_read_only && !obey {
+        if check::read_only_replica(srv) && !obey {
             return Err(Error::Other(
                 "READONLY Can not run script with write flag on readonly replica".into(),
             ));
@@ -246,13 +238,11 @@ fn prepare(call: &mut Call, flags: ScriptFlags, ro: bool) -> Result<()> {
                 "Can not execute a script with write flag using *_ro command.",
             ));
         }
-        if !srv.repl().is_replica() && srv.repl().too_few_replicas() {
-            return Err(Error::Other(
-                "NOREPLICAS Not enough good replicas to write.".into(),
-            ));
+        if check::too_few_replicas(srv) {
+            return Err(Error::Other(check::NOREPLICAS.into()));
         }
     }
-    if !flags.allow_oom && !flags.no_writes && super::check::out_of_memory(srv, call.engine) {
+    if !flags.allow_oom && !flags.no_writes && check::out_of_memory(srv, call.engine) {
         return Err(Error::Other("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'".into()));
     }
     Ok(())
@@ -267,25 +257,13 @@ struct ScriptHost<'c, 'a, 'l> {
     oom: bool,
     /// `redis.set_repl`: whether writes reach replicas.
     replicate: bool,
-    wrote: bool,
 }
 
 impl ScriptHost<'_, '_, '_> {
     /// The command `args` names, with Redis's script errors.
     fn resolve(args: &[Bytes]) -> std::result::Result<Resolved, &'static str> {
-        const UNKNOWN: &str = "ERR Unknown Redis command called from script";
-        let top = Table::get().lookup(&args[0]).ok_or(UNKNOWN)?;
-        let found = if top.is_container() && args.len() >= 2 {
-            Resolved {
-                entry: top.subcommand(&args[1]).ok_or(UNKNOWN)?,
-                parent: Some(top),
-            }
-        } else {
-            Resolved {
-                entry: top,
-                parent: None,
-            }
-        };
+        let found =
+            super::find(args).map_err(|_| "ERR Unknown Redis command called from script")?;
         if !found.entry.arity_ok(args.len()) {
             return Err("ERR Wrong number of args calling Redis command from script");
         }
@@ -300,32 +278,27 @@ impl ScriptHost<'_, '_, '_> {
         }
         let srv = self.call.srv;
         let obey = self.call.session.repl.is_master;
-        {
-            let repl = srv.repl();
-            if repl.is_replica()
-                && !repl.link_up()
-                && !srv.settings().replica_serve_stale_data
-                && flags & STALE == 0
-            {
-                return Some("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
-            }
+        // The write refusals and OOM apply until the script first writes.
+        let wrote = srv.scripts().status().wrote();
+        if flags & STALE == 0 && check::stale_refused(srv) {
+            return Some(check::MASTERDOWN);
         }
         if self.read_only && flags & (WRITE | MAY_REPLICATE) != 0 {
             return Some("ERR Write commands are not allowed from read-only scripts.");
         }
-        if flags & WRITE != 0 && !self.wrote {
-            if srv.repl().is_replica() && srv.settings().replica_read_only && !obey {
-                return Some("READONLY You can't write against a read only replica.");
+        if flags & WRITE != 0 && !wrote {
+            if check::read_only_replica(srv) && !obey {
+                return Some(check::READONLY);
             }
             if crate::persistence::writes_refused(srv) {
-                return Some("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.");
+                return Some(check::MISCONF);
             }
-            if !srv.repl().is_replica() && srv.repl().too_few_replicas() {
-                return Some("NOREPLICAS Not enough good replicas to write.");
+            if check::too_few_replicas(srv) {
+                return Some(check::NOREPLICAS);
             }
         }
-        if !self.allow_oom && !obey && !self.wrote && self.oom && flags & DENYOOM != 0 {
-            return Some("OOM command not allowed when used memory > 'maxmemory'.");
+        if !self.allow_oom && !obey && !wrote && self.oom && flags & DENYOOM != 0 {
+            return Some(check::OOM);
         }
         None
     }
@@ -344,7 +317,6 @@ impl Host for ScriptHost<'_, '_, '_> {
             }
         };
         if found.flags() & WRITE != 0 {
-            self.wrote = true;
             self.call.srv.scripts().status().note_write();
         }
         let call = &mut *self.call;
@@ -425,12 +397,8 @@ fn exists(call: &mut Call) -> Result<()> {
 }
 
 fn flush(call: &mut Call) -> Result<()> {
-    match call.args.get(2) {
-        None => {}
-        Some(mode)
-            if call.args.len() == 3
-                && (mode.eq_ignore_ascii_case(b"sync") || mode.eq_ignore_ascii_case(b"async")) => {}
-        Some(_) => return Err(Error::err("SCRIPT FLUSH only support SYNC|ASYNC option")),
+    if !engine::command::args::flush_mode_ok(&call.args[2..]) {
+        return Err(Error::err("SCRIPT FLUSH only support SYNC|ASYNC option"));
     }
     let srv = call.srv;
     let mut lua = srv.scripts().lock();
@@ -488,9 +456,6 @@ fn help(call: &mut Call) -> Result<()> {
     Ok(())
 }
 
-/// SHUTDOWN while a script runs past `busy-reply-threshold`: only NOSAVE
-/// is allowed, and it exits at once (the script holds the keyspace, and
-/// nothing is saved anyway). `None` when no script is busy.
 /// The BUSY refusal for whatever runs now.
 pub(super) fn busy_error(status: &scripting::RunStatus) -> &'static str {
     if status.is_function() {
@@ -500,6 +465,9 @@ pub(super) fn busy_error(status: &scripting::RunStatus) -> &'static str {
     }
 }
 
+/// SHUTDOWN while a script runs past `busy-reply-threshold`: only NOSAVE
+/// is allowed, and it exits at once (the script holds the keyspace, and
+/// nothing is saved anyway). `None` when no script is busy.
 pub(super) fn busy_shutdown(srv: &crate::state::Shared, nosave: bool) -> Option<Result<()>> {
     let status = srv.scripts().status();
     let ran = status.running_for_ms()?;
