@@ -54,10 +54,7 @@ fn number(n: f64, out: &mut Vec<u8>) -> mlua::Result<()> {
     if !n.is_finite() {
         return Err(err("Cannot serialise number: must not be NaN or Inf".into()));
     }
-    let mut buf = [0u8; 64];
-    // SAFETY: snprintf writes at most `buf.len()` bytes, NUL included.
-    let len = unsafe { libc::snprintf(buf.as_mut_ptr().cast(), buf.len(), c"%.14g".as_ptr(), n) };
-    out.extend_from_slice(&buf[..usize::try_from(len).unwrap_or(0).min(buf.len() - 1)]);
+    crate::lua_number_text(n, out);
     Ok(())
 }
 

@@ -523,19 +523,27 @@ fn number(v: &Value) -> Option<f64> {
 fn lua_string(v: &Value) -> Option<Vec<u8>> {
     match v {
         Value::String(s) => Some(s.as_bytes().to_vec()),
-        Value::Number(n) => Some(lua_number_text(*n).into_bytes()),
-        Value::Integer(n) => Some(n.to_string().into_bytes()),
+        // Lua 5.1 numbers are doubles; mlua hands integral ones over as
+        // integers.
+        Value::Number(n) => Some(number_text(*n)),
+        Value::Integer(n) => Some(number_text(*n as f64)),
         _ => None,
     }
 }
 
-/// Lua 5.1's `%.14g` number text.
-fn lua_number_text(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        return format!("{}", n as i64);
-    }
-    let text = convert::number_arg(n);
-    String::from_utf8_lossy(&text).into_owned()
+fn number_text(n: f64) -> Vec<u8> {
+    let mut text = Vec::new();
+    lua_number_text(n, &mut text);
+    text
+}
+
+/// Lua 5.1's number text (`LUA_NUMBER_FMT`, C's `%.14g`), which `tostring`
+/// and string coercion give and lua-cjson uses too.
+pub(crate) fn lua_number_text(n: f64, out: &mut Vec<u8>) {
+    let mut buf = [0u8; 64];
+    // SAFETY: snprintf writes at most `buf.len()` bytes, NUL included.
+    let len = unsafe { libc::snprintf(buf.as_mut_ptr().cast(), buf.len(), c"%.14g".as_ptr(), n) };
+    out.extend_from_slice(&buf[..usize::try_from(len).unwrap_or(0).min(buf.len() - 1)]);
 }
 
 /// The arguments of `redis.call`: strings, and numbers as `%.17g`; else

@@ -360,7 +360,8 @@ impl Host for ScriptHost<'_, '_, '_> {
     }
 
     fn acl_check(&mut self, args: &[Bytes]) -> Option<bool> {
-        Self::resolve(args).ok().map(|_| true)
+        // Only looked up, as Redis's `lookupCommand`: no arity check.
+        super::find(args).ok().map(|_| true)
     }
 
     fn set_repl(&mut self, targets: u8) {
