@@ -18,7 +18,7 @@
 //! snapshot pays for what writes touch while it lives, not for the data.
 
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{fence, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use hashbrown::HashTable;
@@ -82,18 +82,47 @@ fn at<V>(chunks: &[Chunk<V>], pos: usize) -> &Slot<V> {
 }
 
 /// Chunk `i` for writing: copied first if a snapshot still shares it.
+#[inline]
 fn chunk_mut<V: Clone>(chunks: &mut [Chunk<V>], i: usize) -> &mut Vec<Slot<V>> {
     let chunk = &mut chunks[i];
-    // No `Weak` is ever made, so one owner means `get_mut` succeeds: a
-    // plain load decides, and the unshared path stays one atomic op.
     if Arc::strong_count(chunk) != 1 {
-        let mut copy = Vec::with_capacity(chunk.capacity());
-        copy.extend_from_slice(chunk);
-        let bytes = copy.capacity() * std::mem::size_of::<Slot<V>>();
-        COPIED_BYTES.fetch_add(bytes as u64, Ordering::Relaxed);
-        *chunk = Arc::new(copy);
+        unshare(chunk);
     }
-    Arc::get_mut(chunk).expect("a chunk with one owner")
+    unshared(chunk).expect("a chunk with one owner")
+}
+
+/// Replaces a chunk a snapshot shares by a copy of it (only while a
+/// snapshot lives: kept out of line, off the write path).
+#[cold]
+#[inline(never)]
+fn unshare<V: Clone>(chunk: &mut Chunk<V>) {
+    let mut copy = Vec::with_capacity(chunk.capacity());
+    copy.extend_from_slice(chunk);
+    let bytes = copy.capacity() * std::mem::size_of::<Slot<V>>();
+    COPIED_BYTES.fetch_add(bytes as u64, Ordering::Relaxed);
+    *chunk = Arc::new(copy);
+}
+
+/// A chunk for writing in place, unless a snapshot shares it. On every
+/// write and every touching read, so without `Arc::get_mut`: that rules
+/// out a `Weak` being upgraded meanwhile with a compare-and-swap on the
+/// weak count, and no `Weak` of a chunk is ever made, so the strong count
+/// alone decides, and reading it is a plain load.
+#[inline]
+fn unshared<V>(chunk: &mut Chunk<V>) -> Option<&mut Vec<Slot<V>>> {
+    if Arc::strong_count(chunk) != 1 {
+        return None;
+    }
+    // Pairs with the release decrement of a snapshot's last clone of this
+    // chunk, dropped on another thread: its reads happen before our writes
+    // (what `Arc::get_mut`'s acquire load of the count does).
+    fence(Ordering::Acquire);
+    // SAFETY: this `Arc` is the only strong reference and chunks are never
+    // downgraded (no `Weak`), so nothing else can reach the data; the
+    // `&mut` borrow of the only `Arc` keeps it so while the result lives.
+    // `as_ptr` keeps the allocation's write permission (it is derived
+    // from the `Arc`'s own pointer, as `get_mut`'s is).
+    Some(unsafe { &mut *Arc::as_ptr(chunk).cast_mut() })
 }
 
 impl<V> Table<V> {
@@ -116,7 +145,7 @@ impl<V> Table<V> {
     /// for bookkeeping that may be skipped rather than copy a chunk (as
     /// Redis does not update a key's LRU clock while a child is saving).
     pub fn slot_mut_unshared(&mut self, pos: usize) -> Option<&mut Slot<V>> {
-        Arc::get_mut(&mut self.chunks[pos >> CHUNK_BITS]).map(|c| &mut c[pos & (CHUNK - 1)])
+        unshared(&mut self.chunks[pos >> CHUNK_BITS]).map(|c| &mut c[pos & (CHUNK - 1)])
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Slot<V>> {
@@ -265,7 +294,7 @@ impl<V: Clone> Table<V> {
             self.chunks.truncate(keep);
         }
         // A shared first chunk is left as it is: shrinking would copy it.
-        if let Some(first) = Arc::get_mut(&mut self.chunks[0]) {
+        if let Some(first) = unshared(&mut self.chunks[0]) {
             if self.len < CHUNK / 2 && first.capacity() > 4 * self.len.max(4) {
                 first.shrink_to(2 * self.len);
             }
