@@ -322,13 +322,13 @@ pub struct DenseMap<V> {
     hasher: foldhash::fast::RandomState,
 }
 
-impl<V: Clone> Default for DenseMap<V> {
+impl<V> Default for DenseMap<V> {
     fn default() -> Self {
         DenseMap::new()
     }
 }
 
-impl<V: Clone> DenseMap<V> {
+impl<V> DenseMap<V> {
     pub fn new() -> Self {
         DenseMap {
             table: Table::default(),
@@ -353,11 +353,6 @@ impl<V: Clone> DenseMap<V> {
         Some(&self.table.slot(pos).value)
     }
 
-    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
-        let pos = self.table.find(self.hash(key), key)?;
-        Some(&mut self.table.slot_mut(pos).value)
-    }
-
     pub fn contains_key(&self, key: &[u8]) -> bool {
         self.table.find(self.hash(key), key).is_some()
     }
@@ -365,6 +360,35 @@ impl<V: Clone> DenseMap<V> {
     /// The position of `key` in `0..len()`.
     pub fn position(&self, key: &[u8]) -> Option<usize> {
         self.table.find(self.hash(key), key)
+    }
+
+    /// The entry at a position in `0..len()` (random picks, SCAN).
+    pub fn get_index(&self, pos: usize) -> Option<(&Str, &V)> {
+        (pos < self.len()).then(|| {
+            let slot = self.table.slot(pos);
+            (&slot.key, &slot.value)
+        })
+    }
+
+    /// Entries by position.
+    pub fn iter(&self) -> Iter<'_, V> {
+        Iter {
+            map: self,
+            range: 0..self.len(),
+        }
+    }
+
+    /// Bytes allocated for the index and the entries (not what entries own).
+    pub fn allocated_bytes(&self) -> usize {
+        self.table.allocated_bytes()
+    }
+}
+
+/// Writing may copy a chunk that a snapshot shares, so it clones values.
+impl<V: Clone> DenseMap<V> {
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
+        let pos = self.table.find(self.hash(key), key)?;
+        Some(&mut self.table.slot_mut(pos).value)
     }
 
     /// Inserts or replaces; returns the old value.
@@ -392,14 +416,6 @@ impl<V: Clone> DenseMap<V> {
         Some(slot.value)
     }
 
-    /// The entry at a position in `0..len()` (random picks, SCAN).
-    pub fn get_index(&self, pos: usize) -> Option<(&Str, &V)> {
-        (pos < self.len()).then(|| {
-            let slot = self.table.slot(pos);
-            (&slot.key, &slot.value)
-        })
-    }
-
     /// Removes the entry at a position in `0..len()`.
     pub fn swap_remove_index(&mut self, pos: usize) -> Option<(Str, V)> {
         if pos >= self.len() {
@@ -409,19 +425,6 @@ impl<V: Clone> DenseMap<V> {
         let slot = self.table.swap_remove_at(pos, |k| hasher.hash_one(k));
         Some((slot.key, slot.value))
     }
-
-    /// Entries by position.
-    pub fn iter(&self) -> Iter<'_, V> {
-        Iter {
-            map: self,
-            range: 0..self.len(),
-        }
-    }
-
-    /// Bytes allocated for the index and the entries (not what entries own).
-    pub fn allocated_bytes(&self) -> usize {
-        self.table.allocated_bytes()
-    }
 }
 
 /// Iterator over a [`DenseMap`]'s entries by position.
@@ -430,7 +433,7 @@ pub struct Iter<'a, V> {
     range: std::ops::Range<usize>,
 }
 
-impl<'a, V: Clone> Iterator for Iter<'a, V> {
+impl<'a, V> Iterator for Iter<'a, V> {
     type Item = (&'a Str, &'a V);
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -442,22 +445,22 @@ impl<'a, V: Clone> Iterator for Iter<'a, V> {
     }
 }
 
-impl<V: Clone> DoubleEndedIterator for Iter<'_, V> {
+impl<V> DoubleEndedIterator for Iter<'_, V> {
     fn next_back(&mut self) -> Option<Self::Item> {
         self.range.next_back().and_then(|i| self.map.get_index(i))
     }
 }
 
-impl<V: Clone> ExactSizeIterator for Iter<'_, V> {}
+impl<V> ExactSizeIterator for Iter<'_, V> {}
 
-impl<V: PartialEq + Clone> PartialEq for DenseMap<V> {
+impl<V: PartialEq> PartialEq for DenseMap<V> {
     /// Same entries, in any order.
     fn eq(&self, other: &Self) -> bool {
         self.len() == other.len() && self.iter().all(|(k, v)| other.get(k) == Some(v))
     }
 }
 
-impl<V: std::fmt::Debug + Clone> std::fmt::Debug for DenseMap<V> {
+impl<V: std::fmt::Debug> std::fmt::Debug for DenseMap<V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_map().entries(self.iter()).finish()
     }
