@@ -350,13 +350,12 @@ impl Engine {
         value: Value,
         keep_ttl: bool,
     ) -> Option<Value> {
-        let replaces_stream = matches!(self.dbs[db].get(key), Some(Value::Stream(_)))
-            && !matches!(value, Value::Stream(_));
+        let new_is_stream = matches!(value, Value::Stream(_));
         let old = self.dbs[db].set(key, value, keep_ttl);
         if old.is_none() {
             self.notify(notify::NEW, "new", db, key);
         }
-        if replaces_stream {
+        if matches!(old, Some(Value::Stream(_))) && !new_is_stream {
             self.signal_ready_in(db, key);
         }
         old

@@ -18,7 +18,7 @@
 //! snapshot pays for what writes touch while it lives, not for the data.
 
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{fence, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use hashbrown::HashTable;
@@ -82,18 +82,47 @@ fn at<V>(chunks: &[Chunk<V>], pos: usize) -> &Slot<V> {
 }
 
 /// Chunk `i` for writing: copied first if a snapshot still shares it.
+#[inline]
 fn chunk_mut<V: Clone>(chunks: &mut [Chunk<V>], i: usize) -> &mut Vec<Slot<V>> {
     let chunk = &mut chunks[i];
-    // No `Weak` is ever made, so one owner means `get_mut` succeeds: a
-    // plain load decides, and the unshared path stays one atomic op.
     if Arc::strong_count(chunk) != 1 {
-        let mut copy = Vec::with_capacity(chunk.capacity());
-        copy.extend_from_slice(chunk);
-        let bytes = copy.capacity() * std::mem::size_of::<Slot<V>>();
-        COPIED_BYTES.fetch_add(bytes as u64, Ordering::Relaxed);
-        *chunk = Arc::new(copy);
+        unshare(chunk);
     }
-    Arc::get_mut(chunk).expect("a chunk with one owner")
+    unshared(chunk).expect("a chunk with one owner")
+}
+
+/// Replaces a chunk a snapshot shares by a copy of it (only while a
+/// snapshot lives: kept out of line, off the write path).
+#[cold]
+#[inline(never)]
+fn unshare<V: Clone>(chunk: &mut Chunk<V>) {
+    let mut copy = Vec::with_capacity(chunk.capacity());
+    copy.extend_from_slice(chunk);
+    let bytes = copy.capacity() * std::mem::size_of::<Slot<V>>();
+    COPIED_BYTES.fetch_add(bytes as u64, Ordering::Relaxed);
+    *chunk = Arc::new(copy);
+}
+
+/// A chunk for writing in place, unless a snapshot shares it. On every
+/// write and every touching read, so without `Arc::get_mut`: that rules
+/// out a `Weak` being upgraded meanwhile with a compare-and-swap on the
+/// weak count, and no `Weak` of a chunk is ever made, so the strong count
+/// alone decides, and reading it is a plain load.
+#[inline]
+fn unshared<V>(chunk: &mut Chunk<V>) -> Option<&mut Vec<Slot<V>>> {
+    if Arc::strong_count(chunk) != 1 {
+        return None;
+    }
+    // Pairs with the release decrement of a snapshot's last clone of this
+    // chunk, dropped on another thread: its reads happen before our writes
+    // (what `Arc::get_mut`'s acquire load of the count does).
+    fence(Ordering::Acquire);
+    // SAFETY: this `Arc` is the only strong reference and chunks are never
+    // downgraded (no `Weak`), so nothing else can reach the data; the
+    // `&mut` borrow of the only `Arc` keeps it so while the result lives.
+    // `as_ptr` keeps the allocation's write permission (it is derived
+    // from the `Arc`'s own pointer, as `get_mut`'s is).
+    Some(unsafe { &mut *Arc::as_ptr(chunk).cast_mut() })
 }
 
 impl<V> Table<V> {
@@ -116,7 +145,7 @@ impl<V> Table<V> {
     /// for bookkeeping that may be skipped rather than copy a chunk (as
     /// Redis does not update a key's LRU clock while a child is saving).
     pub fn slot_mut_unshared(&mut self, pos: usize) -> Option<&mut Slot<V>> {
-        Arc::get_mut(&mut self.chunks[pos >> CHUNK_BITS]).map(|c| &mut c[pos & (CHUNK - 1)])
+        unshared(&mut self.chunks[pos >> CHUNK_BITS]).map(|c| &mut c[pos & (CHUNK - 1)])
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Slot<V>> {
@@ -265,7 +294,7 @@ impl<V: Clone> Table<V> {
             self.chunks.truncate(keep);
         }
         // A shared first chunk is left as it is: shrinking would copy it.
-        if let Some(first) = Arc::get_mut(&mut self.chunks[0]) {
+        if let Some(first) = unshared(&mut self.chunks[0]) {
             if self.len < CHUNK / 2 && first.capacity() > 4 * self.len.max(4) {
                 first.shrink_to(2 * self.len);
             }
@@ -293,13 +322,13 @@ pub struct DenseMap<V> {
     hasher: foldhash::fast::RandomState,
 }
 
-impl<V: Clone> Default for DenseMap<V> {
+impl<V> Default for DenseMap<V> {
     fn default() -> Self {
         DenseMap::new()
     }
 }
 
-impl<V: Clone> DenseMap<V> {
+impl<V> DenseMap<V> {
     pub fn new() -> Self {
         DenseMap {
             table: Table::default(),
@@ -324,11 +353,6 @@ impl<V: Clone> DenseMap<V> {
         Some(&self.table.slot(pos).value)
     }
 
-    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
-        let pos = self.table.find(self.hash(key), key)?;
-        Some(&mut self.table.slot_mut(pos).value)
-    }
-
     pub fn contains_key(&self, key: &[u8]) -> bool {
         self.table.find(self.hash(key), key).is_some()
     }
@@ -336,6 +360,35 @@ impl<V: Clone> DenseMap<V> {
     /// The position of `key` in `0..len()`.
     pub fn position(&self, key: &[u8]) -> Option<usize> {
         self.table.find(self.hash(key), key)
+    }
+
+    /// The entry at a position in `0..len()` (random picks, SCAN).
+    pub fn get_index(&self, pos: usize) -> Option<(&Str, &V)> {
+        (pos < self.len()).then(|| {
+            let slot = self.table.slot(pos);
+            (&slot.key, &slot.value)
+        })
+    }
+
+    /// Entries by position.
+    pub fn iter(&self) -> Iter<'_, V> {
+        Iter {
+            map: self,
+            range: 0..self.len(),
+        }
+    }
+
+    /// Bytes allocated for the index and the entries (not what entries own).
+    pub fn allocated_bytes(&self) -> usize {
+        self.table.allocated_bytes()
+    }
+}
+
+/// Writing may copy a chunk that a snapshot shares, so it clones values.
+impl<V: Clone> DenseMap<V> {
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
+        let pos = self.table.find(self.hash(key), key)?;
+        Some(&mut self.table.slot_mut(pos).value)
     }
 
     /// Inserts or replaces; returns the old value.
@@ -363,14 +416,6 @@ impl<V: Clone> DenseMap<V> {
         Some(slot.value)
     }
 
-    /// The entry at a position in `0..len()` (random picks, SCAN).
-    pub fn get_index(&self, pos: usize) -> Option<(&Str, &V)> {
-        (pos < self.len()).then(|| {
-            let slot = self.table.slot(pos);
-            (&slot.key, &slot.value)
-        })
-    }
-
     /// Removes the entry at a position in `0..len()`.
     pub fn swap_remove_index(&mut self, pos: usize) -> Option<(Str, V)> {
         if pos >= self.len() {
@@ -380,19 +425,6 @@ impl<V: Clone> DenseMap<V> {
         let slot = self.table.swap_remove_at(pos, |k| hasher.hash_one(k));
         Some((slot.key, slot.value))
     }
-
-    /// Entries by position.
-    pub fn iter(&self) -> Iter<'_, V> {
-        Iter {
-            map: self,
-            range: 0..self.len(),
-        }
-    }
-
-    /// Bytes allocated for the index and the entries (not what entries own).
-    pub fn allocated_bytes(&self) -> usize {
-        self.table.allocated_bytes()
-    }
 }
 
 /// Iterator over a [`DenseMap`]'s entries by position.
@@ -401,7 +433,7 @@ pub struct Iter<'a, V> {
     range: std::ops::Range<usize>,
 }
 
-impl<'a, V: Clone> Iterator for Iter<'a, V> {
+impl<'a, V> Iterator for Iter<'a, V> {
     type Item = (&'a Str, &'a V);
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -413,22 +445,22 @@ impl<'a, V: Clone> Iterator for Iter<'a, V> {
     }
 }
 
-impl<V: Clone> DoubleEndedIterator for Iter<'_, V> {
+impl<V> DoubleEndedIterator for Iter<'_, V> {
     fn next_back(&mut self) -> Option<Self::Item> {
         self.range.next_back().and_then(|i| self.map.get_index(i))
     }
 }
 
-impl<V: Clone> ExactSizeIterator for Iter<'_, V> {}
+impl<V> ExactSizeIterator for Iter<'_, V> {}
 
-impl<V: PartialEq + Clone> PartialEq for DenseMap<V> {
+impl<V: PartialEq> PartialEq for DenseMap<V> {
     /// Same entries, in any order.
     fn eq(&self, other: &Self) -> bool {
         self.len() == other.len() && self.iter().all(|(k, v)| other.get(k) == Some(v))
     }
 }
 
-impl<V: std::fmt::Debug + Clone> std::fmt::Debug for DenseMap<V> {
+impl<V: std::fmt::Debug> std::fmt::Debug for DenseMap<V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_map().entries(self.iter()).finish()
     }

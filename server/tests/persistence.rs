@@ -18,7 +18,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use harness::dataset::{self, Snapshot};
+use harness::dataset::{self, Saved};
 use harness::node::{Node, Stop};
 use harness::refused;
 use support::{redis_available, tool_available, TempDir};
@@ -27,28 +27,6 @@ use testkit::eventually;
 const OK: &str = "+OK\r\n";
 const REDIS_CHECK_RDB: &str = "/usr/bin/redis-check-rdb";
 const IN_PROGRESS: &str = "-ERR Background save already in progress\r\n";
-
-/// What a server held at one moment, to compare after a load.
-struct Saved {
-    snapshot: Snapshot,
-    digest: String,
-}
-
-impl Saved {
-    fn of(node: &Node) -> Saved {
-        let mut c = node.client();
-        Saved {
-            snapshot: dataset::walk(&mut c),
-            digest: dataset::digest(&mut c),
-        }
-    }
-
-    fn assert_held_by(&self, node: &Node, what: &str) {
-        let mut c = node.client();
-        dataset::assert_same(what, &self.snapshot, &dataset::walk(&mut c));
-        assert_eq!(dataset::digest(&mut c), self.digest, "{what}: DEBUG DIGEST");
-    }
-}
 
 /// Writes the test dataset (sorted sets when the server has them).
 fn populate(node: &Node) -> Saved {

@@ -12,34 +12,12 @@ mod support;
 #[path = "persistence/mod.rs"]
 mod harness;
 
-use harness::dataset::{self, Snapshot};
+use harness::dataset::{self, Saved};
 use harness::node::Node;
 use support::{with_args, Client, TempDir};
 use testkit::eventually;
 
 const OK: &str = "+OK\r\n";
-
-/// Every key of every database and DEBUG DIGEST, at one moment.
-struct Point {
-    keys: Snapshot,
-    digest: String,
-}
-
-impl Point {
-    fn of(node: &Node) -> Point {
-        let mut c = node.client();
-        Point {
-            keys: dataset::walk(&mut c),
-            digest: dataset::digest(&mut c),
-        }
-    }
-
-    fn assert_held_by(&self, node: &Node, what: &str) {
-        let mut c = node.client();
-        dataset::assert_same(what, &self.keys, &dataset::walk(&mut c));
-        assert_eq!(dataset::digest(&mut c), self.digest, "{what}: DEBUG DIGEST");
-    }
-}
 
 /// The test dataset, plus `pad` keys to make a paced save last.
 fn populate(node: &Node, pad: usize) {
@@ -103,7 +81,7 @@ fn bgsave_holds_the_keyspace_at_its_start_while_every_type_changes() {
     let dir = TempDir::new("snapshot-point");
     let mut node = Node::redust(dir.path(), &[]);
     populate(&node, 5_000);
-    let before = Point::of(&node);
+    let before = Saved::of(&node);
     // ~1 s of saving: the writes below land while it runs.
     assert_eq!(
         node.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "200"]),
@@ -136,7 +114,7 @@ fn snapshots_in_a_row_each_hold_their_point() {
     assert_eq!(node.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "50"]), OK);
     let mut c = node.client();
     for round in 0..8 {
-        let point = Point::of(&node);
+        let point = Saved::of(&node);
         assert_eq!(node.cmd(&["BGSAVE"]), "+Background saving started\r\n");
         mutate(&mut c, round);
         assert_eq!(node.wait_bgsave(), "ok", "round {round}");
@@ -227,7 +205,7 @@ fn replica_joins_mid_snapshot(diskless: &str) {
         }
     });
     mutate(&mut c, 6);
-    let expected = Point::of(&master);
+    let expected = Saved::of(&master);
     eventually("the replica holding the master's data", || {
         let mut r = replica.client();
         let digest = dataset::digest(&mut r);

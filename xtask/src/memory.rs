@@ -113,7 +113,7 @@ fn used_memory(server: &Server) -> Option<f64> {
 }
 
 /// Resident set size of a process, from /proc/<pid>/status.
-fn rss_bytes(pid: u32) -> Option<f64> {
+pub(crate) fn rss_bytes(pid: u32) -> Option<f64> {
     let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     parse_vm_rss(&status)
 }

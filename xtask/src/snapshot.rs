@@ -11,6 +11,7 @@ use anyhow::{bail, Context as _, Result};
 use testkit::Reply;
 
 use crate::dataset::{Dataset, Shape};
+use crate::memory;
 use crate::report::{self, Section, Table};
 use crate::scenario::{self, Context, Scenario};
 use crate::servers::{self, info_field, Probe as _, Server};
@@ -108,7 +109,7 @@ impl Scenario for Snapshot {
 
 /// Runs one BGSAVE with the probe going; returns what it saw.
 fn probe_bgsave(server: &Server) -> Result<Sample> {
-    let pid = server_pid(server)?;
+    let pid = server.pid();
     let stop = Arc::new(AtomicBool::new(false));
     let port = server.port();
     let probe = {
@@ -140,6 +141,7 @@ fn probe_bgsave(server: &Server) -> Result<Sample> {
         Reply::Simple(_) => {}
         other => bail!("{}: BGSAVE replied {other:?}", server.name()),
     }
+    let rss = |pid| memory::rss_bytes(pid).unwrap_or(0.0);
     let mut peak_rss = rss(pid);
     servers::poll_until(SAVE_TIMEOUT, || {
         peak_rss = peak_rss.max(rss(pid));
@@ -163,21 +165,4 @@ fn probe_bgsave(server: &Server) -> Result<Sample> {
         peak_rss,
         cow,
     })
-}
-
-fn server_pid(server: &Server) -> Result<u32> {
-    let info = server.info("server")?;
-    info_field(&info, "process_id")
-        .and_then(|p| p.parse().ok())
-        .with_context(|| format!("{}: no process_id in INFO", server.name()))
-}
-
-/// The resident set of a process, in bytes (0 if unreadable).
-fn rss(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb * 1024.0)
 }

@@ -10,6 +10,8 @@ use crate::support::reply::{self, escape, Reply};
 use crate::support::Client;
 use crate::support::{noise, with_args};
 
+use super::node::Node;
+
 pub const DATABASES: usize = 16;
 
 type Command = Vec<Vec<u8>>;
@@ -25,6 +27,29 @@ pub struct Entry {
 
 /// Every key of every database.
 pub type Snapshot = BTreeMap<(usize, Vec<u8>), Entry>;
+
+/// What a server held at one moment (every key and DEBUG DIGEST), to
+/// compare with what it, or another server, holds later.
+pub struct Saved {
+    pub snapshot: Snapshot,
+    pub digest: String,
+}
+
+impl Saved {
+    pub fn of(node: &Node) -> Saved {
+        let mut c = node.client();
+        Saved {
+            snapshot: walk(&mut c),
+            digest: digest(&mut c),
+        }
+    }
+
+    pub fn assert_held_by(&self, node: &Node, what: &str) {
+        let mut c = node.client();
+        assert_same(what, &self.snapshot, &walk(&mut c));
+        assert_eq!(digest(&mut c), self.digest, "{what}: DEBUG DIGEST");
+    }
+}
 
 pub fn now_ms() -> i64 {
     SystemTime::now()
