@@ -58,6 +58,29 @@ fn scenario(server: &Server) -> Vec<Vec<u8>> {
     seen.push(admin.call_raw(&["LPUSH", "p", "1"]).unwrap());
     seen.push(a.read_raw().unwrap());
     seen.push(a.read_raw().unwrap());
+
+    // A stream overwritten by another type (SET) ends a blocked
+    // XREADGROUP with Redis's error.
+    seen.push(
+        admin
+            .call_raw(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"])
+            .unwrap(),
+    );
+    a.send(&[
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "c",
+        "BLOCK",
+        "0",
+        "STREAMS",
+        "s",
+        ">",
+    ])
+    .unwrap();
+    admin.wait_blocked(1);
+    seen.push(admin.call_raw(&["SET", "s", "now a string"]).unwrap());
+    seen.push(a.read_raw().unwrap());
     seen
 }
 
