@@ -1,7 +1,6 @@
 //! XGROUP (CREATE SETID DESTROY CREATECONSUMER DELCONSUMER HELP), XACK,
 //! XPENDING, XCLAIM and XAUTOCLAIM.
 
-use bytes::Bytes;
 use resp::Writer;
 
 use super::read::{setid_args, xclaim_args};
@@ -438,7 +437,15 @@ pub(super) fn xclaim(ctx: &mut Ctx) -> Result<()> {
         if !exists {
             if let Some(n) = g.pel.get(&id) {
                 let owner = n.consumer.clone();
-                propagate.push(xclaim_with(&key, &gname, &owner, &arg, n, g));
+                propagate.push(xclaim_args(
+                    &key,
+                    &gname,
+                    &owner,
+                    arg,
+                    n.delivery_time,
+                    n.delivery_count,
+                    g,
+                ));
                 g.ack(id);
                 propagate_last_id = false;
                 dirty += 1;
@@ -461,8 +468,10 @@ pub(super) fn xclaim(ctx: &mut Ctx) -> Result<()> {
             _ if !justid => nack.delivery_count += 1,
             _ => {}
         }
-        let n = nack.clone();
-        propagate.push(xclaim_with(&key, &gname, &consumer, &arg, &n, g));
+        let (time, deliveries) = (nack.delivery_time, nack.delivery_count);
+        propagate.push(xclaim_args(
+            &key, &gname, &consumer, arg, time, deliveries, g,
+        ));
         propagate_last_id = false;
         dirty += 1;
         replies.push(id);
@@ -481,28 +490,6 @@ pub(super) fn xclaim(ctx: &mut Ctx) -> Result<()> {
     ctx.dirty(dirty);
     ctx.propagate_all_as(propagate);
     Ok(())
-}
-
-/// XCLAIM as propagated, with the ID argument as the client gave it.
-fn xclaim_with(
-    key: &Bytes,
-    gname: &Bytes,
-    owner: &[u8],
-    id_arg: &Bytes,
-    n: &Nack,
-    g: &Group,
-) -> Vec<Bytes> {
-    let mut args = xclaim_args(
-        key,
-        gname,
-        owner,
-        StreamId::MIN,
-        n.delivery_time,
-        n.delivery_count,
-        g,
-    );
-    args[5] = id_arg.clone();
-    args
 }
 
 /// The entries XCLAIM and XAUTOCLAIM answer with: none with JUSTID.
@@ -573,7 +560,15 @@ pub(super) fn xautoclaim(ctx: &mut Ctx) -> Result<()> {
         let g = s.groups.get_mut(&gname[..]).expect("checked");
         let n = g.pel.get(&id).expect("found").clone();
         if !exists {
-            propagate.push(xclaim_with(&key, &gname, &n.consumer, &id_bytes(id), &n, g));
+            propagate.push(xclaim_args(
+                &key,
+                &gname,
+                &n.consumer,
+                id_bytes(id),
+                n.delivery_time,
+                n.delivery_count,
+                g,
+            ));
             g.ack(id);
             deleted.push(id);
             count -= 1;
@@ -587,8 +582,16 @@ pub(super) fn xautoclaim(ctx: &mut Ctx) -> Result<()> {
         if !justid {
             nack.delivery_count += 1;
         }
-        let n = nack.clone();
-        propagate.push(xclaim_with(&key, &gname, &consumer, &id_bytes(id), &n, g));
+        let (time, deliveries) = (nack.delivery_time, nack.delivery_count);
+        propagate.push(xclaim_args(
+            &key,
+            &gname,
+            &consumer,
+            id_bytes(id),
+            time,
+            deliveries,
+            g,
+        ));
         claimed.push(id);
         count -= 1;
     }
