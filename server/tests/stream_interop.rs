@@ -8,8 +8,8 @@ mod support;
 use std::time::Duration;
 
 use support::reply::escape;
-use testkit::wait_until;
 use support::{redis_available, Client, Server};
+use testkit::wait_until;
 
 fn call(c: &mut Client, args: &[&str]) -> Vec<u8> {
     c.call_raw(args).expect("reply")
