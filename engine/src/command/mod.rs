@@ -290,6 +290,7 @@ impl<'a> Ctx<'a> {
             keys,
             deadline,
             args: None,
+            fails_when_gone: false,
         });
     }
 

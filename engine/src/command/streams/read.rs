@@ -271,6 +271,10 @@ fn read(ctx: &mut Ctx, group_cmd: bool) -> Result<()> {
                 }
             }
             ctx.block_with_args(keys.to_vec(), deadline, rewritten);
+            if let Some(b) = ctx.eng.blocked.as_mut() {
+                // Its stream or group going away ends the wait with an error.
+                b.fails_when_gone = group_cmd;
+            }
         }
         _ => ctx.out.null_array(),
     }
