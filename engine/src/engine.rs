@@ -28,6 +28,10 @@ pub struct BlockOn {
     pub deadline: Option<i64>,
     /// The arguments to re-run the command with, when not the received ones.
     pub args: Option<Vec<Bytes>>,
+    /// Whether the command answers when a key it waits on is gone
+    /// (XREADGROUP fails); the others would only park again, so a missing
+    /// key need not re-run them.
+    pub fails_when_gone: bool,
 }
 
 /// How a command is run (see [`Engine::execute_with`]).

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use support::reply::escape;
 use support::{redis_available, Client, Server};
+use testkit::wait_until;
 
 fn call(c: &mut Client, args: &[&str]) -> Vec<u8> {
     c.call_raw(args).expect("reply")
@@ -66,10 +67,9 @@ fn through_rdb(from: &Server, to: &mut Server) {
         .expect("copy the RDB file");
     to.restart();
     let mut d = to.client();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while call(&mut d, &["PING"]) != b"+PONG\r\n" {
-        assert!(std::time::Instant::now() < deadline, "still loading");
-    }
+    wait_until(Duration::from_secs(10), "the RDB load", || {
+        call(&mut d, &["PING"]) == b"+PONG\r\n"
+    });
     assert_same(
         &format!("{} -> {}", from.name(), to.name()),
         &expected,

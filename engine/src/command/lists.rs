@@ -738,7 +738,8 @@ mod tests {
                 db: 0,
                 keys: vec!["a".into()],
                 deadline: None,
-                args: None
+                args: None,
+                fails_when_gone: false
             })
         );
         assert!(t.propagated().is_empty());

@@ -290,6 +290,7 @@ impl<'a> Ctx<'a> {
             keys,
             deadline,
             args: None,
+            fails_when_gone: false,
         });
     }
 
@@ -438,6 +439,35 @@ impl<'a> Ctx<'a> {
 
     pub fn syntax_error<T>(&self) -> Result<T> {
         Err(Error::Syntax)
+    }
+
+    /// Redis's `addReplyHelp`: a header naming the command as sent, the
+    /// `lines`, then HELP itself.
+    pub fn reply_help(&mut self, lines: &[&str]) {
+        let name = String::from_utf8_lossy(self.arg(0)).to_uppercase();
+        self.out.array(lines.len() + 3);
+        self.out.simple(
+            format!("{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:").as_bytes(),
+        );
+        for line in lines {
+            self.out.simple(line.as_bytes());
+        }
+        self.out.simple(b"HELP");
+        self.out.simple(b"    Prints this help.");
+    }
+
+    /// Redis's `addReplySubcommandSyntaxError`: a container's subcommand
+    /// given arguments it does not take (the subcommand echoed as sent, at
+    /// most 128 bytes).
+    pub fn subcommand_syntax(&self) -> Error {
+        let sub = self.arg(1);
+        Error::err_bytes(&[
+            b"unknown subcommand or wrong number of arguments for '",
+            &sub[..sub.len().min(128)],
+            b"'. Try ",
+            &self.arg(0).to_ascii_uppercase(),
+            b" HELP.",
+        ])
     }
 }
 

@@ -232,19 +232,8 @@ const HELP: &[&str] = &[
     "    <key>.",
 ];
 
-/// Redis's `addReplyHelp` layout: a header naming the command as sent,
-/// the lines, then HELP itself.
 fn help(ctx: &mut Ctx) -> Result<()> {
-    let name = String::from_utf8_lossy(ctx.arg(0)).to_uppercase();
-    ctx.out.array(HELP.len() + 3);
-    ctx.out.simple(
-        format!("{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:").as_bytes(),
-    );
-    for line in HELP {
-        ctx.out.simple(line.as_bytes());
-    }
-    ctx.out.simple(b"HELP");
-    ctx.out.simple(b"    Prints this help.");
+    ctx.reply_help(HELP);
     Ok(())
 }
 

@@ -436,6 +436,7 @@ fn run_command(
                     session.proto,
                     block.keys,
                     block.deadline,
+                    block.fails_when_gone,
                 );
                 srv.blocking().park(waiter.clone());
                 eng.track_ready(true);

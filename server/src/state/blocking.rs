@@ -27,6 +27,8 @@ pub struct Waiter {
     pub keys: Vec<Bytes>,
     /// Unix ms of the timeout, if any.
     pub deadline: Option<i64>,
+    /// Re-run even when the key is gone (XREADGROUP then fails).
+    pub fails_when_gone: bool,
     /// Set exactly once: by whoever serves it, times it out or drops it.
     done: AtomicBool,
 }
@@ -41,6 +43,7 @@ impl Waiter {
         proto: Protocol,
         keys: Vec<Bytes>,
         deadline: Option<i64>,
+        fails_when_gone: bool,
     ) -> Arc<Waiter> {
         Arc::new(Waiter {
             client,
@@ -50,6 +53,7 @@ impl Waiter {
             proto,
             keys,
             deadline,
+            fails_when_gone,
             done: AtomicBool::new(false),
         })
     }
@@ -200,10 +204,10 @@ impl Blocking {
             Some(q) => q.iter().cloned().collect(),
             None => return,
         };
-        // A re-run that finds nothing parks again; one that finds the key
-        // gone may fail (XREADGROUP), so a missing key is no reason to stop.
+        // A re-run that finds nothing parks again, so with the key gone
+        // only the waiters that then fail (XREADGROUP) are re-run.
         for w in waiters {
-            if w.is_done() {
+            if w.is_done() || (!w.fails_when_gone && !eng.db(db).contains(&key)) {
                 continue;
             }
             let mut out = BytesMut::new();

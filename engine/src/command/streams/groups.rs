@@ -1,33 +1,19 @@
 //! XGROUP (CREATE SETID DESTROY CREATECONSUMER DELCONSUMER HELP), XACK,
 //! XPENDING, XCLAIM and XAUTOCLAIM.
 
-use bytes::Bytes;
+use resp::Writer;
 
 use super::read::{setid_args, xclaim_args};
 use super::{
-    id_bytes, parse_bound, parse_id, read_stream, reply_help, write_id, write_item, write_stream,
+    id_bytes, no_such_group, parse_bound, parse_id, read_stream, sub, write_id, write_item,
+    write_stream,
 };
 use crate::command::args::{self, is};
 use crate::command::flags::*;
-use crate::command::{CommandDef, Ctx, Group as Doc, Handler};
+use crate::command::{CommandDef, Ctx, Handler};
 use crate::notify;
-use crate::types::stream::{Group, Nack, Stream, StreamId};
+use crate::types::stream::{Group, Item, Nack, Stream, StreamId};
 use crate::{Error, Result, Value};
-
-const fn sub(
-    name: &'static str,
-    arity: i32,
-    flags: u32,
-    handler: Handler,
-    summary: &'static str,
-) -> CommandDef<Handler> {
-    let def = CommandDef::new(name, arity, flags, handler).doc(Doc::Stream, "5.0.0", summary);
-    if arity == 2 {
-        def
-    } else {
-        def.keys(2, 2, 1)
-    }
-}
 
 pub(super) static XGROUP: [CommandDef<Handler>; 6] = [
     sub(
@@ -86,28 +72,8 @@ const HELP: &[&str] = &[
 ];
 
 fn help(ctx: &mut Ctx) -> Result<()> {
-    reply_help(ctx, HELP);
+    ctx.reply_help(HELP);
     Ok(())
-}
-
-fn subcommand_error(ctx: &Ctx) -> Error {
-    let mut text = b"ERR unknown subcommand or wrong number of arguments for '".to_vec();
-    text.extend_from_slice(&ctx.arg(1)[..ctx.arg(1).len().min(128)]);
-    text.extend_from_slice(b"'. Try XGROUP HELP.");
-    Error::Bytes(text)
-}
-
-fn no_such_group(ctx: &Ctx) -> Error {
-    Error::Bytes(
-        [
-            b"NOGROUP No such consumer group '".as_slice(),
-            ctx.arg(3),
-            b"' for key name '",
-            ctx.arg(2),
-            b"'",
-        ]
-        .concat(),
-    )
 }
 
 fn no_key_or_group(key: &[u8], group: &[u8]) -> Error {
@@ -139,7 +105,7 @@ fn options(ctx: &Ctx, create: bool) -> Result<(bool, Option<u64>)> {
             read = u64::try_from(n).ok();
             i += 2;
         } else {
-            return Err(subcommand_error(ctx));
+            return Err(ctx.subcommand_syntax());
         }
     }
     Ok((mkstream, read))
@@ -155,15 +121,17 @@ fn existing<'c>(ctx: &'c mut Ctx) -> Result<&'c mut Stream> {
 
 /// The stream and the named group, which must exist.
 fn group_of<'c>(ctx: &'c mut Ctx) -> Result<&'c mut Group> {
-    let err = no_such_group(ctx);
-    let name = ctx.arg(3);
-    existing(ctx)?.groups.get_mut(name).ok_or(err)
+    let (key, name) = (ctx.arg(2), ctx.arg(3));
+    existing(ctx)?
+        .groups
+        .get_mut(name)
+        .ok_or_else(|| no_such_group(key, name))
 }
 
 fn create(ctx: &mut Ctx) -> Result<()> {
     let (mkstream, read) = options(ctx, true)?;
     if ctx.args.len() > 8 {
-        return Err(subcommand_error(ctx));
+        return Err(ctx.subcommand_syntax());
     }
     let (key, name, id_arg) = (ctx.arg(2), ctx.arg(3), ctx.arg(4));
     let exists = write_stream(ctx, key)?.is_some();
@@ -194,7 +162,7 @@ fn create(ctx: &mut Ctx) -> Result<()> {
 fn setid(ctx: &mut Ctx) -> Result<()> {
     let (_, read) = options(ctx, false)?;
     if ctx.args.len() != 5 && ctx.args.len() != 7 {
-        return Err(subcommand_error(ctx));
+        return Err(ctx.subcommand_syntax());
     }
     let last_id = existing(ctx)?.last_id;
     group_of(ctx)?;
@@ -469,7 +437,15 @@ pub(super) fn xclaim(ctx: &mut Ctx) -> Result<()> {
         if !exists {
             if let Some(n) = g.pel.get(&id) {
                 let owner = n.consumer.clone();
-                propagate.push(xclaim_with(&key, &gname, &owner, &arg, n, g));
+                propagate.push(xclaim_args(
+                    &key,
+                    &gname,
+                    &owner,
+                    arg,
+                    n.delivery_time,
+                    n.delivery_count,
+                    g,
+                ));
                 g.ack(id);
                 propagate_last_id = false;
                 dirty += 1;
@@ -492,8 +468,10 @@ pub(super) fn xclaim(ctx: &mut Ctx) -> Result<()> {
             _ if !justid => nack.delivery_count += 1,
             _ => {}
         }
-        let n = nack.clone();
-        propagate.push(xclaim_with(&key, &gname, &consumer, &arg, &n, g));
+        let (time, deliveries) = (nack.delivery_time, nack.delivery_count);
+        propagate.push(xclaim_args(
+            &key, &gname, &consumer, arg, time, deliveries, g,
+        ));
         propagate_last_id = false;
         dirty += 1;
         replies.push(id);
@@ -503,20 +481,8 @@ pub(super) fn xclaim(ctx: &mut Ctx) -> Result<()> {
         propagate.push(setid_args(&key, &gname, g));
         dirty += 1;
     }
-    let items: Vec<_> = if justid {
-        Vec::new()
-    } else {
-        replies
-            .iter()
-            .filter_map(|&id| s.range(id, id, false).next())
-            .collect()
-    };
-    ctx.out.array(replies.len());
-    if justid {
-        replies.iter().for_each(|&id| write_id(&mut ctx.out, id));
-    } else {
-        items.iter().for_each(|i| write_item(&mut ctx.out, i));
-    }
+    let items = claimed_items(s, &replies, justid);
+    write_claimed(&mut ctx.out, &replies, &items, justid);
     if created {
         ctx.notify(notify::STREAM, "xgroup-createconsumer", &key);
         dirty += 1;
@@ -526,26 +492,24 @@ pub(super) fn xclaim(ctx: &mut Ctx) -> Result<()> {
     Ok(())
 }
 
-/// XCLAIM as propagated, with the ID argument as the client gave it.
-fn xclaim_with(
-    key: &Bytes,
-    gname: &Bytes,
-    owner: &[u8],
-    id_arg: &Bytes,
-    n: &Nack,
-    g: &Group,
-) -> Vec<Bytes> {
-    let mut args = xclaim_args(
-        key,
-        gname,
-        owner,
-        StreamId::MIN,
-        n.delivery_time,
-        n.delivery_count,
-        g,
-    );
-    args[5] = id_arg.clone();
-    args
+/// The entries XCLAIM and XAUTOCLAIM answer with: none with JUSTID.
+fn claimed_items(s: &Stream, ids: &[StreamId], justid: bool) -> Vec<Item> {
+    if justid {
+        return Vec::new();
+    }
+    ids.iter()
+        .filter_map(|&id| s.range(id, id, false).next())
+        .collect()
+}
+
+/// The claimed IDs (JUSTID) or their entries.
+fn write_claimed(out: &mut Writer, ids: &[StreamId], items: &[Item], justid: bool) {
+    out.array(ids.len());
+    if justid {
+        ids.iter().for_each(|&id| write_id(out, id));
+    } else {
+        items.iter().for_each(|i| write_item(out, i));
+    }
 }
 
 pub(super) fn xautoclaim(ctx: &mut Ctx) -> Result<()> {
@@ -596,7 +560,15 @@ pub(super) fn xautoclaim(ctx: &mut Ctx) -> Result<()> {
         let g = s.groups.get_mut(&gname[..]).expect("checked");
         let n = g.pel.get(&id).expect("found").clone();
         if !exists {
-            propagate.push(xclaim_with(&key, &gname, &n.consumer, &id_bytes(id), &n, g));
+            propagate.push(xclaim_args(
+                &key,
+                &gname,
+                &n.consumer,
+                id_bytes(id),
+                n.delivery_time,
+                n.delivery_count,
+                g,
+            ));
             g.ack(id);
             deleted.push(id);
             count -= 1;
@@ -610,28 +582,24 @@ pub(super) fn xautoclaim(ctx: &mut Ctx) -> Result<()> {
         if !justid {
             nack.delivery_count += 1;
         }
-        let n = nack.clone();
-        propagate.push(xclaim_with(&key, &gname, &consumer, &id_bytes(id), &n, g));
+        let (time, deliveries) = (nack.delivery_time, nack.delivery_count);
+        propagate.push(xclaim_args(
+            &key,
+            &gname,
+            &consumer,
+            id_bytes(id),
+            time,
+            deliveries,
+            g,
+        ));
         claimed.push(id);
         count -= 1;
     }
-    let items: Vec<_> = if justid {
-        Vec::new()
-    } else {
-        claimed
-            .iter()
-            .filter_map(|&id| s.range(id, id, false).next())
-            .collect()
-    };
+    let items = claimed_items(s, &claimed, justid);
     let out = &mut ctx.out;
     out.array(3);
     write_id(out, next);
-    out.array(claimed.len());
-    if justid {
-        claimed.iter().for_each(|&id| write_id(out, id));
-    } else {
-        items.iter().for_each(|i| write_item(out, i));
-    }
+    write_claimed(out, &claimed, &items, justid);
     out.array(deleted.len());
     deleted.iter().for_each(|&id| write_id(out, id));
     if created {

@@ -2,52 +2,42 @@
 
 use resp::Writer;
 
-use super::{reply_help, write_id, write_item};
+use super::{no_such_group, sub, write_id, write_item};
 use crate::command::args::{self, is};
 use crate::command::flags::*;
-use crate::command::{CommandDef, Ctx, Group as Doc, Handler};
+use crate::command::{CommandDef, Ctx, Handler};
 use crate::types::stream::{Stream, StreamId};
 use crate::{Error, Result};
-
-const fn sub(
-    name: &'static str,
-    arity: i32,
-    handler: Handler,
-    summary: &'static str,
-) -> CommandDef<Handler> {
-    let def = CommandDef::new(
-        name,
-        arity,
-        if arity == 2 {
-            LOADING | STALE
-        } else {
-            READONLY
-        },
-        handler,
-    )
-    .doc(Doc::Stream, "5.0.0", summary);
-    if arity == 2 {
-        def
-    } else {
-        def.keys(2, 2, 1)
-    }
-}
 
 pub(super) static XINFO: [CommandDef<Handler>; 4] = [
     sub(
         "consumers",
         4,
+        READONLY,
         consumers,
         "List the consumers in a consumer group",
     ),
-    sub("groups", 3, groups, "List the consumer groups of a stream"),
+    sub(
+        "groups",
+        3,
+        READONLY,
+        groups,
+        "List the consumer groups of a stream",
+    ),
     sub(
         "help",
         2,
+        LOADING | STALE,
         help,
         "Show helpful text about the different subcommands",
     ),
-    sub("stream", -3, stream, "Get information about a stream"),
+    sub(
+        "stream",
+        -3,
+        READONLY,
+        stream,
+        "Get information about a stream",
+    ),
 ];
 
 const HELP: &[&str] = &[
@@ -60,15 +50,8 @@ const HELP: &[&str] = &[
 ];
 
 fn help(ctx: &mut Ctx) -> Result<()> {
-    reply_help(ctx, HELP);
+    ctx.reply_help(HELP);
     Ok(())
-}
-
-fn subcommand_error(ctx: &Ctx) -> Error {
-    let mut text = b"ERR unknown subcommand or wrong number of arguments for '".to_vec();
-    text.extend_from_slice(&ctx.arg(1)[..ctx.arg(1).len().min(128)]);
-    text.extend_from_slice(b"'. Try XINFO HELP.");
-    Error::Bytes(text)
 }
 
 /// The stream a lookup found, which must exist.
@@ -84,16 +67,10 @@ fn field(out: &mut Writer, name: &str) {
     out.bulk(name.as_bytes());
 }
 
-fn write_lag(out: &mut Writer, s: &Stream, g: &crate::types::stream::Group) {
-    match s.lag(g) {
+/// An integer, or null when it cannot be known (lag, entries-read).
+fn write_known(out: &mut Writer, n: Option<i64>) {
+    match n {
         Some(n) => out.integer(n),
-        None => out.null(),
-    }
-}
-
-fn write_entries_read(out: &mut Writer, read: Option<u64>) {
-    match read {
-        Some(n) => out.integer(n as i64),
         None => out.null(),
     }
 }
@@ -103,18 +80,10 @@ fn consumers(ctx: &mut Ctx) -> Result<()> {
     let (key, gname) = (ctx.arg(2), ctx.arg(3));
     let (found, out) = ctx.read(key);
     let s = stream_of(found)?;
-    let g = s.groups.get(gname).ok_or_else(|| {
-        Error::Bytes(
-            [
-                b"NOGROUP No such consumer group '".as_slice(),
-                gname,
-                b"' for key name '",
-                key,
-                b"'",
-            ]
-            .concat(),
-        )
-    })?;
+    let g = s
+        .groups
+        .get(gname)
+        .ok_or_else(|| no_such_group(key, gname))?;
     out.array(g.consumers.len());
     for (name, c) in &g.consumers {
         out.map(3);
@@ -144,9 +113,9 @@ fn groups(ctx: &mut Ctx) -> Result<()> {
         field(out, "last-delivered-id");
         write_id(out, g.last_id);
         field(out, "entries-read");
-        write_entries_read(out, g.entries_read);
+        write_known(out, g.entries_read.map(|n| n as i64));
         field(out, "lag");
-        write_lag(out, s, g);
+        write_known(out, s.lag(g));
     }
     Ok(())
 }
@@ -157,12 +126,12 @@ fn stream(ctx: &mut Ctx) -> Result<()> {
     let full = !opts.is_empty();
     if full {
         if (opts.len() != 1 && opts.len() != 3) || !is(&opts[0], "full") {
-            return Err(subcommand_error(ctx));
+            return Err(ctx.subcommand_syntax());
         }
         count = Some(10);
         if opts.len() == 3 {
             if !is(&opts[1], "count") {
-                return Err(subcommand_error(ctx));
+                return Err(ctx.subcommand_syntax());
             }
             let n = args::int(&opts[2])?;
             count = Some(if n < 0 { 10 } else { n as usize });
@@ -215,9 +184,9 @@ fn stream(ctx: &mut Ctx) -> Result<()> {
         field(out, "last-delivered-id");
         write_id(out, g.last_id);
         field(out, "entries-read");
-        write_entries_read(out, g.entries_read);
+        write_known(out, g.entries_read.map(|n| n as i64));
         field(out, "lag");
-        write_lag(out, s, g);
+        write_known(out, s.lag(g));
         field(out, "pel-count");
         out.integer(g.pel.len() as i64);
         field(out, "pending");

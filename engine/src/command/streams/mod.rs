@@ -46,19 +46,35 @@ fn parse_bound(arg: &[u8], missing_seq: u64, start: bool) -> Result<StreamId> {
     parse_id(arg, missing_seq, false)
 }
 
-/// Redis's `addReplyHelp`: a header naming the command, the lines, then
-/// HELP itself.
-fn reply_help(ctx: &mut Ctx, lines: &[&str]) {
-    let name = String::from_utf8_lossy(ctx.arg(0)).to_uppercase();
-    ctx.out.array(lines.len() + 3);
-    ctx.out.simple(
-        format!("{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:").as_bytes(),
-    );
-    for line in lines {
-        ctx.out.simple(line.as_bytes());
+/// An XGROUP or XINFO subcommand; all but HELP (arity 2) take the key
+/// at position 2.
+const fn sub(
+    name: &'static str,
+    arity: i32,
+    flags: u32,
+    handler: Handler,
+    summary: &'static str,
+) -> CommandDef<Handler> {
+    let def = CommandDef::new(name, arity, flags, handler).doc(Doc::Stream, "5.0.0", summary);
+    if arity == 2 {
+        def
+    } else {
+        def.keys(2, 2, 1)
     }
-    ctx.out.simple(b"HELP");
-    ctx.out.simple(b"    Prints this help.");
+}
+
+/// XGROUP's and XINFO CONSUMERS' error for a missing group.
+fn no_such_group(key: &[u8], group: &[u8]) -> Error {
+    Error::Bytes(
+        [
+            b"NOGROUP No such consumer group '".as_slice(),
+            group,
+            b"' for key name '",
+            key,
+            b"'",
+        ]
+        .concat(),
+    )
 }
 
 /// The stream under `key` for reading (WRONGTYPE for another type).

@@ -271,6 +271,10 @@ fn read(ctx: &mut Ctx, group_cmd: bool) -> Result<()> {
                 }
             }
             ctx.block_with_args(keys.to_vec(), deadline, rewritten);
+            if let Some(b) = ctx.eng.blocked.as_mut() {
+                // Its stream or group going away ends the wait with an error.
+                b.fails_when_gone = group_cmd;
+            }
         }
         _ => ctx.out.null_array(),
     }
@@ -382,7 +386,7 @@ fn deliver(
         );
         nack.delivery_time = now;
         nack.delivery_count = 1;
-        propagate.push(xclaim_args(key, gname, cname, item.id, now, 1, g));
+        propagate.push(xclaim_args(key, gname, cname, id_bytes(item.id), now, 1, g));
     }
     if let Some(c) = s
         .groups
@@ -409,12 +413,13 @@ fn advance(s: &Stream, gname: &[u8], id: StreamId) -> Option<u64> {
     }
 }
 
-/// The XCLAIM a delivery is propagated as.
+/// The XCLAIM a delivery is propagated as; `id` is the ID argument (as
+/// XCLAIM's client gave it, or formatted).
 pub(super) fn xclaim_args(
     key: &Bytes,
     gname: &Bytes,
     cname: &[u8],
-    id: StreamId,
+    id: Bytes,
     time: i64,
     count: u64,
     g: &Group,
@@ -426,7 +431,7 @@ pub(super) fn xclaim_args(
         gname.clone(),
         Bytes::copy_from_slice(cname),
         s("0"),
-        id_bytes(id),
+        id,
         s("TIME"),
         Bytes::from(time.to_string()),
         s("RETRYCOUNT"),
